@@ -1,0 +1,42 @@
+"""bd: a git-native, dependency-aware issue tracker (library API).
+
+    import bd
+    store = bd.open(".")                      # finds .beads/ like the CLI does
+    for issue in store.ready(bd.ReadyFilter(limit=5)):
+        print(issue["id"], issue["title"])
+    bd.create(store, "Fix login", priority=1, labels=["auth"])
+
+Submodules are imported lazily so that ``import bd`` stays cheap; see docs/library.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Store": "bd.store", "open_store": "bd.store", "Issue": "bd.model",
+    "ReadyFilter": "bd.queries", "ListFilter": "bd.queries", "Graph": "bd.graph",
+    "BdError": "bd.errors", "NotFoundError": "bd.errors", "ValidationError": "bd.errors",
+    "DataError": "bd.errors", "ClaimError": "bd.errors", "CycleError": "bd.errors",
+    "create": "bd.ops", "update": "bd.ops", "close": "bd.ops", "reopen": "bd.ops",
+    "add_dependency": "bd.ops", "remove_dependency": "bd.ops", "add_comment": "bd.ops",
+    "delete": "bd.ops", "defer": "bd.ops", "relate": "bd.ops",
+}
+
+
+def open(path: str | None = None, *, actor: str | None = None) -> Any:  # noqa: A001
+    """Open the workspace at ``path`` (project dir, ``.beads`` dir or db path)."""
+    from bd.store import open_store
+
+    return open_store(path, actor=actor)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bd' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,3 @@
+from bd.cli import run
+
+run()

@@ -1,0 +1,316 @@
+"""The SQLite cache ``.beads/beads.db``: a rebuildable view of the JSONL for fast queries.
+
+Freshness is decided by a content signature: a cheap stat tuple first, then a SHA-256 of the
+bytes when the stat changed.  Refresh is incremental: only lines whose hash changed are
+parsed and upserted (``ON CONFLICT DO UPDATE``, never ``REPLACE``, which would delete the row
+and cascade into applications' tables); a row leaves only when its issue left the JSONL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bd import jsonl, schema
+from bd.errors import DataError
+
+_COLS = [c for c, _ in schema.ISSUE_COLUMNS]
+_UPSERT = (
+    "INSERT INTO issues (id, content_hash, " + ", ".join(_COLS)
+    + ", bd_line, bd_line_hash, bd_created_ns, bd_updated_ns, bd_closed_ns, bd_due_ns,"
+    " bd_defer_ns) VALUES (" + ", ".join("?" * (len(_COLS) + 9)) + ") ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in ["content_hash", *_COLS, "bd_line", "bd_line_hash",
+                                                  "bd_created_ns", "bd_updated_ns", "bd_closed_ns",
+                                                  "bd_due_ns", "bd_defer_ns"])
+)
+_BOOL_COLS = frozenset({"ephemeral", "pinned", "is_template"})
+
+
+def line_hash(line: bytes) -> str:
+    return hashlib.blake2b(line, digest_size=12).hexdigest()
+
+
+def stat_sig(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "missing"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def _scalar(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float)):
+        return int(value) if isinstance(value, bool) else value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _ts(value: Any) -> int | None:
+    if not value or not isinstance(value, str):
+        return None
+    from bd.timeutil import ts_key
+
+    return ts_key(value)
+
+
+def issue_row(rec: Mapping[str, Any], line: bytes, lhash: str) -> tuple[Any, ...]:
+    values: list[Any] = [rec["id"], None]
+    for col, key in schema.ISSUE_COLUMNS:
+        value = rec.get(key)
+        if col in _BOOL_COLS:
+            value = 1 if value else 0
+        elif col == "status":
+            value = value or "open"
+        elif col == "issue_type":
+            value = value or "task"
+        elif col == "priority":
+            value = value if isinstance(value, int) and not isinstance(value, bool) else 2
+        elif col == "title":
+            value = value if isinstance(value, str) else ("" if value is None else _scalar(value))
+        elif col in ("description", "design", "acceptance_criteria", "notes"):
+            value = value if isinstance(value, str) else ("" if value is None else _scalar(value))
+        elif col in ("created_at", "updated_at"):
+            value = value if isinstance(value, str) else ""
+        else:
+            value = _scalar(value)
+        values.append(value)
+    values += [line.decode("utf-8", "replace"), lhash, _ts(rec.get("created_at")),
+               _ts(rec.get("updated_at")), _ts(rec.get("closed_at")), _ts(rec.get("due_at")),
+               _ts(rec.get("defer_until"))]
+    return tuple(values)
+
+
+class Cache:
+    """An open connection to the cache database."""
+
+    def __init__(self, db_path: str) -> None:
+        self.path = db_path
+        self.notices: list[str] = []
+        self.conn = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    # -- schema and versioning -------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM metadata WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT INTO metadata(key, value) VALUES (?, ?) ON CONFLICT(key) "
+                          "DO UPDATE SET value = excluded.value", (key, value))
+
+    def quick_sig(self) -> tuple[str | None, str | None]:
+        """(cache version, stored stat signature), or (None, None) if the cache is unusable."""
+        try:
+            rows = dict(self.conn.execute(
+                "SELECT key, value FROM metadata WHERE key IN ('bd_cache_version', 'bd_jsonl_sig')"))
+        except sqlite3.DatabaseError:
+            return None, None
+        return rows.get("bd_cache_version"), rows.get("bd_jsonl_sig")
+
+    def ensure_schema(self) -> None:
+        """Create missing tables; rebuild bd's own tables on corruption or a version change."""
+        try:
+            version = self.meta("bd_cache_version")
+        except sqlite3.DatabaseError as exc:
+            if "no such table" not in str(exc):
+                self._recover_corrupt(str(exc))
+            version = None
+        if version == schema.CACHE_VERSION:
+            return
+        if version is not None:
+            self.notices.append(f"bd: cache format {version} is not {schema.CACHE_VERSION}; "
+                                f"rebuilding {self.path} from the JSONL")
+            self._clear_bd_rows()
+        try:
+            self.conn.executescript(schema.DDL)
+        except sqlite3.DatabaseError as exc:
+            self._recover_corrupt(str(exc))
+            self.conn.executescript(schema.DDL)
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.set_meta("bd_cache_version", schema.CACHE_VERSION)
+        self.set_meta("bd_jsonl_sig", "")
+        self.set_meta("bd_jsonl_hash", "")
+        self.conn.execute("COMMIT")
+
+    def _clear_bd_rows(self) -> None:
+        # Only bd's own rows go; the tables (and any application table) stay.
+        self.conn.execute("BEGIN IMMEDIATE")
+        for table in schema.BD_TABLES:
+            try:
+                self.conn.execute(f"DELETE FROM {table}")
+            except sqlite3.OperationalError:
+                pass
+        self.conn.execute("COMMIT")
+
+    def _recover_corrupt(self, why: str) -> None:
+        """A cache SQLite cannot read is moved aside and started afresh (it holds no truth)."""
+        self.conn.close()
+        aside = self.path + ".corrupt"
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(self.path + suffix):
+                os.replace(self.path + suffix, aside + suffix)
+        self.notices.append(f"bd: cache {self.path} was unreadable ({why}); moved to "
+                            f"{os.path.basename(aside)} and rebuilt from the JSONL")
+        self.conn = self._connect()
+
+    # -- refresh ----------------------------------------------------------------------------
+
+    def is_fresh(self, jsonl_path: str) -> bool:
+        version, sig = self.quick_sig()
+        return version == schema.CACHE_VERSION and sig == stat_sig(jsonl_path)
+
+    def refresh(self, jsonl_path: str) -> bool:
+        """Bring the cache in line with the JSONL. Returns True if rows changed."""
+        self.ensure_schema()
+        for _ in range(5):
+            before = stat_sig(jsonl_path)
+            raw = jsonl.read_bytes(jsonl_path)
+            if stat_sig(jsonl_path) == before:
+                break
+        else:  # pragma: no cover - a file rewritten continuously
+            raise DataError("file kept changing while being read", path=jsonl_path)
+        digest = hashlib.sha256(raw).hexdigest()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self.meta("bd_jsonl_hash") == digest:
+                changed = False
+            else:
+                changed = self._sync_lines(jsonl.Lines(jsonl_path, raw))
+                self.set_meta("bd_jsonl_hash", digest)
+            self.set_meta("bd_jsonl_sig", before)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return changed
+
+    def _sync_lines(self, lines: jsonl.Lines) -> bool:
+        stored = dict(self.conn.execute("SELECT id, bd_line_hash FROM issues"))
+        upserts: list[tuple[dict[str, Any], bytes, str]] = []
+        for rid, line, lineno in zip(lines.ids, lines.lines, lines.linenos):
+            h = line_hash(line)
+            if stored.pop(rid, None) != h:
+                upserts.append((jsonl.parse_line(line, lines.path, lineno), line, h))
+        removed = list(stored)
+        self.apply(upserts, removed, recompute=bool(upserts or removed), in_tx=True)
+        return bool(upserts or removed)
+
+    def apply(self, upserts: Iterable[tuple[Mapping[str, Any], bytes, str]],
+              removed: Iterable[str] = (), *, recompute: bool = True, in_tx: bool = False) -> None:
+        """Upsert records (with their lines) and delete removed ids; keep relations in step."""
+        conn = self.conn
+        if not in_tx:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            upserts = list(upserts)
+            if upserts:
+                conn.executemany(_UPSERT, (issue_row(r, line, h) for r, line, h in upserts))
+                self._sync_relations([r for r, _, _ in upserts])
+            removed = list(removed)
+            if removed:
+                conn.executemany("DELETE FROM issues WHERE id = ?", ((r,) for r in removed))
+            if recompute:
+                self.recompute_blocked()
+            if not in_tx:
+                conn.execute("COMMIT")
+        except BaseException:
+            if not in_tx:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _sync_relations(self, records: list[Mapping[str, Any]]) -> None:
+        """Diff each record's labels, dependencies and comments against its rows."""
+        conn = self.conn
+        ids = [r["id"] for r in records]
+        have_labels: set[tuple[str, str]] = set()
+        have_deps: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        have_comments: dict[tuple[Any, ...], int] = {}
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            have_labels.update(conn.execute(
+                f"SELECT issue_id, label FROM labels WHERE issue_id IN ({marks})", chunk))
+            for row in conn.execute(
+                    "SELECT issue_id, depends_on_id, type, created_at, created_by, metadata, "
+                    f"thread_id FROM dependencies WHERE issue_id IN ({marks})", chunk):
+                have_deps[row[:3]] = row
+            for row in conn.execute(
+                    "SELECT id, issue_id, author, text, created_at, bd_comment_id FROM comments "
+                    f"WHERE issue_id IN ({marks})", chunk):
+                have_comments[row[1:]] = row[0]
+        want_labels: set[tuple[str, str]] = set()
+        want_deps: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        want_comments: list[tuple[Any, ...]] = []
+        for rec in records:
+            rid = rec["id"]
+            for label in rec.get("labels") or ():
+                if isinstance(label, str):
+                    want_labels.add((rid, label))
+            for dep in rec.get("dependencies") or ():
+                if not isinstance(dep, Mapping) or not dep.get("depends_on_id"):
+                    continue
+                row = (rid, str(dep["depends_on_id"]), str(dep.get("type") or "blocks"),
+                       _scalar(dep.get("created_at")), _scalar(dep.get("created_by")) or "",
+                       _scalar(dep.get("metadata")), _scalar(dep.get("thread_id")))
+                want_deps[row[:3]] = row
+            for c in rec.get("comments") or ():
+                if isinstance(c, Mapping):
+                    want_comments.append((rid, _scalar(c.get("author")) or "",
+                                          _scalar(c.get("text")) or "",
+                                          _scalar(c.get("created_at")) or "",
+                                          c.get("id") if isinstance(c.get("id"), int) else None))
+        conn.executemany("DELETE FROM labels WHERE issue_id = ? AND label = ?",
+                         have_labels - want_labels)
+        conn.executemany("INSERT INTO labels(issue_id, label) VALUES (?, ?)",
+                         want_labels - have_labels)
+        gone = [k for k in have_deps if k not in want_deps]
+        conn.executemany("DELETE FROM dependencies WHERE issue_id = ? AND depends_on_id = ? "
+                         "AND type = ?", gone)
+        conn.executemany(
+            "INSERT INTO dependencies(issue_id, depends_on_id, type, created_at, created_by, "
+            "metadata, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+            "created_at = excluded.created_at, created_by = excluded.created_by, "
+            "metadata = excluded.metadata, thread_id = excluded.thread_id",
+            [row for key, row in want_deps.items() if have_deps.get(key) != row])
+        keep = set()
+        for row in want_comments:
+            if row in have_comments:
+                keep.add(row)
+            else:
+                conn.execute("INSERT INTO comments(issue_id, author, text, created_at, "
+                             "bd_comment_id) VALUES (?, ?, ?, ?, ?)", row)
+        conn.executemany("DELETE FROM comments WHERE id = ?",
+                         [(cid,) for key, cid in have_comments.items() if key not in keep])
+
+    def recompute_blocked(self) -> None:
+        """Re-derive the dependency-blocked set and apply it as a diff."""
+        conn = self.conn
+        new = {row[0] for row in conn.execute(schema.BLOCKED_SQL)}
+        old = {row[0] for row in conn.execute("SELECT issue_id FROM blocked_issues_cache")}
+        if old - new:
+            conn.executemany("DELETE FROM blocked_issues_cache WHERE issue_id = ?",
+                             ((i,) for i in old - new))
+        if new - old:
+            conn.executemany("INSERT INTO blocked_issues_cache(issue_id) VALUES (?)",
+                             ((i,) for i in new - old))
+
+    def record_written(self, sig: str, digest: str) -> None:
+        """After bd itself wrote the JSONL (inside the caller's transaction)."""
+        self.set_meta("bd_jsonl_sig", sig)
+        self.set_meta("bd_jsonl_hash", digest)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

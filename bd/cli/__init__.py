@@ -1,0 +1,195 @@
+"""The bd command line: ``main(argv) -> int`` and the single error → exit-code map.
+
+Only the module of the command being run is imported; ``--help`` loads the typer app.
+Exit codes: 0 success, 1 a bd error (bad data, unknown id, validation), 2 usage error,
+3 an internal error (a bd bug; the traceback goes to a file, never to the user).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from bd.errors import BdError, UsageError
+
+VERSION = "0.46.0"  # the original release whose CLI and data format bd matches
+
+# command name -> module defining it; groups map "group sub".
+MODULES = {
+    "init": "admin", "version": "admin", "info": "admin", "config get": "admin",
+    "config set": "admin", "config list": "admin", "config unset": "admin", "where": "admin",
+    "create": "issues", "new": "issues", "q": "issues", "update": "issues",
+    "close": "issues", "reopen": "issues", "defer": "issues", "undefer": "issues",
+    "delete": "issues", "show": "issues",
+    "list": "views", "search": "views", "ready": "views", "blocked": "views",
+    "stale": "views", "count": "views", "stats": "views", "status": "views",
+    "children": "views", "epic status": "views",
+    "dep add": "links", "dep remove": "links", "dep rm": "links", "dep list": "links",
+    "dep tree": "links", "dep cycles": "links", "dep relate": "links",
+    "dep unrelate": "links", "relate": "links", "unrelate": "links", "dep": "links",
+    "label add": "links", "label remove": "links", "label list": "links",
+    "label list-all": "links", "comments": "links", "comments add": "links",
+    "comment": "links",
+    "export": "data", "import": "data",
+}
+GROUPS = {"config", "dep", "label", "comments", "epic"}
+WRITES = {"create", "new", "q", "update", "close", "reopen", "defer", "undefer", "delete",
+          "dep add", "dep remove", "dep rm", "dep relate", "dep unrelate", "relate",
+          "unrelate", "dep", "label add", "label remove", "comments add", "comment", "import"}
+GLOBAL_BOOL = {"--json": "json", "--no-daemon": None, "--no-auto-flush": None,
+               "--no-auto-import": None, "--sandbox": None, "-q": "quiet", "--quiet": "quiet",
+               "--allow-stale": None, "--readonly": "readonly", "--no-db": None,
+               "-v": "verbose", "--verbose": "verbose", "--profile": None}
+GLOBAL_VALUE = {"--actor": "actor", "--db": "db", "--lock-timeout": None}
+
+
+class Context:
+    """What a command needs besides its own options: global flags, output, the store."""
+
+    def __init__(self, flags: dict[str, Any]) -> None:
+        from bd.cli.output import Output
+
+        self.flags = flags
+        self.json = bool(flags.get("json")) or os.environ.get("BD_JSON", "") in ("1", "true")
+        self.quiet = bool(flags.get("quiet"))
+        self.out = Output(self.json, self.quiet)
+        self._store: Any = None
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            from bd.store import Store
+
+            self._store = Store.discover(db=self.flags.get("db"), actor=self.flags.get("actor"))
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            for notice in self._store.notices:
+                sys.stderr.write(notice + "\n")
+            self._store.close()
+
+
+def split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Global options are accepted anywhere before ``--`` (clients put them last)."""
+    flags: dict[str, Any] = {}
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        i += 1
+        if tok == "--":
+            rest.append(tok)
+            rest.extend(argv[i:])
+            break
+        name, eq, value = tok.partition("=")
+        if tok in GLOBAL_BOOL:
+            if GLOBAL_BOOL[tok]:
+                flags[GLOBAL_BOOL[tok]] = True
+        elif name in GLOBAL_VALUE:
+            if not eq:
+                if i >= len(argv):
+                    raise UsageError(f"flag needs an argument: {name}")
+                value = argv[i]
+                i += 1
+            if GLOBAL_VALUE[name]:
+                flags[GLOBAL_VALUE[name]] = value
+        else:
+            rest.append(tok)
+    return flags, rest
+
+
+def _find_command(tokens: list[str]) -> tuple[str | None, list[str]]:
+    if not tokens:
+        return None, []
+    first = tokens[0]
+    if first in GROUPS and len(tokens) > 1 and f"{first} {tokens[1]}" in MODULES:
+        return f"{first} {tokens[1]}", tokens[2:]
+    if first in MODULES:
+        return first, tokens[1:]
+    if first in GROUPS:
+        raise UsageError(f"'bd {first}' needs a subcommand (see 'bd {first} --help')")
+    raise UsageError(f"unknown command {first!r} for 'bd' (see 'bd --help')")
+
+
+def load_command(name: str) -> Any:
+    import importlib
+
+    from bd.cli.registry import COMMANDS
+
+    importlib.import_module(f"bd.cli.cmd_{MODULES[name]}")
+    return COMMANDS[name]
+
+
+def _crash(exc: BaseException) -> str:
+    import tempfile
+    import traceback
+
+    fd, path = tempfile.mkstemp(prefix="bd-crash-", suffix=".log")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"bd {VERSION} argv={sys.argv!r}\n")
+        traceback.print_exception(exc, file=fh)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    json_mode = "--json" in argv
+    ctx: Context | None = None
+    try:
+        flags, tokens = split_globals(argv)
+        if tokens[:1] in (["--version"], ["-V"]):
+            sys.stdout.write(f"bd version {VERSION} (python)\n")
+            return 0
+        if not tokens or tokens[0] in ("help", "--help", "-h") or "--help" in tokens \
+                or "-h" in tokens:
+            from bd.cli.typer_app import show_help
+
+            return show_help(tokens)
+        name, rest = _find_command(tokens)
+        assert name is not None
+        from bd.cli.registry import parse
+
+        cmd = load_command(name)
+        values = parse(cmd, rest)
+        ctx = Context(flags)
+        json_mode = ctx.json
+        if flags.get("readonly") and name in WRITES:
+            raise BdError(f"operation '{name}' is not allowed in read-only mode")
+        code = cmd.run(ctx, values)
+        return int(code or 0)
+    except BdError as exc:
+        _report(str(exc), json_mode)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are caught
+        path = _crash(exc)
+        _report(f"internal error (this is a bd bug): {type(exc).__name__}: {exc}; "
+                f"details written to {path}", json_mode)
+        return 3
+    finally:
+        if ctx is not None:
+            ctx.close()
+
+
+def _report(message: str, json_mode: bool) -> None:
+    message = message.replace("\n", " ")
+    if json_mode:
+        from bd.model import encode_json
+
+        sys.stdout.write(encode_json({"error": message}, indent=2) + "\n")
+    else:
+        sys.stderr.write(f"Error: {message}\n")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,430 @@
+"""create, q, update, close, reopen, defer, undefer, delete, show."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from bd import model
+from bd.cli import Context
+from bd.cli import output as out
+from bd.cli.registry import Values, arg, command, opt
+from bd.errors import BdError, UsageError
+
+_PRIO_HELP = "Priority 0-4 or P0-P4 (0 = critical)"
+
+
+def _read_text(value: str | None, path: str | None) -> str | None:
+    if path:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    if value == "-":
+        if sys.stdin.isatty():
+            raise UsageError("'-' reads from stdin, but stdin is a terminal")
+        return sys.stdin.read()
+    return value
+
+
+def _touch(ctx: Context, rid: str) -> None:
+    try:
+        with open(os.path.join(ctx.store.beads_dir, "last-touched"), "w") as fh:
+            fh.write(rid + "\n")
+    except OSError:
+        pass
+
+
+def _last_touched(ctx: Context) -> str:
+    try:
+        with open(os.path.join(ctx.store.beads_dir, "last-touched")) as fh:
+            rid = fh.read().strip()
+    except OSError:
+        rid = ""
+    if not rid:
+        raise UsageError("no issue ID provided and no last touched issue")
+    return rid
+
+
+def resolve_all(ctx: Context, ids: list[str]) -> list[str]:
+    """Resolve every id up front so a bad one fails the command before anything changes."""
+    return [ctx.store.resolve(i) for i in ids]
+
+
+@command("create", "Create a new issue", aliases=("new",), args=[arg("title", "?")], opts=[
+    opt("title_opt", "--title", help="Title (alternative to the positional argument)"),
+    opt("file", "-f", "--file", help="Create issues from a markdown file (## Title sections)"),
+    opt("priority", "-p", "--priority", default="2", help=_PRIO_HELP),
+    opt("type", "-t", "--type", default="task", help="Issue type (bug, feature, task, epic, "
+        "chore, ...)"),
+    opt("description", "-d", "--description", "--body", help="Description ('-' reads stdin)"),
+    opt("body_file", "--body-file", "--description-file", help="Read the description from a file"),
+    opt("design", "--design", default=""), opt("acceptance", "--acceptance", default=""),
+    opt("notes", "--notes", default=""), opt("assignee", "-a", "--assignee"),
+    opt("external_ref", "--external-ref", help="External reference (e.g. gh-9, jira-ABC)"),
+    opt("labels", "-l", "--labels", "--label", multiple=True, help="Labels (comma list)"),
+    opt("id", "--id", help="Explicit issue id"),
+    opt("parent", "--parent", help="Parent issue id: creates child id P.N"),
+    opt("deps", "--deps", multiple=True, help="Dependencies: 'type:id' or 'id' (blocks)"),
+    opt("waits_for", "--waits-for", help="Spawner id this issue waits for"),
+    opt("waits_for_gate", "--waits-for-gate", default="all-children",
+        help="all-children or any-children"),
+    opt("due", "--due", help="Due time (+6h, tomorrow, 2025-01-15)"),
+    opt("defer", "--defer", help="Hide from ready until this time"),
+    opt("estimate", "-e", "--estimate", type=int, help="Estimate in minutes"),
+    opt("ephemeral", "--ephemeral", type=bool, help="Ephemeral issue (hidden from ready)"),
+    opt("force", "--force", type=bool, help="Bypass the id prefix check"),
+    opt("silent", "--silent", type=bool, help="Print only the id"),
+])
+def _create(ctx: Context, o: Values) -> int:
+    if o.file:
+        return _create_from_file(ctx, o)
+    title = o.title
+    if o.title_opt is not None:
+        if title is not None and title != o.title_opt:
+            raise UsageError("cannot specify different titles as both positional argument "
+                             "and --title flag")
+        title = o.title_opt
+    if not title:
+        raise UsageError("title required (or use --file to create from markdown)")
+    if o.description is not None and o.body_file:
+        raise UsageError("cannot use both --description and --body-file")
+    description = _read_text(o.description, o.body_file) or ""
+    quiet = o.silent or ctx.quiet or ctx.json
+    if not quiet:
+        if title.lower().startswith("test"):
+            ctx.out.warn("Creating issue with 'Test' prefix in production database.")
+        if not description and "test" not in title.lower():
+            ctx.out.warn("Creating issue without description.")
+    from bd import ops
+
+    rec = ops.create(
+        ctx.store, title, description=description, issue_type=o.type,
+        priority=model.parse_priority(o.priority), assignee=o.assignee, design=o.design,
+        acceptance=o.acceptance, notes=o.notes, external_ref=o.external_ref, labels=o.labels,
+        deps=o.deps, parent=o.parent, explicit_id=o.id, due=o.due, defer=o.defer,
+        estimate=o.estimate, ephemeral=o.ephemeral, force=o.force, waits_for=o.waits_for,
+        waits_for_gate=o.waits_for_gate)
+    _touch(ctx, rec["id"])
+    if ctx.json:
+        ctx.out.json(out.issue_json(rec))
+    elif o.silent:
+        ctx.out.line(rec["id"])
+    else:
+        ctx.out.line(f"✓ Created issue: {rec['id']}")
+        ctx.out.line(f"  Title: {rec['title']}")
+        ctx.out.line(f"  Priority: P{rec['priority']}")
+        ctx.out.line(f"  Status: {rec['status']}")
+    return 0
+
+
+_SECTIONS = {"priority": "priority", "type": "type", "description": "description",
+             "design": "design", "acceptance criteria": "acceptance", "acceptance": "acceptance",
+             "assignee": "assignee", "labels": "labels", "dependencies": "deps",
+             "deps": "deps", "notes": "notes"}
+
+
+def _create_from_file(ctx: Context, o: Values) -> int:
+    """``## Title`` per issue with optional ``### Priority/Type/Description/...`` sections."""
+    from bd import ops
+
+    if o.title or o.title_opt:
+        raise UsageError("cannot specify both a title and --file")
+    if not o.file.endswith((".md", ".markdown")):
+        raise UsageError(f"--file must be a markdown file (.md or .markdown): {o.file}")
+    with open(o.file, encoding="utf-8") as fh:
+        text = fh.read()
+    specs: list[dict[str, Any]] = []
+    section = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            specs.append({"title": line[3:].strip(), "description": []})
+            section = "description"
+        elif line.startswith("### ") and specs:
+            section = _SECTIONS.get(line[4:].strip().lower())
+            if section:
+                specs[-1].setdefault(section, [])
+        elif specs and section:
+            specs[-1].setdefault(section, []).append(line)
+    created = []
+    for spec in specs:
+        def text_of(key: str) -> str:
+            return "\n".join(spec.get(key) or []).strip()
+        rec = ops.create(
+            ctx.store, spec["title"], description=text_of("description"),
+            issue_type=text_of("type") or o.type,
+            priority=model.parse_priority(text_of("priority") or o.priority),
+            assignee=text_of("assignee") or o.assignee, design=text_of("design"),
+            acceptance=text_of("acceptance"), notes=text_of("notes"),
+            labels=[text_of("labels").replace("\n", ",")] if text_of("labels") else o.labels,
+            deps=[text_of("deps").replace("\n", ",")] if text_of("deps") else [])
+        created.append(rec)
+    if ctx.json:
+        ctx.out.json([out.issue_json(r) for r in created])
+    else:
+        for rec in created:
+            ctx.out.line(rec["id"] if o.silent else f"✓ Created issue: {rec['id']} "
+                         f"- {rec['title']}")
+    return 0
+
+
+@command("q", "Quick capture: create an issue and print only its id", args=[arg("title", "+")],
+         opts=[opt("priority", "-p", "--priority", default="2", help=_PRIO_HELP),
+               opt("type", "-t", "--type", default="task"),
+               opt("labels", "-l", "--labels", multiple=True)])
+def _q(ctx: Context, o: Values) -> int:
+    from bd import ops
+
+    rec = ops.create(ctx.store, " ".join(o.title), issue_type=o.type,
+                     priority=model.parse_priority(o.priority), labels=o.labels)
+    _touch(ctx, rec["id"])
+    ctx.out.json({"id": rec["id"]}) if ctx.json else ctx.out.line(rec["id"])
+    return 0
+
+
+_UPDATE_FIELDS = (("status", "status"), ("title", "title"), ("type", "issue_type"),
+                  ("assignee", "assignee"), ("design", "design"), ("notes", "notes"),
+                  ("acceptance", "acceptance_criteria"), ("external_ref", "external_ref"),
+                  ("estimate", "estimated_minutes"), ("due", "due_at"),
+                  ("defer", "defer_until"), ("await_id", "await_id"))
+
+
+@command("update", "Update one or more issues", args=[arg("ids", "*")], opts=[
+    opt("status", "-s", "--status", help="New status"),
+    opt("priority", "-p", "--priority", help=_PRIO_HELP),
+    opt("title", "--title"), opt("type", "-t", "--type"),
+    opt("assignee", "-a", "--assignee"),
+    opt("description", "-d", "--description", "--body"),
+    opt("body_file", "--body-file", "--description-file"),
+    opt("design", "--design"), opt("notes", "--notes"),
+    opt("append_notes", "--append-notes", help="Append a paragraph to the notes"),
+    opt("acceptance", "--acceptance", "--acceptance-criteria"),
+    opt("external_ref", "--external-ref"), opt("estimate", "-e", "--estimate", type=int),
+    opt("add_label", "--add-label", multiple=True), opt("remove_label", "--remove-label",
+                                                        multiple=True),
+    opt("set_labels", "--set-labels", multiple=True),
+    opt("parent", "--parent", help="New parent id ('' removes the parent)"),
+    opt("claim", "--claim", type=bool, help="Atomically claim: assignee=you, in_progress; "
+        "fails if already claimed"),
+    opt("due", "--due"), opt("defer", "--defer", help="Defer until ('' clears)"),
+    opt("session", "--session", hidden=True), opt("await_id", "--await-id", hidden=True),
+])
+def _update(ctx: Context, o: Values) -> int:
+    from bd import ops
+
+    given = o._given
+    changes: dict[str, Any] = {}
+    for dest, key in _UPDATE_FIELDS:
+        if dest in given:
+            changes[key] = o[dest]
+    if "priority" in given:
+        changes["priority"] = model.parse_priority(o.priority)
+    if "description" in given or "body_file" in given:
+        changes["description"] = _read_text(o.description, o.body_file) or ""
+    if not (changes or o.claim or o.add_label or o.remove_label or "set_labels" in given
+            or "parent" in given or o.append_notes):
+        ctx.out.line("No updates specified")
+        return 0
+    ids = resolve_all(ctx, o.ids or [_last_touched(ctx)])
+    done, failed = [], 0
+    for rid in ids:
+        try:
+            if o.append_notes:
+                old = ctx.store.get(rid).get("notes") or ""
+                changes["notes"] = (old + "\n\n" if old else "") + o.append_notes
+            rec = ops.update(ctx.store, rid, changes, add_labels=model.split_list(o.add_label),
+                             remove_labels=model.split_list(o.remove_label),
+                             set_labels=(model.split_list(o.set_labels)
+                                         if "set_labels" in given else None),
+                             parent=o.parent if "parent" in given else None, claim=o.claim)
+            done.append(rec)
+            _touch(ctx, rid)
+        except BdError as exc:
+            failed += 1
+            if len(ids) == 1:
+                raise
+            ctx.out.error(f"updating {rid}: {exc}")
+    if ctx.json:
+        if done:
+            ctx.out.json([out.issue_json(r) for r in done])
+    else:
+        for rec in done:
+            ctx.out.line(f"✓ Updated issue: {rec['id']}")
+    return 1 if failed else 0
+
+
+@command("close", "Close one or more issues", args=[arg("ids", "*")], opts=[
+    opt("reason", "-r", "--reason", "--resolution", default="Closed", help="Close reason"),
+    opt("force", "-f", "--force", type=bool, help="Close pinned issues too"),
+    opt("suggest_next", "--suggest-next", type=bool, help="Show issues this close unblocked"),
+    opt("session", "--session", hidden=True),
+])
+def _close(ctx: Context, o: Values) -> int:
+    from bd import ops
+    from bd.queries import ReadyFilter
+
+    ids = resolve_all(ctx, o.ids or [_last_touched(ctx)])
+    before = {r["id"] for r in ctx.store.ready(ReadyFilter(limit=0))} if o.suggest_next else set()
+    closed = ops.close(ctx.store, ids, o.reason, force=o.force,
+                       session=o.session or os.environ.get("CLAUDE_SESSION_ID"))
+    unblocked = []
+    if o.suggest_next:
+        unblocked = [r for r in ctx.store.ready(ReadyFilter(limit=0))
+                     if r["id"] not in before and r["id"] not in ids]
+    if ctx.json:
+        rows = [out.issue_json(r) for r in closed]
+        ctx.out.json({"closed": rows, "unblocked": [out.issue_json(r) for r in unblocked]}
+                     if unblocked else rows)
+    else:
+        for rec in closed:
+            ctx.out.line(f"✓ Closed {rec['id']}: {o.reason}")
+        if unblocked:
+            ctx.out.line("\nNewly unblocked:")
+            for rec in unblocked:
+                ctx.out.line(f"  • {rec['id']} \"{rec['title']}\" (P{model.priority_of(rec)})")
+    return 0
+
+
+@command("reopen", "Reopen closed issues", args=[arg("ids", "+")],
+         opts=[opt("reason", "-r", "--reason", help="Why it is reopened")])
+def _reopen(ctx: Context, o: Values) -> int:
+    from bd import ops
+
+    recs = ops.reopen(ctx.store, resolve_all(ctx, o.ids), o.reason)
+    if ctx.json:
+        ctx.out.json([out.issue_json(r) for r in recs])
+    else:
+        for rec in recs:
+            ctx.out.line(f"↻ Reopened {rec['id']}" + (f": {o.reason}" if o.reason else ""))
+    return 0
+
+
+@command("defer", "Defer issues (hidden from ready until undeferred or --until)",
+         args=[arg("ids", "+")], opts=[opt("until", "--until", help="Time expression")])
+def _defer(ctx: Context, o: Values) -> int:
+    from bd import ops
+
+    recs = ops.defer(ctx.store, resolve_all(ctx, o.ids), o.until)
+    if ctx.json:
+        ctx.out.json([out.issue_json(r) for r in recs])
+    else:
+        for rec in recs:
+            ctx.out.line(f"* Deferred {rec['id']}")
+    return 0
+
+
+@command("undefer", "Return deferred issues to open", args=[arg("ids", "+")])
+def _undefer(ctx: Context, o: Values) -> int:
+    from bd import ops
+
+    recs = ops.defer(ctx.store, resolve_all(ctx, o.ids), undo=True)
+    if ctx.json:
+        ctx.out.json([out.issue_json(r) for r in recs])
+    else:
+        for rec in recs:
+            ctx.out.line(f"* Undeferred {rec['id']} (now open)")
+    return 0
+
+
+@command("delete", "Delete issues (tombstones; preview unless --force)", args=[arg("ids", "*")],
+         opts=[opt("force", "-f", "--force", type=bool, help="Really delete"),
+               opt("cascade", "--cascade", type=bool, help="Also delete dependents"),
+               opt("dry_run", "--dry-run", type=bool, help="Preview only"),
+               opt("hard", "--hard", type=bool, hidden=True),
+               opt("reason", "--reason", default="delete"),
+               opt("from_file", "--from-file", help="Read ids from a file, one per line")])
+def _delete(ctx: Context, o: Values) -> int:
+    from bd import ops
+
+    ids = list(o.ids)
+    if o.from_file:
+        with open(o.from_file, encoding="utf-8") as fh:
+            ids += [line.strip() for line in fh if line.strip() and not line.startswith("#")]
+    if not ids:
+        raise UsageError("no issue ids given")
+    result = ops.delete(ctx.store, ids, force=o.force and not o.dry_run, cascade=o.cascade,
+                        reason=o.reason)
+    if ctx.json:
+        ctx.out.json(result)
+    elif result.get("preview"):
+        ctx.out.line(f"Would delete {len(result['deleted'])} issue(s): "
+                     f"{' '.join(result['deleted'])}")
+        if result["orphaned_issues"]:
+            ctx.out.line("Issues that depend on them: " + " ".join(result["orphaned_issues"]))
+        ctx.out.line("Run again with --force to delete.")
+    else:
+        for rid in result["deleted"]:
+            ctx.out.line(f"✓ Deleted {rid}")
+        ctx.out.line(f"  Dependencies removed: {result['dependencies_removed']}, "
+                     f"references updated: {result['references_updated']}")
+    return 0
+
+
+def details(store: Any, rid: str, *, events: bool = False) -> dict[str, Any]:
+    """The IssueDetails shape of ``show --json``."""
+    rec = store.get(rid)
+    d = out.issue_json(rec)
+    deps = [dep for dep in rec.get("dependencies") or [] if isinstance(dep, dict)]
+    targets = store.get_many([str(dep.get("depends_on_id")) for dep in deps])
+    d["dependencies"] = []
+    for dep in deps:
+        target = targets.get(str(dep.get("depends_on_id")))
+        if target is None:
+            target = {"id": dep.get("depends_on_id"), "title": "", "status": "external"
+                      if str(dep.get("depends_on_id")).startswith("external:") else "missing",
+                      "priority": 2}
+        row = out.issue_json(target)
+        row["dependency_type"] = dep.get("type") or "blocks"
+        d["dependencies"].append(row)
+    edges = store.dependents(rid)
+    sources = store.get_many([a for a, _ in edges])
+    d["dependents"] = []
+    for a, dep_type in edges:
+        if a in sources:
+            row = out.issue_json(sources[a])
+            row["dependency_type"] = dep_type
+            d["dependents"].append(row)
+    d["comments"] = list(rec.get("comments") or [])
+    parent = next((dep.get("depends_on_id") for dep in deps
+                   if dep.get("type") == "parent-child"), None)
+    if parent:
+        d["parent"] = parent
+    if events:
+        d["_events"] = store.events(rid)
+    return d
+
+
+@command("show", "Show issue details", args=[arg("ids", "+")], opts=[
+    opt("short", "--short", type=bool, help="One line per issue"),
+    opt("refs", "--refs", type=bool, help="Issues referring to each issue, by dependency type"),
+])
+def _show(ctx: Context, o: Values) -> int:
+    store = ctx.store
+    ids = resolve_all(ctx, o.ids)
+    if o.refs:
+        refs = {}
+        for rid in ids:
+            group: dict[str, list[str]] = {}
+            for a, dep_type in store.dependents(rid):
+                group.setdefault(dep_type, []).append(a)
+            refs[rid] = group
+        ctx.out.json(refs) if ctx.json else [ctx.out.line(f"{rid}: {g}") for rid, g in
+                                             refs.items()]
+        return 0
+    shown = [details(store, rid, events=not ctx.json) for rid in ids]
+    _touch(ctx, ids[-1])
+    if ctx.json:
+        for d in shown:
+            d.pop("_events", None)
+        ctx.out.json(shown)
+    elif o.short:
+        for d in shown:
+            ctx.out.line(out.short(d))
+    else:
+        for n, d in enumerate(shown):
+            if n:
+                ctx.out.line("─" * 60)
+            for line in out.details(d):
+                ctx.out.line(line)
+    return 0

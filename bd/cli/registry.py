@@ -1,0 +1,183 @@
+"""Command declarations and the fast argument parser.
+
+Each command declares its options and arguments once, as data.  The same declarations
+drive two front ends: this stdlib-only parser, which runs every command (typer with its
+dependencies costs ~50 ms of start-up, more than a warm ``bd ready`` is allowed to take), and
+the typer app in ``bd.cli.typer_app``, which renders ``--help`` and the CLI reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bd.errors import UsageError
+
+
+@dataclass
+class Opt:
+    dest: str
+    flags: tuple[str, ...]
+    type: type = str
+    default: Any = None
+    help: str = ""
+    multiple: bool = False
+    hidden: bool = False
+    metavar: str | None = None
+
+
+@dataclass
+class Arg:
+    dest: str
+    nargs: str = "1"  # "1", "?", "*", "+"
+    help: str = ""
+
+
+@dataclass
+class Command:
+    name: str
+    help: str
+    run: Callable[..., int | None]
+    opts: list[Opt] = field(default_factory=list)
+    args: list[Arg] = field(default_factory=list)
+    aliases: tuple[str, ...] = ()
+    hidden: bool = False
+    needs_store: bool = True
+
+
+def opt(dest: str, *flags: str, type: type = str, default: Any = None, help: str = "",
+        multiple: bool = False, hidden: bool = False, metavar: str | None = None) -> Opt:
+    if type is bool and default is None:
+        default = False
+    if multiple and default is None:
+        default = []
+    return Opt(dest, flags or (f"--{dest.replace('_', '-')}",), type, default, help, multiple,
+               hidden, metavar)
+
+
+def arg(dest: str, nargs: str = "1", help: str = "") -> Arg:
+    return Arg(dest, nargs, help)
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, help: str, *, opts: tuple[Opt, ...] | list[Opt] = (),
+            args: tuple[Arg, ...] | list[Arg] = (), aliases: tuple[str, ...] = (),
+            hidden: bool = False, needs_store: bool = True
+            ) -> Callable[[Callable[..., int | None]], Callable[..., int | None]]:
+    def register(fn: Callable[..., int | None]) -> Callable[..., int | None]:
+        cmd = Command(name, help, fn, list(opts), list(args), aliases, hidden, needs_store)
+        COMMANDS[name] = cmd
+        for alias in aliases:
+            COMMANDS[alias] = cmd
+        return fn
+    return register
+
+
+class Values(dict[str, Any]):
+    """Parsed values; attribute access for convenience."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _convert(o: Opt, flag: str, raw: str) -> Any:
+    if o.type is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise UsageError(f"invalid value for {flag}: {raw!r} is not an integer") from None
+    if o.type is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise UsageError(f"invalid value for {flag}: {raw!r} is not a number") from None
+    return raw
+
+
+def _is_number(token: str) -> bool:
+    return token[1:].replace(".", "", 1).isdigit()
+
+
+def parse(cmd: Command, tokens: list[str]) -> Values:
+    """Parse a command's own tokens (global options already removed)."""
+    by_flag = {f: o for o in cmd.opts for f in o.flags}
+    values = Values({o.dest: (list(o.default) if o.multiple else o.default) for o in cmd.opts})
+    given: set[str] = set()
+    positionals: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        i += 1
+        if tok == "--":
+            positionals.extend(tokens[i:])
+            break
+        if tok.startswith("--") and len(tok) > 2:
+            name, eq, inline = tok.partition("=")
+            o = by_flag.get(name)
+            if o is None:
+                raise UsageError(f"unknown flag: {name} (see 'bd {cmd.name} --help')")
+            if o.type is bool:
+                value: Any = True if not eq else inline.lower() not in ("false", "0", "no", "")
+            else:
+                if not eq:
+                    if i >= len(tokens):
+                        raise UsageError(f"flag needs an argument: {name}")
+                    inline = tokens[i]
+                    i += 1
+                value = _convert(o, name, inline)
+        elif tok.startswith("-") and len(tok) > 1 and not _is_number(tok):
+            short = tok[:2]
+            o = by_flag.get(short)
+            if o is None:
+                raise UsageError(f"unknown shorthand flag: {short!r} in {tok} "
+                                 f"(see 'bd {cmd.name} --help')")
+            rest = tok[2:]
+            if o.type is bool:
+                value = True
+                if rest:  # combined short booleans: -fq
+                    tokens = tokens[:i] + [f"-{rest}"] + tokens[i:]
+            else:
+                if rest.startswith("="):
+                    rest = rest[1:]
+                if not rest:
+                    if i >= len(tokens):
+                        raise UsageError(f"flag needs an argument: {short}")
+                    rest = tokens[i]
+                    i += 1
+                value = _convert(o, short, rest)
+        else:
+            positionals.append(tok)
+            continue
+        if o.multiple:
+            values[o.dest].append(value)
+        else:
+            values[o.dest] = value
+        given.add(o.dest)
+    values["_given"] = given
+    _assign(cmd, positionals, values)
+    return values
+
+
+def _assign(cmd: Command, positionals: list[str], values: Values) -> None:
+    rest = list(positionals)
+    for n, a in enumerate(cmd.args):
+        remaining_required = sum(1 for b in cmd.args[n + 1:] if b.nargs in ("1", "+"))
+        if a.nargs == "1":
+            if not rest:
+                raise UsageError(f"missing argument {a.dest.upper()} (see 'bd {cmd.name} --help')")
+            values[a.dest] = rest.pop(0)
+        elif a.nargs == "?":
+            values[a.dest] = rest.pop(0) if len(rest) > remaining_required else None
+        else:
+            take = max(0, len(rest) - remaining_required)
+            if a.nargs == "+" and take == 0:
+                raise UsageError(f"missing argument {a.dest.upper()} (see 'bd {cmd.name} --help')")
+            values[a.dest], rest = rest[:take], rest[take:]
+    if rest:
+        raise UsageError(f"unexpected extra argument(s) for 'bd {cmd.name}': {' '.join(rest)}")

@@ -1,0 +1,280 @@
+"""Read queries over the cache: ready, blocked, list, search, stale, count.
+
+Filters are small dataclasses (part of the library API).  Rows come back as record dicts
+parsed from the stored JSONL line, so every field (unknown ones too) is present.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bd.graph import NON_WORK_TYPES
+
+_NON_WORK = "(" + ",".join(f"'{t}'" for t in sorted(NON_WORK_TYPES)) + ")"
+HOUR_NS = 3_600_000_000_000
+SORT_POLICIES = ("hybrid", "priority", "oldest")
+
+
+@dataclass
+class ReadyFilter:
+    """Options of ``bd ready``; ``limit=0`` means all."""
+
+    limit: int = 10
+    priority: int | None = None
+    assignee: str | None = None
+    unassigned: bool = False
+    labels: list[str] = field(default_factory=list)
+    labels_any: list[str] = field(default_factory=list)
+    issue_type: str | None = None
+    parent: str | None = None
+    sort: str = "hybrid"
+    include_deferred: bool = False
+    mol_type: str | None = None
+
+
+@dataclass
+class ListFilter:
+    """Options of ``bd list`` / ``bd search`` / ``bd count``; ``limit=0`` means all."""
+
+    status: str | None = None
+    all: bool = False
+    priority: int | None = None
+    priority_min: int | None = None
+    priority_max: int | None = None
+    assignee: str | None = None
+    no_assignee: bool = False
+    issue_type: str | None = None
+    labels: list[str] = field(default_factory=list)
+    labels_any: list[str] = field(default_factory=list)
+    no_labels: bool = False
+    empty_description: bool = False
+    title: str | None = None
+    title_contains: str | None = None
+    desc_contains: str | None = None
+    notes_contains: str | None = None
+    query: str | None = None
+    ids: list[str] = field(default_factory=list)
+    created_after: int | None = None
+    created_before: int | None = None
+    updated_after: int | None = None
+    updated_before: int | None = None
+    closed_after: int | None = None
+    closed_before: int | None = None
+    due_after: int | None = None
+    due_before: int | None = None
+    defer_after: int | None = None
+    defer_before: int | None = None
+    deferred: bool = False
+    overdue: bool = False
+    pinned: bool | None = None
+    include_templates: bool = False
+    include_gates: bool = False
+    include_closed: bool = False
+    parent: str | None = None
+    mol_type: str | None = None
+    limit: int = 50
+    sort: str | None = None
+    reverse: bool = False
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class _Where:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, sql: str, *args: Any) -> None:
+        self.parts.append(sql)
+        self.args.extend(args)
+
+    def sql(self) -> str:
+        return " AND ".join(self.parts) if self.parts else "1"
+
+
+def _labels(w: _Where, labels: list[str], labels_any: list[str]) -> None:
+    for label in labels:
+        w.add("EXISTS (SELECT 1 FROM labels l WHERE l.issue_id = i.id AND l.label = ?)", label)
+    if labels_any:
+        marks = ",".join("?" * len(labels_any))
+        w.add(f"EXISTS (SELECT 1 FROM labels l WHERE l.issue_id = i.id AND l.label IN ({marks}))",
+              *labels_any)
+
+
+_DESCENDANTS = """i.id IN (WITH RECURSIVE d(id, depth) AS (
+    SELECT issue_id, 1 FROM dependencies WHERE depends_on_id = ? AND type = 'parent-child'
+    UNION SELECT x.issue_id, d.depth + 1 FROM dependencies x JOIN d ON x.depends_on_id = d.id
+    WHERE x.type = 'parent-child' AND d.depth < 50) SELECT id FROM d)"""
+
+
+def work_where(w: _Where, *, include_deferred: bool, issue_type: str | None, now: int) -> None:
+    """The work set of the ONE rule (graph.py): ready and blocked partition it."""
+    w.add("i.status IN ('open','in_progress','blocked') AND i.pinned = 0 AND i.ephemeral = 0 "
+          "AND i.is_template = 0")
+    if issue_type:
+        w.add("i.issue_type = ?", issue_type)
+    else:
+        w.add(f"i.issue_type NOT IN {_NON_WORK}")
+    if not include_deferred:
+        w.add("(i.bd_defer_ns IS NULL OR i.bd_defer_ns <= ?)", now)
+
+
+def _rows(conn: Any, sql: str, args: list[Any]) -> list[dict[str, Any]]:
+    return [json.loads(row[0]) for row in conn.execute(sql, args)]
+
+
+def ready(conn: Any, f: ReadyFilter, now: int | None = None) -> list[dict[str, Any]]:
+    now = now_ns() if now is None else now
+    w = _Where()
+    work_where(w, include_deferred=f.include_deferred, issue_type=f.issue_type, now=now)
+    w.add("i.status != 'blocked' AND NOT EXISTS "
+          "(SELECT 1 FROM blocked_issues_cache b WHERE b.issue_id = i.id)")
+    if f.priority is not None:
+        w.add("i.priority = ?", f.priority)
+    if f.unassigned:
+        w.add("(i.assignee IS NULL OR i.assignee = '')")
+    elif f.assignee:
+        w.add("i.assignee = ?", f.assignee)
+    _labels(w, f.labels, f.labels_any)
+    if f.parent:
+        w.add(_DESCENDANTS, f.parent)
+    if f.mol_type:
+        w.add("i.mol_type = ?", f.mol_type)
+    if f.sort == "priority":
+        order = "i.priority, i.bd_created_ns, i.id"
+    elif f.sort == "oldest":
+        order = "i.bd_created_ns, i.id"
+    else:
+        recent = f"(i.bd_created_ns >= {now - 48 * HOUR_NS})"
+        order = (f"CASE WHEN {recent} THEN 0 ELSE 1 END, CASE WHEN {recent} THEN i.priority "
+                 "ELSE 0 END, i.bd_created_ns, i.id")
+    limit = f" LIMIT {int(f.limit)}" if f.limit and f.limit > 0 else ""
+    return _rows(conn, f"SELECT i.bd_line FROM issues i WHERE {w.sql()} ORDER BY {order}{limit}",
+                 w.args)
+
+
+def blocked(conn: Any, parent: str | None = None, now: int | None = None
+            ) -> list[dict[str, Any]]:
+    """Work-set issues that are blocked (status blocked or dependency-blocked)."""
+    now = now_ns() if now is None else now
+    w = _Where()
+    work_where(w, include_deferred=False, issue_type=None, now=now)
+    w.add("(i.status = 'blocked' OR EXISTS "
+          "(SELECT 1 FROM blocked_issues_cache b WHERE b.issue_id = i.id))")
+    if parent:
+        w.add(_DESCENDANTS, parent)
+    return _rows(conn, f"SELECT i.bd_line FROM issues i WHERE {w.sql()} "
+                       "ORDER BY i.priority, i.bd_created_ns, i.id", w.args)
+
+
+def list_issues(conn: Any, f: ListFilter, now: int | None = None) -> list[dict[str, Any]]:
+    now = now_ns() if now is None else now
+    w = _Where()
+    if f.status and f.status != "all":
+        w.add("i.status = ?", f.status)
+    elif f.status == "all" or f.all or f.include_closed:
+        w.add("i.status != 'tombstone'")
+    else:
+        w.add("i.status NOT IN ('closed','tombstone')")
+    if f.priority is not None:
+        w.add("i.priority = ?", f.priority)
+    if f.priority_min is not None:
+        w.add("i.priority >= ?", f.priority_min)
+    if f.priority_max is not None:
+        w.add("i.priority <= ?", f.priority_max)
+    if f.no_assignee:
+        w.add("(i.assignee IS NULL OR i.assignee = '')")
+    elif f.assignee:
+        w.add("i.assignee = ?", f.assignee)
+    if f.issue_type:
+        w.add("i.issue_type = ?", f.issue_type)
+    elif not f.include_gates:
+        w.add("i.issue_type != 'gate'")
+    if not f.include_templates:
+        w.add("i.is_template = 0")
+    _labels(w, f.labels, f.labels_any)
+    if f.no_labels:
+        w.add("NOT EXISTS (SELECT 1 FROM labels l WHERE l.issue_id = i.id)")
+    if f.empty_description:
+        w.add("(i.description IS NULL OR i.description = '')")
+    for column, text in (("title", f.title), ("title", f.title_contains),
+                         ("description", f.desc_contains), ("notes", f.notes_contains)):
+        if text:
+            w.add(f"i.{column} LIKE ? ESCAPE '\\'", _like(text))
+    if f.query:
+        q = _like(f.query)
+        w.add("(i.title LIKE ? ESCAPE '\\' OR i.description LIKE ? ESCAPE '\\' "
+              "OR i.id LIKE ? ESCAPE '\\')", q, q, q)
+    if f.ids:
+        w.add(f"i.id IN ({','.join('?' * len(f.ids))})", *f.ids)
+    for column, after, before in (("created", f.created_after, f.created_before),
+                                  ("updated", f.updated_after, f.updated_before),
+                                  ("closed", f.closed_after, f.closed_before),
+                                  ("due", f.due_after, f.due_before),
+                                  ("defer", f.defer_after, f.defer_before)):
+        if after is not None:
+            w.add(f"i.bd_{column}_ns > ?", after)
+        if before is not None:
+            w.add(f"i.bd_{column}_ns < ?", before)
+    if f.deferred:
+        w.add("i.bd_defer_ns IS NOT NULL")
+    if f.overdue:
+        w.add("i.bd_due_ns < ? AND i.status != 'closed'", now)
+    if f.pinned is True:
+        w.add("i.pinned = 1")
+    elif f.pinned is False:
+        w.add("i.pinned = 0")
+    if f.parent:
+        w.add("EXISTS (SELECT 1 FROM dependencies d WHERE d.issue_id = i.id "
+              "AND d.depends_on_id = ? AND d.type = 'parent-child')", f.parent)
+    if f.mol_type:
+        w.add("i.mol_type = ?", f.mol_type)
+    order = {
+        None: "i.priority, i.bd_created_ns DESC, i.id",
+        "priority": "i.priority, i.bd_created_ns DESC, i.id",
+        "created": "i.bd_created_ns DESC, i.id", "updated": "i.bd_updated_ns DESC, i.id",
+        "closed": "i.bd_closed_ns DESC, i.id", "status": "i.status, i.id", "id": "i.id",
+        "title": "lower(i.title), i.id", "type": "i.issue_type, i.id",
+        "assignee": "coalesce(i.assignee, ''), i.id",
+    }[f.sort]
+    if f.reverse:
+        order = ", ".join(p[:-5] if p.endswith(" DESC") else p + " DESC"
+                          for p in order.split(", "))
+    limit = f" LIMIT {int(f.limit)}" if f.limit and f.limit > 0 else ""
+    sql = ("SELECT i.bd_line, (SELECT count(*) FROM dependencies d WHERE d.issue_id = i.id), "
+           "(SELECT count(*) FROM dependencies d WHERE d.depends_on_id = i.id) "
+           f"FROM issues i WHERE {w.sql()} ORDER BY {order}{limit}")
+    out = []
+    for line, n_deps, n_dependents in conn.execute(sql, w.args):
+        rec = json.loads(line)
+        rec["dependency_count"] = n_deps
+        rec["dependent_count"] = n_dependents
+        out.append(rec)
+    return out
+
+
+def count_matching(conn: Any, f: ListFilter) -> int:
+    f.limit = 0
+    return len(list_issues(conn, f))
+
+
+def stale(conn: Any, days: int, status: str | None, limit: int, now: int | None = None
+          ) -> list[dict[str, Any]]:
+    now = now_ns() if now is None else now
+    cutoff = now - days * 24 * HOUR_NS
+    w = _Where()
+    w.add("i.status NOT IN ('closed','tombstone') AND i.bd_updated_ns < ?", cutoff)
+    if status:
+        w.add("i.status = ?", status)
+    lim = f" LIMIT {int(limit)}" if limit > 0 else ""
+    return _rows(conn, f"SELECT i.bd_line FROM issues i WHERE {w.sql()} "
+                       f"ORDER BY i.bd_updated_ns, i.id{lim}", w.args)

@@ -1,0 +1,374 @@
+"""The Store: the transaction boundary between the JSONL truth, the cache and callers.
+
+Reads go to the cache after a freshness check.  A write takes the workspace lock, brings the
+cache up to date, parses only the records it touches, splices their canonical lines into the
+file, writes it atomically, then upserts the touched rows in the cache and records events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from bd import config as cfgmod
+from bd import jsonl, model, queries
+from bd.cache import Cache, line_hash, stat_sig
+from bd.errors import NotFoundError, ValidationError
+from bd.lock import WorkspaceLock
+from bd.workspace import DB_NAME, JSONL_NAME, find_beads_dir
+
+
+def default_actor() -> str:
+    return os.environ.get("BD_ACTOR") or os.environ.get("USER") or "unknown"
+
+
+class Tx:
+    """One write transaction: records parsed on demand, changed ones spliced back on commit."""
+
+    def __init__(self, store: Store, lines: jsonl.Lines, now: str) -> None:
+        self.store = store
+        self.lines = lines
+        self.now = now
+        self.changed: dict[str, dict[str, Any]] = {}
+        self.removed: set[str] = set()
+        self.events: list[dict[str, Any]] = []
+        self.affects_ready = False
+
+    def get(self, rid: str) -> dict[str, Any] | None:
+        if rid in self.changed:
+            return self.changed[rid]
+        if rid in self.removed:
+            return None
+        return self.lines.record(rid)
+
+    def require(self, rid: str) -> dict[str, Any]:
+        rec = self.get(rid)
+        if rec is None:
+            raise NotFoundError(f"issue {rid} not found", issue_id=rid)
+        return rec
+
+    def exists(self, rid: str) -> bool:
+        return rid in self.changed or (rid in self.lines.index and rid not in self.removed)
+
+    def put(self, rec: dict[str, Any], *, affects_ready: bool = True) -> None:
+        self.changed[rec["id"]] = rec
+        self.affects_ready = self.affects_ready or affects_ready
+
+    def event(self, issue_id: str, event_type: str, *, old: Any = None, new: Any = None,
+              comment: str | None = None) -> None:
+        self.events.append({
+            "issue_id": issue_id, "event_type": event_type, "actor": self.store.actor,
+            "old_value": old if old is None or isinstance(old, str) else model.encode_json(old),
+            "new_value": new if new is None or isinstance(new, str) else model.encode_json(new),
+            "comment": comment, "created_at": self.now,
+        })
+
+    def commit(self) -> None:
+        store = self.store
+        new_lines = {rid: model.to_line(rec) for rid, rec in self.changed.items()}
+        data = self.lines.render(new_lines, self.removed)
+        if data != self.lines.raw:
+            jsonl.atomic_write(store.jsonl_path, data)
+        cache = store.cache(check=False)
+        conn = cache.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cache.apply(((self.changed[r], line, line_hash(line[:-1]))
+                         for r, line in new_lines.items()), self.removed,
+                        recompute=self.affects_ready or bool(self.removed), in_tx=True)
+            cache.record_written(stat_sig(store.jsonl_path), hashlib.sha256(data).hexdigest())
+            if self.events:
+                store.append_events(self.events, cache)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+class Store:
+    """A bd workspace. Open with :func:`bd.open`."""
+
+    def __init__(self, beads_dir: str, *, actor: str | None = None,
+                 lock_timeout: float = 30.0) -> None:
+        self.beads_dir = os.path.abspath(beads_dir)
+        self.jsonl_path = os.environ.get("BEADS_JSONL") or os.path.join(self.beads_dir,
+                                                                         JSONL_NAME)
+        self.db_path = os.path.join(self.beads_dir, DB_NAME)
+        self.config_path = os.path.join(self.beads_dir, "config.yaml")
+        self.events_path = os.path.join(self.beads_dir, "events.jsonl")
+        self.lock = WorkspaceLock(os.path.join(self.beads_dir, ".bd.lock"), lock_timeout)
+        self._config: dict[str, Any] | None = None
+        self._cache: Cache | None = None
+        self._actor = actor
+        self.notices: list[str] = []
+
+    @classmethod
+    def discover(cls, start: str | None = None, *, db: str | None = None,
+                 actor: str | None = None) -> Store:
+        return cls(find_beads_dir(start, db), actor=actor)
+
+    # -- configuration -----------------------------------------------------------------------
+
+    @property
+    def config(self) -> dict[str, Any]:
+        if self._config is None:
+            self._config = cfgmod.env_override(cfgmod.load(self.config_path))
+        return self._config
+
+    def reload_config(self) -> None:
+        self._config = None
+
+    @property
+    def actor(self) -> str:
+        return self._actor or str(self.config.get("actor") or "") or default_actor()
+
+    @property
+    def prefix(self) -> str:
+        value = self.config.get("issue-prefix")
+        if value:
+            return str(value).rstrip("-")
+        detected = self._detect_prefix()
+        return detected or os.path.basename(os.path.dirname(self.beads_dir)) or "bd"
+
+    def _detect_prefix(self) -> str | None:
+        row = self.cache().conn.execute(
+            "SELECT substr(id, 1, instr(id, '-') - 1) p, count(*) n FROM issues "
+            "WHERE instr(id, '-') > 0 AND instr(id, '.') = 0 GROUP BY p ORDER BY n DESC "
+            "LIMIT 1").fetchone()
+        return row[0] if row and row[0] else None
+
+    def config_list(self, key: str) -> list[str]:
+        return cfgmod.get_list(self.config, key)
+
+    @property
+    def custom_statuses(self) -> list[str]:
+        return cfgmod.get_list(self.config, "status.custom")
+
+    @property
+    def custom_types(self) -> list[str]:
+        return cfgmod.get_list(self.config, "types.custom")
+
+    # -- cache -------------------------------------------------------------------------------
+
+    def cache(self, *, check: bool = True) -> Cache:
+        """The cache connection, refreshed from the JSONL first unless ``check`` is False."""
+        if self._cache is None:
+            self._cache = Cache(self.db_path)
+            check = True
+        if check and not self._cache.is_fresh(self.jsonl_path):
+            with self.lock:
+                if not self._cache.is_fresh(self.jsonl_path):
+                    self._cache.refresh(self.jsonl_path)
+                    self._catch_up_events(self._cache)
+            self.notices.extend(self._cache.notices)
+            self._cache.notices.clear()
+        return self._cache
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """Lock, load, yield a Tx for mutation, then write atomically and update the cache."""
+        from bd.timeutil import now_ts
+
+        with self.lock:
+            self.cache()
+            lines = jsonl.Lines(self.jsonl_path, jsonl.read_bytes(self.jsonl_path))
+            tx = Tx(self, lines, now_ts())
+            yield tx
+            if tx.changed or tx.removed:
+                tx.commit()
+
+    # -- events (append-only log beside the JSONL; the cache mirrors it) -----------------------
+
+    def append_events(self, events: list[dict[str, Any]], cache: Cache) -> None:
+        data = b"".join(model.encode_json(e).encode("utf-8", "replace") + b"\n" for e in events)
+        with open(self.events_path, "ab") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self._insert_events(cache, events)
+        cache.set_meta("bd_events_offset", str(os.path.getsize(self.events_path)))
+
+    @staticmethod
+    def _insert_events(cache: Cache, events: list[dict[str, Any]]) -> None:
+        cache.conn.executemany(
+            "INSERT INTO events(issue_id, event_type, actor, old_value, new_value, comment, "
+            "created_at) SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS "
+            "(SELECT 1 FROM issues WHERE id = ?)",
+            [(e.get("issue_id"), e.get("event_type"), e.get("actor") or "", e.get("old_value"),
+              e.get("new_value"), e.get("comment"), e.get("created_at"), e.get("issue_id"))
+             for e in events])
+
+    def _catch_up_events(self, cache: Cache) -> None:
+        """Load events appended by other processes (or all, after a rebuild)."""
+        try:
+            size = os.path.getsize(self.events_path)
+        except OSError:
+            return
+        offset = int(cache.meta("bd_events_offset") or 0)
+        if offset > size:
+            cache.conn.execute("DELETE FROM events")
+            offset = 0
+        if offset == size:
+            return
+        with open(self.events_path, "rb") as fh:
+            fh.seek(offset)
+            tail = fh.read()
+        end = tail.rfind(b"\n") + 1
+        events = []
+        for line in tail[:end].splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue  # the audit log is best-effort; the JSONL is the truth
+            if isinstance(event, dict):
+                events.append(event)
+        cache.conn.execute("BEGIN IMMEDIATE")
+        self._insert_events(cache, events)
+        cache.set_meta("bd_events_offset", str(offset + end))
+        cache.conn.execute("COMMIT")
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def resolve(self, partial: str) -> str:
+        """Resolve a full or partial id (spec §5.5) to an existing issue id."""
+        from bd import ids
+
+        conn = self.cache().conn
+        query = partial.strip()
+        if conn.execute("SELECT 1 FROM issues WHERE id = ?", (query,)).fetchone():
+            return query
+        prefix = self.prefix
+        norm = ids.normalise(query, prefix)
+        if conn.execute("SELECT 1 FROM issues WHERE id = ?", (norm,)).fetchone():
+            return norm
+        needle = ids.hash_needle(query, prefix)
+        candidates = [r[0] for r in conn.execute(
+            "SELECT id FROM issues WHERE status != 'tombstone' AND "
+            "instr(substr(id, instr(id, '-') + 1), ?) > 0", (needle,))] if needle else []
+        return ids.resolve_partial(query, prefix, candidates)
+
+    def exact(self, rid: str) -> str:
+        """An id that must exist exactly (delete, --parent, --deps)."""
+        if not self.cache().conn.execute("SELECT 1 FROM issues WHERE id = ?", (rid,)).fetchone():
+            raise NotFoundError(f"issue {rid} not found", issue_id=rid)
+        return rid
+
+    def get(self, rid: str) -> dict[str, Any]:
+        row = self.cache().conn.execute("SELECT bd_line FROM issues WHERE id = ?",
+                                        (rid,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"issue {rid} not found", issue_id=rid)
+        return json.loads(row[0])
+
+    def get_many(self, rids: list[str]) -> dict[str, dict[str, Any]]:
+        conn = self.cache().conn
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(rids), 500):
+            chunk = rids[i:i + 500]
+            for rid, line in conn.execute(
+                    f"SELECT id, bd_line FROM issues WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                out[rid] = json.loads(line)
+        return out
+
+    def list_ids(self) -> list[str]:
+        return [r[0] for r in self.cache().conn.execute("SELECT id FROM issues ORDER BY id")]
+
+    def all_records(self) -> list[dict[str, Any]]:
+        return [json.loads(r[0]) for r in
+                self.cache().conn.execute("SELECT bd_line FROM issues ORDER BY id")]
+
+    def graph(self) -> Any:
+        from bd.graph import Graph
+
+        return Graph.build(self.all_records())
+
+    def ready(self, f: queries.ReadyFilter | None = None) -> list[dict[str, Any]]:
+        return queries.ready(self.cache().conn, f or queries.ReadyFilter())
+
+    def blocked(self, parent: str | None = None) -> list[dict[str, Any]]:
+        """Blocked work with ``blocked_by`` / ``blocked_by_count`` explaining each."""
+        rows = queries.blocked(self.cache().conn, parent)
+        if rows:
+            g = self.graph()
+            for rec in rows:
+                by = g.blockers(rec["id"])
+                rec["blocked_by_count"] = len(by)
+                rec["blocked_by"] = by
+        return rows
+
+    def list(self, f: queries.ListFilter | None = None) -> list[dict[str, Any]]:
+        return queries.list_issues(self.cache().conn, f or queries.ListFilter())
+
+    def stale(self, days: int = 30, status: str | None = None, limit: int = 50
+              ) -> list[dict[str, Any]]:
+        return queries.stale(self.cache().conn, days, status, limit)
+
+    def stats(self) -> dict[str, Any]:
+        return self.graph().stats()
+
+    def dependents(self, rid: str) -> list[tuple[str, str]]:
+        """(issue_id, type) of the edges pointing at ``rid``."""
+        return [(a, t) for a, t in self.cache().conn.execute(
+            "SELECT issue_id, type FROM dependencies WHERE depends_on_id = ? "
+            "ORDER BY issue_id, type", (rid,))]
+
+    def events(self, rid: str) -> list[dict[str, Any]]:
+        cur = self.cache().conn.execute(
+            "SELECT id, issue_id, event_type, actor, old_value, new_value, comment, created_at "
+            "FROM events WHERE issue_id = ? ORDER BY id", (rid,))
+        names = [d[0] for d in cur.description]
+        return [{k: v for k, v in zip(names, row) if v is not None} for row in cur]
+
+    def label_counts(self) -> list[dict[str, Any]]:
+        return [{"label": label, "count": n} for label, n in self.cache().conn.execute(
+            "SELECT l.label, count(*) FROM labels l JOIN issues i ON i.id = l.issue_id "
+            "WHERE i.status != 'tombstone' GROUP BY l.label ORDER BY l.label")]
+
+    def count_top_level(self) -> int:
+        prefix = self.prefix + "-"
+        row = self.cache().conn.execute(
+            "SELECT count(*) FROM issues WHERE substr(id, 1, ?) = ? AND "
+            "instr(substr(id, ?), '.') = 0", (len(prefix), prefix, len(prefix) + 1)).fetchone()
+        return int(row[0])
+
+    def check_type(self, itype: str) -> str:
+        itype = model.normalise_type(itype)
+        if itype not in model.BUILTIN_TYPES and itype not in self.custom_types:
+            raise ValidationError(f"invalid issue type: {itype}", field="issue_type")
+        return itype
+
+    def check_status(self, status: str) -> str:
+        if status == "tombstone":
+            raise ValidationError(
+                "cannot set status to tombstone directly; use 'bd delete' instead",
+                field="status")
+        if status not in model.BUILTIN_STATUSES and status not in self.custom_statuses:
+            raise ValidationError(f"invalid status: {status}", field="status")
+        return status
+
+
+def open_store(path: str | None = None, *, actor: str | None = None) -> Store:
+    """Open the workspace containing ``path`` (a project dir, a .beads dir, or a db path)."""
+    if path is not None:
+        path = os.path.abspath(path)
+        if os.path.basename(path) == ".beads" and os.path.isdir(path):
+            return Store(path, actor=actor)
+        if path.endswith(".db") or path.endswith(".jsonl"):
+            return Store(os.path.dirname(path), actor=actor)
+    return Store.discover(path, actor=actor)

@@ -1,0 +1,134 @@
+"""Import and export of JSONL.
+
+Import merges by id (spec git-and-merge §2.5, without the original's defects): a newer
+incoming record replaces the local one whole (its labels and dependency removals included,
+its own ``updated_at`` kept), comments are never lost (union), a local tombstone is never
+resurrected, and nothing is written unless the whole input is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bd import jsonl, model
+from bd.errors import DataError, ValidationError
+from bd.store import Store
+
+
+def _comment_key(c: Any) -> tuple[str, str, str]:
+    if not isinstance(c, dict):
+        return ("", str(c), "")
+    return (str(c.get("author", "")), str(c.get("text", "")).strip(), str(c.get("created_at", "")))
+
+
+def _union_comments(local: dict[str, Any], incoming: dict[str, Any]) -> list[Any]:
+    seen = {_comment_key(c) for c in incoming.get("comments") or []}
+    merged = list(incoming.get("comments") or [])
+    merged += [c for c in local.get("comments") or [] if _comment_key(c) not in seen]
+    return merged
+
+
+def parse_input(data: bytes, path: str) -> list[dict[str, Any]]:
+    """All records of an import file; any bad line fails the whole import."""
+    lines = jsonl.Lines(path, data)  # conflict markers, duplicates, missing ids
+    return [jsonl.parse_line(line, path, n) for line, n in zip(lines.lines, lines.linenos)]
+
+
+def import_records(store: Store, records: Iterable[dict[str, Any]], *, dry_run: bool = False,
+                   skip_existing: bool = False, force: bool = False) -> dict[str, int]:
+    from bd.timeutil import ts_key
+
+    records = list(records)
+    prefix = store.prefix
+    allowed = [prefix, *store.config_list("allowed_prefixes")]
+    for rec in records:
+        model.apply_defaults(rec)
+        status = model.status_of(rec)
+        if status == "closed" and not rec.get("closed_at"):
+            rec["closed_at"] = rec.get("updated_at")
+        if not force and status != "tombstone" and not any(
+                rec["id"].startswith(p + "-") for p in allowed):
+            raise ValidationError(
+                f"prefix mismatch: database uses '{prefix}-' but found issue {rec['id']} "
+                "(add its prefix to allowed_prefixes, or use --force)", issue_id=rec["id"])
+        try:
+            model.validate(rec, custom_statuses=store.custom_statuses,
+                           custom_types=store.custom_types + [model.type_of(rec)])
+        except ValidationError as exc:
+            raise ValidationError(f"{rec['id']}: {exc.message}", issue_id=rec["id"]) from None
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0}
+    with store.transaction() as tx:
+        for rec in records:
+            rid = rec["id"]
+            local = tx.get(rid)
+            if local is None:
+                counts["created"] += 1
+                tx.put(rec)
+                continue
+            if model.status_of(local) == "tombstone" and model.status_of(rec) != "tombstone":
+                counts["skipped"] += 1  # deletions are not undone by an import
+                continue
+            if skip_existing:
+                counts["skipped"] += 1
+                continue
+            if model.canonical(local) == model.canonical(rec):
+                counts["unchanged"] += 1
+                continue
+            newer = (ts_key(str(rec.get("updated_at", ""))) or 0) > (
+                ts_key(str(local.get("updated_at", ""))) or 0)
+            if newer:
+                merged = dict(rec)
+                comments = _union_comments(local, rec)
+                if comments:
+                    merged["comments"] = comments
+                tx.put(merged)
+                counts["updated"] += 1
+            else:
+                comments = _union_comments(rec, local)
+                if len(comments) != len(local.get("comments") or []):
+                    local["comments"] = comments
+                    tx.put(local, affects_ready=False)
+                    counts["updated"] += 1
+                else:
+                    counts["unchanged"] += 1
+        if dry_run:
+            tx.changed.clear()
+    return counts
+
+
+def export_bytes(store: Store, *, status: str | None = None,
+                 records: list[dict[str, Any]] | None = None) -> bytes:
+    """The JSONL (canonical lines, sorted, tombstones and comments kept, wisps left out)."""
+    raw = jsonl.read_bytes(store.jsonl_path)
+    store.cache()  # validates the file (a malformed JSONL fails here)
+    lines = jsonl.Lines(store.jsonl_path, raw)
+    out = []
+    for rid, line, n in sorted(zip(lines.ids, lines.lines, lines.linenos)):
+        if status is None and b'"ephemeral":true' not in line:
+            out.append(line + b"\n")
+            continue
+        rec = jsonl.parse_line(line, store.jsonl_path, n)
+        if rec.get("ephemeral") or (status and model.status_of(rec) != status):
+            continue
+        out.append(line + b"\n")
+    return b"".join(out)
+
+
+def check_export_target(path: str, data: bytes, force: bool) -> None:
+    """Refuse an export that would drop ids present in the target file."""
+    if force:
+        return
+    existing = jsonl.read_bytes(path)
+    if not existing.strip():
+        return
+    try:
+        old = set(jsonl.Lines(path, existing).ids)
+    except DataError:
+        return
+    new = set(jsonl.Lines("<export>", data).ids)
+    lost = sorted(old - new)
+    if lost:
+        raise DataError(f"refusing to export: it would drop {len(lost)} issue(s) present in the "
+                        f"target (e.g. {', '.join(lost[:3])}); use --force to overwrite",
+                        path=path)
