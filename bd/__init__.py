@@ -11,7 +11,9 @@ Submodules are imported lazily so that ``import bd`` stays cheap; see docs/libra
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 

@@ -8,12 +8,13 @@ and cascade into applications' tables); a row leaves only when its issue left th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
 from collections.abc import Iterable, Mapping
-from typing import Any
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 from bd import jsonl, schema
 from bd.errors import DataError
@@ -31,6 +32,8 @@ _BOOL_COLS = frozenset({"ephemeral", "pinned", "is_template"})
 
 
 def line_hash(line: bytes) -> str:
+    import hashlib  # lazily: ~2 ms, and only writes and refreshes need it
+
     return hashlib.blake2b(line, digest_size=12).hexdigest()
 
 
@@ -178,6 +181,8 @@ class Cache:
                 break
         else:  # pragma: no cover - a file rewritten continuously
             raise DataError("file kept changing while being read", path=jsonl_path)
+        import hashlib
+
         digest = hashlib.sha256(raw).hexdigest()
         self.conn.execute("BEGIN IMMEDIATE")
         try:

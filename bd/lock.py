@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import time
-from types import TracebackType
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
 
 from bd.errors import LockTimeoutError
 

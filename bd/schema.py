@@ -152,7 +152,7 @@ BD_TABLES = ("blocked_issues_cache", "events", "comments", "labels", "dependenci
 
 _FAIL = ("failed", "rejected", "wontfix", "won't fix", "cancelled", "canceled", "abandoned",
          "blocked", "error", "timeout", "aborted")
-_FAILED = " OR ".join(f"instr(lower(b.close_reason), '{w.replace(chr(39), chr(39) * 2)}') > 0"
+_FAILED = " OR ".join(f"instr(lower(coalesce(b.close_reason, '')), '{w.replace(chr(39), chr(39) * 2)}') > 0"
                       for w in _FAIL)
 _INACTIVE = "('closed','tombstone','pinned')"
 _META = "CASE WHEN json_valid(d.metadata) THEN json_extract(d.metadata, '$.{key}') END"

@@ -9,7 +9,9 @@ resurrected, and nothing is written unless the whole input is valid.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 from bd import jsonl, model
 from bd.errors import DataError, ValidationError

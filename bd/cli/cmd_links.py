@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 from bd.cli import Context
 from bd.cli import output as out

@@ -9,41 +9,39 @@ the typer app in ``bd.cli.typer_app``, which renders ``--help`` and the CLI refe
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 from bd.errors import UsageError
 
 
-@dataclass
+# Plain classes, not dataclasses: importing dataclasses (and inspect) costs ~7 ms per process.
 class Opt:
-    dest: str
-    flags: tuple[str, ...]
-    type: type = str
-    default: Any = None
-    help: str = ""
-    multiple: bool = False
-    hidden: bool = False
-    metavar: str | None = None
+    __slots__ = ("dest", "flags", "type", "default", "help", "multiple", "hidden", "metavar")
+
+    def __init__(self, dest: str, flags: tuple[str, ...], type: type = str, default: Any = None,
+                 help: str = "", multiple: bool = False, hidden: bool = False,
+                 metavar: str | None = None) -> None:
+        self.dest, self.flags, self.type, self.default = dest, flags, type, default
+        self.help, self.multiple, self.hidden, self.metavar = help, multiple, hidden, metavar
 
 
-@dataclass
 class Arg:
-    dest: str
-    nargs: str = "1"  # "1", "?", "*", "+"
-    help: str = ""
+    __slots__ = ("dest", "nargs", "help")
+
+    def __init__(self, dest: str, nargs: str = "1", help: str = "") -> None:
+        self.dest, self.nargs, self.help = dest, nargs, help  # nargs: "1", "?", "*", "+"
 
 
-@dataclass
 class Command:
-    name: str
-    help: str
-    run: Callable[..., int | None]
-    opts: list[Opt] = field(default_factory=list)
-    args: list[Arg] = field(default_factory=list)
-    aliases: tuple[str, ...] = ()
-    hidden: bool = False
-    needs_store: bool = True
+    __slots__ = ("name", "help", "run", "opts", "args", "aliases", "hidden", "needs_store")
+
+    def __init__(self, name: str, help: str, run: Callable[..., int | None],
+                 opts: list[Opt], args: list[Arg], aliases: tuple[str, ...] = (),
+                 hidden: bool = False, needs_store: bool = True) -> None:
+        self.name, self.help, self.run, self.opts, self.args = name, help, run, opts, args
+        self.aliases, self.hidden, self.needs_store = aliases, hidden, needs_store
 
 
 def opt(dest: str, *flags: str, type: type = str, default: Any = None, help: str = "",
@@ -76,7 +74,7 @@ def command(name: str, help: str, *, opts: tuple[Opt, ...] | list[Opt] = (),
     return register
 
 
-class Values(dict[str, Any]):
+class Values(dict):  # type: ignore[type-arg]
     """Parsed values; attribute access for convenience."""
 
     def __getattr__(self, name: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -53,7 +54,7 @@ def graphs(draw: st.DrawFn, max_n: int = 10) -> list[dict[str, Any]]:
     return records
 
 
-def _status(r: dict[str, Any]) -> str:
+def _status(r: Mapping[str, Any]) -> str:
     return r.get("status") or "open"
 
 
