@@ -59,30 +59,36 @@ def _ts(value: Any) -> int | None:
     return ts_key(value)
 
 
+_TEXT_NOT_NULL = frozenset({"title", "description", "design", "acceptance_criteria", "notes",
+                            "created_at", "updated_at"})
+_PLAN = tuple((key, 1 if col in _BOOL_COLS else 2 if col in _TEXT_NOT_NULL else 0)
+              for col, key in schema.ISSUE_COLUMNS)
+_PLAIN = (str, int, float)
+
+
 def issue_row(rec: Mapping[str, Any], line: bytes, lhash: str) -> tuple[Any, ...]:
+    """The ``issues`` row of a record (hot on cold builds: kept to one pass, no branches per type)."""
     values: list[Any] = [rec["id"], None]
-    for col, key in schema.ISSUE_COLUMNS:
-        value = rec.get(key)
-        if col in _BOOL_COLS:
+    get = rec.get
+    for key, kind in _PLAN:
+        value = get(key)
+        if kind == 1:
             value = 1 if value else 0
-        elif col == "status":
-            value = value or "open"
-        elif col == "issue_type":
-            value = value or "task"
-        elif col == "priority":
-            value = value if isinstance(value, int) and not isinstance(value, bool) else 2
-        elif col == "title":
-            value = value if isinstance(value, str) else ("" if value is None else _scalar(value))
-        elif col in ("description", "design", "acceptance_criteria", "notes"):
-            value = value if isinstance(value, str) else ("" if value is None else _scalar(value))
-        elif col in ("created_at", "updated_at"):
-            value = value if isinstance(value, str) else ""
-        else:
-            value = _scalar(value)
+        elif value is None:
+            value = "" if kind == 2 else None
+        elif type(value) not in _PLAIN:
+            value = int(value) if isinstance(value, bool) else json.dumps(value, ensure_ascii=False)
         values.append(value)
-    values += [line.decode("utf-8", "replace"), lhash, _ts(rec.get("created_at")),
-               _ts(rec.get("updated_at")), _ts(rec.get("closed_at")), _ts(rec.get("due_at")),
-               _ts(rec.get("defer_until"))]
+    # Read-side defaults for the columns queries filter on (status, type, priority).
+    if not values[7]:
+        values[7] = "open"
+    if type(values[8]) is not int:
+        values[8] = 2
+    if not values[9]:
+        values[9] = "task"
+    values += [line.decode("utf-8", "replace"), lhash, _ts(get("created_at")),
+               _ts(get("updated_at")), _ts(get("closed_at")), _ts(get("due_at")),
+               _ts(get("defer_until"))]
     return tuple(values)
 
 
@@ -200,11 +206,21 @@ class Cache:
 
     def _sync_lines(self, lines: jsonl.Lines) -> bool:
         stored = dict(self.conn.execute("SELECT id, bd_line_hash FROM issues"))
-        upserts: list[tuple[dict[str, Any], bytes, str]] = []
+        pending: list[tuple[bytes, int, str]] = []
         for rid, line, lineno in zip(lines.ids, lines.lines, lines.linenos):
             h = line_hash(line)
             if stored.pop(rid, None) != h:
-                upserts.append((jsonl.parse_line(line, lines.path, lineno), line, h))
+                pending.append((line, lineno, h))
+        loads = None
+        if len(pending) > 2000:  # orjson costs ~20 ms to import; worth it only for bulk parses
+            try:
+                import orjson
+
+                loads = orjson.loads
+            except ImportError:  # pragma: no cover - orjson is a dependency
+                pass
+        upserts = [(jsonl.parse_line(line, lines.path, n, loads), line, h)
+                   for line, n, h in pending]
         removed = list(stored)
         self.apply(upserts, removed, recompute=bool(upserts or removed), in_tx=True)
         return bool(upserts or removed)
@@ -285,13 +301,10 @@ class Cache:
             "created_at = excluded.created_at, created_by = excluded.created_by, "
             "metadata = excluded.metadata, thread_id = excluded.thread_id",
             [row for key, row in want_deps.items() if have_deps.get(key) != row])
-        keep = set()
-        for row in want_comments:
-            if row in have_comments:
-                keep.add(row)
-            else:
-                conn.execute("INSERT INTO comments(issue_id, author, text, created_at, "
-                             "bd_comment_id) VALUES (?, ?, ?, ?, ?)", row)
+        keep = {row for row in want_comments if row in have_comments}
+        conn.executemany("INSERT INTO comments(issue_id, author, text, created_at, "
+                         "bd_comment_id) VALUES (?, ?, ?, ?, ?)",
+                         [row for row in want_comments if row not in keep])
         conn.executemany("DELETE FROM comments WHERE id = ?",
                          [(cid,) for key, cid in have_comments.items() if key not in keep])
 

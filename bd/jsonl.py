@@ -31,10 +31,15 @@ def fast_id(line: bytes) -> str | None:
     return None
 
 
-def parse_line(line: bytes, path: str, lineno: int) -> dict[str, Any]:
+def parse_line(line: bytes, path: str, lineno: int, loads: Any = None) -> dict[str, Any]:
     """Parse one line into a record dict, or raise a one-line DataError."""
     try:
-        rec = json.loads(line)
+        try:
+            rec = (loads or json.loads)(line)
+        except ValueError:
+            if loads is None:
+                raise
+            rec = json.loads(line)  # orjson is stricter (NaN, huge ints): be liberal
     except (ValueError, RecursionError) as exc:
         detail = str(exc).split(":", 1)[0] if isinstance(exc, ValueError) else "nested too deeply"
         raise DataError(f"malformed JSON ({detail})", path=path, line=lineno) from None

@@ -91,9 +91,6 @@ CREATE TABLE IF NOT EXISTS issues (
     bd_defer_ns INTEGER
 );
 CREATE INDEX IF NOT EXISTS idx_issues_status ON issues(status);
-CREATE INDEX IF NOT EXISTS idx_issues_priority ON issues(priority);
-CREATE INDEX IF NOT EXISTS idx_issues_assignee ON issues(assignee);
-CREATE INDEX IF NOT EXISTS idx_issues_status_priority ON issues(status, priority);
 CREATE INDEX IF NOT EXISTS idx_issues_external_ref ON issues(external_ref);
 CREATE INDEX IF NOT EXISTS idx_issues_bd_created ON issues(bd_created_ns);
 CREATE TABLE IF NOT EXISTS dependencies (
@@ -107,8 +104,6 @@ CREATE TABLE IF NOT EXISTS dependencies (
     PRIMARY KEY (issue_id, depends_on_id, type),
     FOREIGN KEY (issue_id) REFERENCES issues(id) ON DELETE CASCADE
 );
-CREATE INDEX IF NOT EXISTS idx_dependencies_issue_id ON dependencies(issue_id);
-CREATE INDEX IF NOT EXISTS idx_dependencies_depends_on ON dependencies(depends_on_id);
 CREATE INDEX IF NOT EXISTS idx_dependencies_depends_on_type ON dependencies(depends_on_id, type);
 CREATE TABLE IF NOT EXISTS labels (
     issue_id TEXT NOT NULL,

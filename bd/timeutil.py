@@ -94,6 +94,25 @@ def ts_key(s: str) -> int | None:
     """Epoch nanoseconds of a stored timestamp (all 9 fraction digits), or None."""
     if not isinstance(s, str):
         return None
+    # Fast path for the common shape (a fraction of at most 6 digits, then Z or +hh:mm):
+    # fromisoformat alone, no regex. Anything else takes the exact path below.
+    if len(s) >= 20 and s[10] == "T":
+        k = 19
+        if s[19] == ".":
+            k = 20
+            while k < len(s) and s[k].isdigit():
+                k += 1
+        tail = s[k:]
+        if (k == 19 or 21 <= k <= 26) and (tail == "Z" or len(tail) == 6 and tail[3] == ":"
+                                           and tail[0] in "+-"):
+            try:
+                dt = datetime.fromisoformat(s)
+            except ValueError:
+                dt = None
+            if dt is not None and dt.tzinfo is not None:
+                delta = dt - _EPOCH
+                return ((delta.days * 86400 + delta.seconds) * 1_000_000_000
+                        + delta.microseconds * 1000)
     parsed = _parse(s)
     if parsed is None:
         return None

@@ -1,0 +1,317 @@
+"""The typer front end: ``--help`` screens and the CLI reference, built from the registry.
+
+Commands run through the stdlib parser in ``bd.cli.registry``; importing typer costs ~48 ms,
+more than a warm ``bd ready`` may take, so this module is imported only to render help (and
+by docs and tests).  The app is nevertheless complete: each typer command builds the same
+``Values`` the fast parser would and calls the same handler, so the two front ends can be
+checked against each other.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from typing import Any, Optional
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+from bd.cli import GLOBAL_BOOL, GLOBAL_VALUE, GROUPS, MODULES, VERSION, WRITES, Context
+from bd.cli import registry
+from bd.cli.registry import Command
+from bd.errors import BdError
+
+APP_HELP = ("bd (beads): a git-native, dependency-aware issue tracker for coding agents.\n\n"
+            "Issues live in .beads/issues.jsonl, committed with your code; "
+            "'bd ready' shows what can be worked on now.")
+
+GROUP_HELP = {
+    "config": "Get and set configuration (stored in .beads/config.yaml)",
+    "dep": "Manage dependencies",
+    "label": "Manage labels",
+    "comments": "List and add comments",
+    "epic": "Epic commands",
+}
+
+# Top-level order of `bd --help`: the everyday workflow first, then the rest.
+ORDER = ("init", "create", "q", "update", "close", "reopen", "show", "ready", "blocked",
+         "list", "search", "dep", "label", "comments", "children", "epic", "defer", "undefer",
+         "stale", "count", "stats", "delete", "export", "import", "config", "info", "where",
+         "version")
+
+_GLOBAL_HELP = {
+    "json": "Print JSON (machine-readable) output",
+    "actor": "Actor name for audit fields (default: $BD_ACTOR, config 'actor', $USER)",
+    "db": "Path of the cache database (selects the workspace)",
+    "quiet": "Suppress non-essential output",
+    "readonly": "Refuse every command that writes",
+    "verbose": "Verbose output",
+}
+_COMPAT_HELP = "Accepted for compatibility with the original bd; no effect"
+
+_HELP_WIDTH = 100  # fixed width for usage_text so generated docs do not depend on a terminal
+
+
+class _BareCommand(TyperCommand):
+    """The bare form of a group (``bd dep X --blocks Y``): usage shows the group's path."""
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        path = ctx.parent.command_path if ctx.parent is not None else ctx.command_path
+        formatter.write_usage(path, " ".join(self.collect_usage_pieces(ctx)))
+
+
+class _GroupWithDefault(TyperGroup):
+    """A group whose first word may be an argument of its bare command instead of a
+    subcommand: ``bd dep add A B`` and ``bd dep A --blocks B`` both work, as in the fast
+    parser."""
+
+    default_command: str | None = None
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if (self.default_command and args and args[0] not in self.commands
+                and args[0] not in ctx.help_option_names):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+def _annotation(o: registry.Opt) -> Any:
+    if o.multiple:
+        return list[o.type]  # type: ignore[name-defined]
+    if o.type is bool:
+        return bool
+    return o.type if o.default is not None else Optional[o.type]  # noqa: UP045
+
+
+def _parameters(cmd: Command) -> list[inspect.Parameter]:
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    params = [inspect.Parameter("_bd_ctx", kind, annotation=typer.Context)]
+    for a in cmd.args:
+        help_text = a.help or None
+        if a.nargs == "1":
+            default, annotation = typer.Argument(..., help=help_text), str
+        elif a.nargs == "?":
+            default, annotation = typer.Argument(None, help=help_text), Optional[str]  # noqa: UP045
+        elif a.nargs == "+":
+            default, annotation = typer.Argument(..., help=help_text), list[str]
+        else:
+            default, annotation = typer.Argument(None, help=help_text), Optional[list[str]]  # noqa: UP045
+        params.append(inspect.Parameter(a.dest, kind, default=default, annotation=annotation))
+    for o in cmd.opts:
+        default = None if o.multiple else o.default
+        info = typer.Option(default, *o.flags, help=o.help or None, hidden=o.hidden,
+                            metavar=o.metavar, show_default=o.type is not bool)
+        params.append(inspect.Parameter(o.dest, inspect.Parameter.KEYWORD_ONLY, default=info,
+                                        annotation=_annotation(o)))
+    return params
+
+
+def values_from(cmd: Command, kwargs: dict[str, Any], given: set[str]) -> registry.Values:
+    """The ``Values`` the fast parser would produce for the same command line."""
+    values = registry.Values()
+    for o in cmd.opts:
+        value = kwargs.get(o.dest)
+        values[o.dest] = list(value or []) if o.multiple else value
+    for a in cmd.args:
+        value = kwargs.get(a.dest)
+        values[a.dest] = list(value or []) if a.nargs in ("*", "+") else value
+    values["_given"] = given
+    return values
+
+
+def _callback(name: str, cmd: Command) -> Any:
+    def run(**kwargs: Any) -> int:
+        tctx = kwargs.pop("_bd_ctx")
+        given = {o.dest for o in cmd.opts
+                 if getattr(tctx.get_parameter_source(o.dest), "name", "") == "COMMANDLINE"}
+        values = values_from(cmd, kwargs, given)
+        flags = dict(tctx.meta.get("bd.flags") or {})
+        ctx = Context(flags)
+        try:
+            if flags.get("readonly") and name in WRITES:
+                raise BdError(f"operation '{name}' is not allowed in read-only mode")
+            return int(cmd.run(ctx, values) or 0)
+        finally:
+            ctx.close()
+
+    run.__signature__ = inspect.Signature(_parameters(cmd))  # type: ignore[attr-defined]
+    run.__name__ = name.replace(" ", "_").replace("-", "_")
+    run.__doc__ = cmd.help
+    return run
+
+
+def _app_callback(tctx: typer.Context, **flags: Any) -> None:
+    tctx.meta["bd.flags"] = {k: v for k, v in flags.items() if v not in (None, False)}
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"bd version {VERSION} (python)")
+        raise typer.Exit(0)
+
+
+def _global_parameters() -> list[inspect.Parameter]:
+    kw = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("tctx", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                annotation=typer.Context)]
+    by_dest: dict[str, list[str]] = {}
+    for flag, dest in GLOBAL_BOOL.items():
+        by_dest.setdefault(dest or flag.lstrip("-").replace("-", "_"), []).append(flag)
+    for dest, flags in by_dest.items():
+        help_text = _GLOBAL_HELP.get(dest, _COMPAT_HELP)
+        info = typer.Option(False, *flags, help=help_text, show_default=False)
+        params.append(inspect.Parameter(dest, kw, default=info, annotation=bool))
+    for flag, dest in GLOBAL_VALUE.items():
+        name = dest or flag.lstrip("-").replace("-", "_")
+        info = typer.Option(None, flag, help=_GLOBAL_HELP.get(name, _COMPAT_HELP))
+        params.append(inspect.Parameter(name, kw, default=info, annotation=Optional[str]))  # noqa: UP045
+    params.append(inspect.Parameter(
+        "version", kw, annotation=bool,
+        default=typer.Option(False, "--version", "-V", help="Print the version and exit",
+                             is_eager=True, callback=_print_version, show_default=False)))
+    return params
+
+
+def load_commands() -> list[Command]:
+    """Import every command module; the distinct commands in declaration order."""
+    for suffix in dict.fromkeys(MODULES.values()):
+        importlib.import_module(f"bd.cli.cmd_{suffix}")
+    seen: dict[int, Command] = {}
+    for cmd in registry.COMMANDS.values():
+        seen.setdefault(id(cmd), cmd)
+    return list(seen.values())
+
+
+def _help_of(cmd: Command) -> str:
+    if not cmd.aliases:
+        return cmd.help
+    return f"{cmd.help} (alias: {', '.join('bd ' + a for a in cmd.aliases)})"
+
+
+def build_app() -> typer.Typer:
+    """The typer app mirroring every registered command (aliases as hidden commands)."""
+    settings = {"help_option_names": ["--help", "-h"]}
+    app = typer.Typer(name="bd", help=APP_HELP, add_completion=False, no_args_is_help=True,
+                      pretty_exceptions_enable=False, rich_markup_mode=None,
+                      context_settings=settings)
+    app.callback()(_with_signature(_app_callback, _global_parameters()))
+    commands = load_commands()
+    bare = {c.name: c for c in commands if c.name in GROUPS}
+    groups: dict[str, typer.Typer] = {}
+    for group in sorted(GROUPS, key=_rank):
+        default = bare.get(group)
+        cls = type(f"{group.title()}Group", (_GroupWithDefault,),
+                   {"default_command": group if default else None})
+        help_text = GROUP_HELP.get(group, group)
+        if default is not None:
+            usage = " ".join([f"bd {group}", *(a.dest.upper() for a in default.args),
+                              *(f"{o.flags[-1]} {o.dest.upper()}" for o in default.opts
+                                if not o.hidden and o.type is not bool)])
+            help_text += f".\n\nAlso '{usage}': {default.help}."
+        groups[group] = typer.Typer(name=group, help=help_text, cls=cls, no_args_is_help=True,
+                                    rich_markup_mode=None, context_settings=settings)
+    entries: list[tuple[str, Command, bool]] = []
+    for cmd in commands:
+        entries.append((cmd.name, cmd, cmd.hidden))
+        entries.extend((alias, cmd, True) for alias in cmd.aliases)
+    entries.sort(key=lambda e: _rank(e[0].split()[0]))
+    for path, cmd, hidden in entries:
+        fn = _callback(cmd.name, cmd)
+        help_text = _help_of(cmd) if path == cmd.name else cmd.help
+        words = path.split()
+        if len(words) == 2:
+            groups[words[0]].command(words[1], help=help_text, hidden=hidden)(fn)
+        elif path in GROUPS:  # the bare form of a group, reached through _GroupWithDefault
+            groups[path].command(path, help=help_text, hidden=True, cls=_BareCommand)(fn)
+        else:
+            app.command(path, help=help_text, hidden=hidden)(fn)
+    for group in sorted(GROUPS, key=_rank):
+        app.add_typer(groups[group], name=group)
+    return app
+
+
+def _rank(word: str) -> tuple[int, int]:
+    if word in ORDER:
+        return (ORDER.index(word), 0)
+    names = [m.split()[0] for m in MODULES]
+    return (len(ORDER), names.index(word) if word in names else len(names))
+
+
+def _with_signature(fn: Any, params: list[inspect.Parameter]) -> Any:
+    def wrapper(**kwargs: Any) -> Any:
+        return fn(**kwargs)
+
+    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+def _command_path(words: list[str]) -> list[str] | None:
+    """The typer path of the command named by the leading words; None if unknown."""
+    if not words:
+        return []
+    first = words[0]
+    if first in GROUPS:
+        if len(words) > 1 and f"{first} {words[1]}" in MODULES:
+            return [first, words[1]]
+        if first in MODULES and len(words) > 1:
+            return [first, first]  # bare form with arguments: 'bd dep X --blocks Y --help'
+        return [first]
+    if first in MODULES:
+        return [first]
+    return None
+
+
+def show_help(tokens: list[str]) -> int:
+    """Print help for the command named in ``tokens`` (``bd help X``, ``bd X --help``, ``bd``)."""
+    words = [t for t in tokens if t not in ("--help", "-h")]
+    if words[:1] == ["help"]:
+        words = words[1:]
+    positional = [w for w in words if not w.startswith("-")]
+    lead = words[:1] if words and words[0].startswith("-") else []
+    path = _command_path(words if not lead else [])
+    if path is None and positional and positional[0] == words[0]:
+        sys.stderr.write(f"Error: unknown command {words[0]!r} for 'bd' (see 'bd --help')\n")
+        return 2
+    return run_app([*(path or []), "--help"])
+
+
+def run_app(argv: list[str]) -> int:
+    """Run the typer app on ``argv`` (global flags first); returns the exit code."""
+    app = build_app()
+    try:
+        rv = app(args=argv, prog_name="bd", standalone_mode=False)
+    except typer.Exit as exc:  # pragma: no cover - raised only in standalone mode
+        return int(exc.exit_code)
+    except BdError as exc:
+        sys.stderr.write(f"Error: {exc}\n")
+        return exc.exit_code
+    except Exception as exc:
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        return int(getattr(exc, "exit_code", 2))
+    return int(rv or 0)
+
+
+def _click_command(path: list[str]) -> tuple[Any, Any]:
+    """(click command, context) for ``bd <path>``, rendered at a fixed width."""
+    root = typer.main.get_command(build_app())
+    ctx = root.make_context("bd", [], resilient_parsing=True, terminal_width=_HELP_WIDTH,
+                            max_content_width=_HELP_WIDTH)
+    cmd = root
+    for word in path:
+        cmd = cmd.get_command(ctx, word)
+        if cmd is None:
+            raise KeyError(" ".join(path))
+        ctx = cmd.make_context(word, [], parent=ctx, resilient_parsing=True)
+    return cmd, ctx
+
+
+def usage_text(name: str) -> str:
+    """The ``--help`` text of one command (``"create"``, ``"dep add"``; ``""`` = bd itself)."""
+    words = name.split()
+    path = [words[0], words[0]] if name in GROUPS and name in MODULES else words
+    cmd, ctx = _click_command(path)
+    return str(cmd.get_help(ctx))
