@@ -296,10 +296,35 @@ class Store:
         return [json.loads(r[0]) for r in
                 self.cache().conn.execute("SELECT bd_line FROM issues ORDER BY id")]
 
-    def graph(self) -> Any:
+    def graph(self, *, light: bool = False) -> Any:
+        """The graph index over all records.
+
+        ``light`` builds it from cache columns and edge rows instead of parsing every JSON
+        line: enough for readiness, blockers, stats, trees and cycles, several times faster.
+        """
         from bd.graph import Graph
 
-        return Graph.build(self.all_records())
+        if not light:
+            return Graph.build(self.all_records())
+        conn = self.cache().conn
+        deps: dict[str, list[dict[str, Any]]] = {}
+        for a, b, t, meta in conn.execute(
+                "SELECT issue_id, depends_on_id, type, metadata FROM dependencies"):
+            edge = {"issue_id": a, "depends_on_id": b, "type": t}
+            if meta:
+                edge["metadata"] = meta
+            deps.setdefault(a, []).append(edge)
+        cols = ("id", "title", "status", "priority", "issue_type", "pinned", "ephemeral",
+                "is_template", "defer_until", "close_reason", "closed_at", "created_at")
+        records = []
+        for row in conn.execute(f"SELECT {', '.join(cols)} FROM issues ORDER BY id"):
+            rec = {k: v for k, v in zip(cols, row) if v is not None}
+            rec["pinned"], rec["ephemeral"], rec["is_template"] = (bool(row[5]), bool(row[6]),
+                                                                   bool(row[7]))
+            if row[0] in deps:
+                rec["dependencies"] = deps[row[0]]
+            records.append(rec)
+        return Graph.build(records)
 
     def ready(self, f: queries.ReadyFilter | None = None) -> list[dict[str, Any]]:
         return queries.ready(self.cache().conn, f or queries.ReadyFilter())
@@ -308,7 +333,7 @@ class Store:
         """Blocked work with ``blocked_by`` / ``blocked_by_count`` explaining each."""
         rows = queries.blocked(self.cache().conn, parent)
         if rows:
-            g = self.graph()
+            g = self.graph(light=True)
             for rec in rows:
                 by = g.blockers(rec["id"])
                 rec["blocked_by_count"] = len(by)
@@ -323,7 +348,7 @@ class Store:
         return queries.stale(self.cache().conn, days, status, limit)
 
     def stats(self) -> dict[str, Any]:
-        return self.graph().stats()
+        return self.graph(light=True).stats()
 
     def dependents(self, rid: str) -> list[tuple[str, str]]:
         """(issue_id, type) of the edges pointing at ``rid``."""

@@ -110,7 +110,7 @@ def _dep_tree(ctx: Context, o: Values) -> int:
     direction = "up" if o.reverse else o.direction
     if direction not in ("down", "up", "both"):
         raise UsageError("--direction must be down, up or both")
-    nodes = store.graph().tree(rid, direction=direction, max_depth=o.max_depth)
+    nodes = store.graph(light=True).tree(rid, direction=direction, max_depth=o.max_depth)
     recs = store.get_many(sorted({n["id"] for n in nodes}))
     if ctx.json:
         ctx.out.json([{**out.issue_json(recs.get(n["id"], {"id": n["id"]})),
@@ -125,7 +125,7 @@ def _dep_tree(ctx: Context, o: Values) -> int:
 @command("dep cycles", "Detect dependency cycles")
 def _dep_cycles(ctx: Context, o: Values) -> int:
     store = ctx.store
-    cycles = store.graph().cycles()
+    cycles = store.graph(light=True).cycles()
     recs = store.get_many(sorted({i for c in cycles for i in c}))
     if ctx.json:
         ctx.out.json([[out.issue_json(recs[i]) for i in c if i in recs] for c in cycles])

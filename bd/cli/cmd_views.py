@@ -295,7 +295,7 @@ def _children(ctx: Context, o: Values) -> int:
                    help="Only epics whose children are all closed")])
 def _epic_status(ctx: Context, o: Values) -> int:
     store = ctx.store
-    rows = store.graph().epic_status()
+    rows = store.graph(light=True).epic_status()
     if o.eligible_only:
         rows = [r for r in rows if r["eligible_for_close"]]
     epics = store.get_many([r["id"] for r in rows])

@@ -48,7 +48,12 @@ _GLOBAL_HELP = {
     "readonly": "Refuse every command that writes",
     "verbose": "Verbose output",
 }
+_GLOBAL_METAVAR = {"actor": "NAME", "db": "PATH"}
 _COMPAT_HELP = "Accepted for compatibility with the original bd; no effect"
+COMPAT_FLAGS = sorted([f for f, d in GLOBAL_BOOL.items() if d is None]
+                      + [f for f, d in GLOBAL_VALUE.items() if d is None])
+EPILOG = ("Accepted and ignored for compatibility with the original bd: "
+          + ", ".join(COMPAT_FLAGS) + ". Run 'bd COMMAND --help' for a command's options.")
 
 _HELP_WIDTH = 100  # fixed width for usage_text so generated docs do not depend on a terminal
 
@@ -59,6 +64,13 @@ class _BareCommand(TyperCommand):
     def format_usage(self, ctx: Any, formatter: Any) -> None:
         path = ctx.parent.command_path if ctx.parent is not None else ctx.command_path
         formatter.write_usage(path, " ".join(self.collect_usage_pieces(ctx)))
+
+
+class _RootGroup(TyperGroup):
+    """``bd --help`` lists commands in workflow order, groups among them."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted(self.commands, key=_rank)
 
 
 class _GroupWithDefault(TyperGroup):
@@ -99,8 +111,9 @@ def _parameters(cmd: Command) -> list[inspect.Parameter]:
         params.append(inspect.Parameter(a.dest, kind, default=default, annotation=annotation))
     for o in cmd.opts:
         default = None if o.multiple else o.default
+        metavar = None if o.type is bool else o.metavar or o.dest.upper()
         info = typer.Option(default, *o.flags, help=o.help or None, hidden=o.hidden,
-                            metavar=o.metavar, show_default=o.type is not bool)
+                            metavar=metavar, show_default=o.type is not bool)
         params.append(inspect.Parameter(o.dest, inspect.Parameter.KEYWORD_ONLY, default=info,
                                         annotation=_annotation(o)))
     return params
@@ -140,8 +153,13 @@ def _callback(name: str, cmd: Command) -> Any:
     return run
 
 
+_FLAG_DESTS = {d for d in (*GLOBAL_BOOL.values(), *GLOBAL_VALUE.values()) if d}
+
+
 def _app_callback(tctx: typer.Context, **flags: Any) -> None:
-    tctx.meta["bd.flags"] = {k: v for k, v in flags.items() if v not in (None, False)}
+    # Only the flags the fast path keeps (split_globals); the others are accepted and ignored.
+    tctx.meta["bd.flags"] = {k: v for k, v in flags.items()
+                             if k in _FLAG_DESTS and v not in (None, False)}
 
 
 def _print_version(value: bool) -> None:
@@ -158,12 +176,14 @@ def _global_parameters() -> list[inspect.Parameter]:
     for flag, dest in GLOBAL_BOOL.items():
         by_dest.setdefault(dest or flag.lstrip("-").replace("-", "_"), []).append(flag)
     for dest, flags in by_dest.items():
-        help_text = _GLOBAL_HELP.get(dest, _COMPAT_HELP)
-        info = typer.Option(False, *flags, help=help_text, show_default=False)
+        info = typer.Option(False, *flags, help=_GLOBAL_HELP.get(dest, _COMPAT_HELP),
+                            show_default=False, hidden=dest not in _GLOBAL_HELP)
         params.append(inspect.Parameter(dest, kw, default=info, annotation=bool))
     for flag, dest in GLOBAL_VALUE.items():
         name = dest or flag.lstrip("-").replace("-", "_")
-        info = typer.Option(None, flag, help=_GLOBAL_HELP.get(name, _COMPAT_HELP))
+        info = typer.Option(None, flag, help=_GLOBAL_HELP.get(name, _COMPAT_HELP),
+                            metavar=_GLOBAL_METAVAR.get(name, "VALUE"),
+                            hidden=name not in _GLOBAL_HELP)
         params.append(inspect.Parameter(name, kw, default=info, annotation=Optional[str]))  # noqa: UP045
     params.append(inspect.Parameter(
         "version", kw, annotation=bool,
@@ -191,7 +211,8 @@ def _help_of(cmd: Command) -> str:
 def build_app() -> typer.Typer:
     """The typer app mirroring every registered command (aliases as hidden commands)."""
     settings = {"help_option_names": ["--help", "-h"]}
-    app = typer.Typer(name="bd", help=APP_HELP, add_completion=False, no_args_is_help=True,
+    app = typer.Typer(name="bd", help=APP_HELP, epilog=EPILOG, cls=_RootGroup, add_completion=False,
+                      no_args_is_help=True,
                       pretty_exceptions_enable=False, rich_markup_mode=None,
                       context_settings=settings)
     app.callback()(_with_signature(_app_callback, _global_parameters()))
@@ -207,7 +228,7 @@ def build_app() -> typer.Typer:
             usage = " ".join([f"bd {group}", *(a.dest.upper() for a in default.args),
                               *(f"{o.flags[-1]} {o.dest.upper()}" for o in default.opts
                                 if not o.hidden and o.type is not bool)])
-            help_text += f".\n\nAlso '{usage}': {default.help}."
+            help_text += f"\n\nAlso '{usage}': {default.help}."
         groups[group] = typer.Typer(name=group, help=help_text, cls=cls, no_args_is_help=True,
                                     rich_markup_mode=None, context_settings=settings)
     entries: list[tuple[str, Command, bool]] = []
@@ -267,13 +288,13 @@ def show_help(tokens: list[str]) -> int:
     words = [t for t in tokens if t not in ("--help", "-h")]
     if words[:1] == ["help"]:
         words = words[1:]
-    positional = [w for w in words if not w.startswith("-")]
-    lead = words[:1] if words and words[0].startswith("-") else []
-    path = _command_path(words if not lead else [])
-    if path is None and positional and positional[0] == words[0]:
+    if not words or words[0].startswith("-"):
+        return run_app(["--help"])
+    path = _command_path(words)
+    if path is None:
         sys.stderr.write(f"Error: unknown command {words[0]!r} for 'bd' (see 'bd --help')\n")
         return 2
-    return run_app([*(path or []), "--help"])
+    return run_app([*path, "--help"])
 
 
 def run_app(argv: list[str]) -> int:
