@@ -135,15 +135,20 @@ class Cache:
             version = None
         if version == schema.CACHE_VERSION:
             return
-        if version is not None:
-            self.notices.append(f"bd: cache format {version} is not {schema.CACHE_VERSION}; "
-                                f"rebuilding {self.path} from the JSONL")
-            self._clear_bd_rows()
         try:
             self.conn.executescript(schema.DDL)
         except sqlite3.DatabaseError as exc:
             self._recover_corrupt(str(exc))
             self.conn.executescript(schema.DDL)
+        if version is not None:
+            self.notices.append(f"bd: cache format {version} is not {schema.CACHE_VERSION}; "
+                                f"rebuilding {self.path} from the JSONL")
+            # Re-derive every row in place: forgetting the line hashes makes the next refresh
+            # upsert all records, so applications' rows keyed on issues(id) survive.
+            try:
+                self.conn.execute("UPDATE issues SET bd_line_hash = ''")
+            except sqlite3.OperationalError:
+                self._clear_bd_rows()
         self.conn.execute("BEGIN IMMEDIATE")
         self.set_meta("bd_cache_version", schema.CACHE_VERSION)
         self.set_meta("bd_jsonl_sig", "")

@@ -52,8 +52,9 @@ _ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value == "" or value is False or value == 0 and not isinstance(
-        value, bool) and type(value) in (int, float) or value == [] or value == {}
+    # Go's omitempty also drops numeric zeros; bd keeps a zero that a record already carries
+    # (another writer put it there on purpose) and never writes zeros of its own.
+    return value is None or value == "" or value is False or value == [] or value == {}
 
 
 def _ordered(rec: Mapping[str, Any], order: tuple[str, ...], always: frozenset[str],

@@ -109,7 +109,8 @@ def create(store: Store, title: str, *, description: str = "", issue_type: str =
             "updated_at": tx.now, "due_at": due_at, "defer_until": defer_until,
             "external_ref": external_ref or None, "ephemeral": ephemeral,
         }
-        rec = {k: v for k, v in rec.items() if v is not None}
+        rec = {k: v for k, v in rec.items()
+               if k in model.ALWAYS or (v is not None and v != "" and v is not False)}
         model.validate(rec, custom_statuses=store.custom_statuses,
                        custom_types=store.custom_types)
         label_list = model.split_list(list(labels))

@@ -367,6 +367,7 @@ def details(store: Any, rid: str, *, events: bool = False) -> dict[str, Any]:
     """The IssueDetails shape of ``show --json``."""
     rec = store.get(rid)
     d = out.issue_json(rec)
+    d["labels"] = d.pop("labels")  # IssueDetails: relations come last, labels first of them
     deps = [dep for dep in rec.get("dependencies") or [] if isinstance(dep, dict)]
     targets = store.get_many([str(dep.get("depends_on_id")) for dep in deps])
     d["dependencies"] = []

@@ -45,8 +45,18 @@ class Output:
 
 def issue_json(rec: Mapping[str, Any], *, labels: bool = True) -> dict[str, Any]:
     """An Issue-shaped row: the record without embedded relations; labels always an array."""
-    out = {k: v for k, v in rec.items() if k not in _EMBEDDED}
-    out.setdefault("description", "")
+    out: dict[str, Any] = {}
+    for k, v in rec.items():
+        if k in _EMBEDDED:
+            continue
+        out[k] = v
+        if k == "title" and "description" not in rec:
+            out["description"] = ""  # clients expect it never to be missing or null
+    # Read-side defaults (the stored line is left as it is): missing priority is P2, not P0.
+    if not isinstance(out.get("priority"), int):
+        out["priority"] = priority_of(rec)
+    out["status"] = status_of(rec)
+    out["issue_type"] = type_of(rec)
     if labels:
         out["labels"] = list(rec.get("labels") or [])
     return out

@@ -17,8 +17,7 @@ from typing import Any, Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from bd.cli import GLOBAL_BOOL, GLOBAL_VALUE, GROUPS, MODULES, VERSION, WRITES, Context
-from bd.cli import registry
+from bd.cli import GLOBAL_BOOL, GLOBAL_VALUE, GROUPS, MODULES, VERSION, WRITES, Context, registry
 from bd.cli.registry import Command
 from bd.errors import BdError
 
@@ -46,7 +45,7 @@ _GLOBAL_HELP = {
     "db": "Path of the cache database (selects the workspace)",
     "quiet": "Suppress non-essential output",
     "readonly": "Refuse every command that writes",
-    "verbose": "Verbose output",
+    "verbose": "Verbose output (where a command has any)",
 }
 _GLOBAL_METAVAR = {"actor": "NAME", "db": "PATH"}
 _COMPAT_HELP = "Accepted for compatibility with the original bd; no effect"
@@ -99,24 +98,30 @@ def _parameters(cmd: Command) -> list[inspect.Parameter]:
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     params = [inspect.Parameter("_bd_ctx", kind, annotation=typer.Context)]
     for a in cmd.args:
-        help_text = a.help or None
-        if a.nargs == "1":
-            default, annotation = typer.Argument(..., help=help_text), str
-        elif a.nargs == "?":
-            default, annotation = typer.Argument(None, help=help_text), Optional[str]  # noqa: UP045
-        elif a.nargs == "+":
-            default, annotation = typer.Argument(..., help=help_text), list[str]
-        else:
-            default, annotation = typer.Argument(None, help=help_text), Optional[list[str]]  # noqa: UP045
+        required = a.nargs in ("1", "+")
+        default = typer.Argument(... if required else None, help=a.help or None,
+                                 metavar=a.dest.upper(), show_default=False)
+        annotation = {"1": str, "?": Optional[str], "+": list[str],  # noqa: UP045
+                      "*": Optional[list[str]]}[a.nargs]  # noqa: UP045
         params.append(inspect.Parameter(a.dest, kind, default=default, annotation=annotation))
     for o in cmd.opts:
         default = None if o.multiple else o.default
-        metavar = None if o.type is bool else o.metavar or o.dest.upper()
+        metavar = None if o.type is bool else o.metavar or _metavar_opt(o)
         info = typer.Option(default, *o.flags, help=o.help or None, hidden=o.hidden,
                             metavar=metavar, show_default=o.type is not bool)
         params.append(inspect.Parameter(o.dest, inspect.Parameter.KEYWORD_ONLY, default=info,
                                         annotation=_annotation(o)))
     return params
+
+
+def _metavar_opt(o: registry.Opt) -> str:
+    longs = [f for f in o.flags if f.startswith("--")]
+    return (longs[0][2:] if longs else o.dest).replace("-", "_").upper()
+
+
+def _metavar_arg(a: registry.Arg) -> str:
+    name = a.dest.upper()
+    return {"1": name, "?": f"[{name}]", "+": f"{name}...", "*": f"[{name}...]"}[a.nargs]
 
 
 def values_from(cmd: Command, kwargs: dict[str, Any], given: set[str]) -> registry.Values:
@@ -225,10 +230,10 @@ def build_app() -> typer.Typer:
                    {"default_command": group if default else None})
         help_text = GROUP_HELP.get(group, group)
         if default is not None:
-            usage = " ".join([f"bd {group}", *(a.dest.upper() for a in default.args),
-                              *(f"{o.flags[-1]} {o.dest.upper()}" for o in default.opts
-                                if not o.hidden and o.type is not bool)])
-            help_text += f"\n\nAlso '{usage}': {default.help}."
+            shape = " ".join(_metavar_arg(a) for a in default.args)
+            extra = default.help if f"bd {group}" in default.help else \
+                f"'bd {group} {shape}': {default.help}"
+            help_text += f"\n\n{extra}"
         groups[group] = typer.Typer(name=group, help=help_text, cls=cls, no_args_is_help=True,
                                     rich_markup_mode=None, context_settings=settings)
     entries: list[tuple[str, Command, bool]] = []
@@ -297,11 +302,36 @@ def show_help(tokens: list[str]) -> int:
     return run_app([*path, "--help"])
 
 
+def hoist_globals(argv: list[str]) -> list[str]:
+    """Move global flags to the front, where click expects them (bd accepts them anywhere
+    before ``--``, like ``split_globals``)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        i += 1
+        if tok == "--":
+            rest.extend(argv[i - 1:])
+            break
+        name, eq, _ = tok.partition("=")
+        if tok in GLOBAL_BOOL:
+            front.append(tok)
+        elif name in GLOBAL_VALUE:
+            front.append(tok)
+            if not eq and i < len(argv):
+                front.append(argv[i])
+                i += 1
+        else:
+            rest.append(tok)
+    return front + rest
+
+
 def run_app(argv: list[str]) -> int:
-    """Run the typer app on ``argv`` (global flags first); returns the exit code."""
+    """Run the typer app on ``argv``; returns the exit code."""
     app = build_app()
     try:
-        rv = app(args=argv, prog_name="bd", standalone_mode=False)
+        rv = app(args=hoist_globals(argv), prog_name="bd", standalone_mode=False)
     except typer.Exit as exc:  # pragma: no cover - raised only in standalone mode
         return int(exc.exit_code)
     except BdError as exc:
@@ -321,7 +351,7 @@ def _click_command(path: list[str]) -> tuple[Any, Any]:
     root = typer.main.get_command(build_app())
     ctx = root.make_context("bd", [], resilient_parsing=True, terminal_width=_HELP_WIDTH,
                             max_content_width=_HELP_WIDTH)
-    cmd = root
+    cmd: Any = root
     for word in path:
         cmd = cmd.get_command(ctx, word)
         if cmd is None:

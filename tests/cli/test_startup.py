@@ -1,0 +1,43 @@
+"""Start-up cost: the hot paths must not import the heavy optional dependencies (they are
+loaded lazily, on the cold paths that need them).  Checked with ``python -X importtime``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import create
+
+HEAVY = ("git", "rich", "typer", "yaml", "orjson", "filelock")
+
+
+def imported_modules(args: list[str], cwd: Path) -> set[str]:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "bd", *args], cwd=cwd,
+                          text=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            if name and name != "imported package":
+                names.add(name)
+    assert "bd" in names or any(n.startswith("bd.") for n in names), "importtime output parsed"
+    return names
+
+
+def heavy_in(names: set[str]) -> list[str]:
+    return sorted(n for n in names if n.split(".")[0] in HEAVY)
+
+
+@pytest.mark.parametrize("args", [["--version"], ["version"], ["ready", "--json"],
+                                  ["list", "--json"], ["show", "--json"]],
+                         ids=["--version", "version", "ready", "list", "show"])
+def test_hot_paths_import_no_heavy_modules(repo: Path, args: list[str]) -> None:
+    if args[0] == "show":
+        args = [*args[:1], create(repo, "Startup probe", "-l", "x"), *args[1:]]
+    else:
+        create(repo, "Startup probe")
+    names = imported_modules(args, repo)
+    assert heavy_in(names) == []
