@@ -216,8 +216,8 @@ def _help_of(cmd: Command) -> str:
 def build_app() -> typer.Typer:
     """The typer app mirroring every registered command (aliases as hidden commands)."""
     settings = {"help_option_names": ["--help", "-h"]}
-    app = typer.Typer(name="bd", help=APP_HELP, epilog=EPILOG, cls=_RootGroup, add_completion=False,
-                      no_args_is_help=True,
+    app = typer.Typer(name="bd", help=APP_HELP, epilog=EPILOG, cls=_RootGroup,
+                      add_completion=False, no_args_is_help=True,
                       pretty_exceptions_enable=False, rich_markup_mode=None,
                       context_settings=settings)
     app.callback()(_with_signature(_app_callback, _global_parameters()))
@@ -291,7 +291,7 @@ def _command_path(words: list[str]) -> list[str] | None:
 def show_help(tokens: list[str]) -> int:
     """Print help for the command named in ``tokens`` (``bd help X``, ``bd X --help``, ``bd``)."""
     words = [t for t in tokens if t not in ("--help", "-h")]
-    if words[:1] == ["help"]:
+    while words[:1] == ["help"]:
         words = words[1:]
     if not words or words[0].startswith("-"):
         return run_app(["--help"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ def test_ready_and_blocked_partition_the_work(loaded: dict[str, Any]) -> None:
     ready_ids, blocked_ids = {r["id"] for r in ready}, {r["id"] for r in blocked}
     assert len(ready_ids) == len(ready)
     assert ready_ids.isdisjoint(blocked_ids)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     work = set()
     for r in live(records):
         defer = _ts(r.get("defer_until"))
@@ -167,7 +167,7 @@ def test_writes_change_only_the_touched_line(path: Path, tmp_path: Path) -> None
     bd("label", "remove", tid, "tmp-label", cwd=root)
     after = [ln for ln in jp.read_bytes().split(b"\n") if ln.strip()]
     assert len(after) == len(lines)
-    changed = [n for n, (a, b) in enumerate(zip(lines, after)) if a != b]
+    changed = [n for n, (a, b) in enumerate(zip(lines, after, strict=False)) if a != b]
     assert set(changed) <= {index[tid]}
     back = json.loads(after[index[tid]])
     back.pop("updated_at")
@@ -181,7 +181,7 @@ def test_writes_change_only_the_touched_line(path: Path, tmp_path: Path) -> None
         bd("update", orig["id"], "--notes", "hi", cwd=root)
         after = [ln for ln in jp.read_bytes().split(b"\n") if ln.strip()]
         assert len(after) == len(lines)
-        diff = [n for n, (a, b) in enumerate(zip(lines, after)) if a != b]
+        diff = [n for n, (a, b) in enumerate(zip(lines, after, strict=False)) if a != b]
         assert diff == [index[orig["id"]]], orig["id"]
         new = json.loads(after[diff[0]])
         assert new["notes"] == "hi"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,7 @@ def test_create_with_every_field_flag(repo: Path) -> None:
     assert sorted(r["labels"]) == ["auth", "urgent", "web"]
     assert r["created_by"] == "tester"
     assert r["created_at"] == r["updated_at"]
-    assert abs(ts(r["created_at"]) - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    assert abs(ts(r["created_at"]) - datetime.now(UTC)) < timedelta(minutes=5)
     assert "closed_at" not in r
     # key order follows the original's struct order
     keys = list(r)
@@ -212,7 +212,7 @@ def test_create_explicit_id(repo: Path) -> None:
 
 
 def test_create_due_and_defer(repo: Path) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     d = create(repo, "Due soon", "--due", "+1d")
     due = ts(record(repo, d)["due_at"])
     assert timedelta(hours=23) < due - now < timedelta(hours=25)
@@ -451,7 +451,7 @@ def test_defer_and_undefer_affect_ready(repo: Path) -> None:
     bd("defer", b, "--until", "+3d", cwd=repo)
     rb = record(repo, b)
     assert rb["status"] == "deferred"
-    assert ts(rb["defer_until"]) - datetime.now(timezone.utc) > timedelta(days=2)
+    assert ts(rb["defer_until"]) - datetime.now(UTC) > timedelta(days=2)
     assert ids_of(bdj("ready", cwd=repo)) == [a]
 
 
@@ -650,8 +650,8 @@ def test_stale(listing: dict[str, Any], repo: Path) -> None:
                            closed_at="2020-01-02T00:00:00Z",
                            created_at="2020-01-01T00:00:00Z",
                            updated_at="2020-01-02T00:00:00Z"),
-                       rec("t-new1", "New", created_at=datetime.now(timezone.utc).isoformat(),
-                           updated_at=datetime.now(timezone.utc).isoformat())])
+                       rec("t-new1", "New", created_at=datetime.now(UTC).isoformat(),
+                           updated_at=datetime.now(UTC).isoformat())])
     assert ids_of(bdj("stale", cwd=repo)) == ["t-old1"]
     assert ids_of(bdj("stale", "--days", "0", cwd=repo)) == ["t-old1", "t-new1"]
     assert ids_of(bdj("stale", "-s", "in_progress", cwd=repo)) == []
@@ -731,7 +731,7 @@ def test_ready_sort_policies(graph: dict[str, Any]) -> None:
 
 
 def test_ready_hybrid_puts_recent_first(repo: Path) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     recent = (now - timedelta(hours=1)).isoformat()
     write_jsonl(repo, [
         rec("t-old1", "old P0", priority=0, created_at="2025-01-02T00:00:00Z"),
@@ -1337,3 +1337,37 @@ def test_update_due_and_defer_clear(repo: Path) -> None:
     r = record(repo, a)
     assert "defer_until" not in r and r["due_at"]
     assert ids_of(bdj("ready", cwd=repo)) == [a]
+
+
+def test_external_dependency(repo: Path) -> None:
+    a = create(repo, "Needs another project")
+    out = bdj("dep", "add", a, "external:proj:cap", cwd=repo)
+    assert out["depends_on_id"] == "external:proj:cap"
+    assert [d["depends_on_id"] for d in record(repo, a)["dependencies"]] == ["external:proj:cap"]
+    # without external_projects configured an external dependency does not block
+    assert ids_of(bdj("ready", cwd=repo)) == [a]
+    assert [d["id"] for d in bdj("show", a, cwd=repo)[0]["dependencies"]] == [
+        "external:proj:cap"]
+    bad = bd("dep", "add", a, "external:nocap", cwd=repo, check=False)
+    assert bad.returncode == 1 and "external:" in bad.stderr
+    bd("dep", "remove", a, "external:proj:cap", cwd=repo)
+    assert not record(repo, a).get("dependencies")
+
+
+def test_a_tombstone_cannot_be_linked_or_labelled(repo: Path) -> None:
+    # update/close/reopen already refuse a deleted issue ("issue X is deleted"); linking to
+    # it or labelling it must refuse the same way instead of silently editing dead data.
+    a, c = create(repo, "Deleted"), create(repo, "Alive")
+    bd("delete", a, "--force", cwd=repo)
+    before = jsonl_path(repo).read_bytes()
+    accepted = []
+    for args in (("update", a, "--notes", "x"), ("close", a), ("reopen", a),
+                 ("dep", "add", c, a), ("create", "New", "-d", "x", "--deps", a),
+                 ("create", "Kid", "-d", "x", "--parent", a), ("update", c, "--parent", a),
+                 ("label", "add", a, "x")):
+        proc = bd(*args, cwd=repo, check=False)
+        if proc.returncode != 1 or a not in proc.stderr:
+            accepted.append(" ".join(args))
+        jsonl_path(repo).write_bytes(before)
+    assert accepted == []
+    assert bdj("show", a, cwd=repo)[0]["status"] == "tombstone"
