@@ -243,7 +243,7 @@ class Cache:
                 self._sync_relations([r for r, _, _ in upserts])
             removed = list(removed)
             if removed:
-                conn.executemany("DELETE FROM issues WHERE id = ?", ((r,) for r in removed))
+                self._delete(removed)
             if recompute:
                 self.recompute_blocked()
             if not in_tx:
@@ -252,6 +252,36 @@ class Cache:
             if not in_tx:
                 conn.execute("ROLLBACK")
             raise
+
+    def _delete(self, removed: list[str]) -> None:
+        """Delete rows of issues that left the JSONL.
+
+        An application table may reference ``issues(id)`` without ``ON DELETE``; SQLite then
+        refuses the delete.  Such a row is kept but hidden (status tombstone, no line), with
+        a notice, and retried on the next refresh, instead of failing the command.
+        """
+        conn = self.conn
+        conn.execute("SAVEPOINT bd_delete")
+        try:
+            conn.executemany("DELETE FROM issues WHERE id = ?", ((r,) for r in removed))
+            conn.execute("RELEASE bd_delete")
+            return
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK TO bd_delete")
+            conn.execute("RELEASE bd_delete")
+        for rid in removed:
+            conn.execute("SAVEPOINT bd_delete_one")
+            try:
+                conn.execute("DELETE FROM issues WHERE id = ?", (rid,))
+            except sqlite3.IntegrityError:
+                conn.execute("ROLLBACK TO bd_delete_one")
+                conn.execute("UPDATE issues SET status = 'tombstone', bd_line_hash = '' "
+                             "WHERE id = ?", (rid,))
+                conn.execute("DELETE FROM blocked_issues_cache WHERE issue_id = ?", (rid,))
+                self.notices.append(
+                    f"bd: {rid} left the JSONL, but an application table references it without "
+                    "ON DELETE; its cache row is kept hidden")
+            conn.execute("RELEASE bd_delete_one")
 
     def _sync_relations(self, records: list[Mapping[str, Any]]) -> None:
         """Diff each record's labels, dependencies and comments against its rows."""
