@@ -87,6 +87,7 @@ def create(store: Store, title: str, *, description: str = "", issue_type: str =
         if parent:
             if not tx.exists(parent):
                 raise NotFoundError(f"parent issue {parent} not found", issue_id=parent)
+            tx.live(parent)
             ids.check_child_depth(parent)
             n = 1 + max([ids.child_number(c) for c in tx.lines.ids
                          if ids.parent_of(c) == parent] or [0])
@@ -124,6 +125,8 @@ def create(store: Store, title: str, *, description: str = "", issue_type: str =
                 _check_external(target)
             elif not tx.exists(target):
                 raise NotFoundError(f"dependency target {target} not found", issue_id=target)
+            else:
+                tx.live(target)
             if target == rid:
                 raise ValidationError("issue cannot depend on itself")
             dependencies.append(_dep(tx, rid, target, dep_type))
@@ -155,6 +158,7 @@ def _set_parent(tx: Tx, rec: dict[str, Any], parent: str) -> None:
     if parent:
         if not tx.exists(parent):
             raise NotFoundError(f"parent issue {parent} not found", issue_id=parent)
+        tx.live(parent)
         if parent == rec["id"]:
             raise ValidationError("issue cannot be its own parent")
         _check_cycle(tx.store, rec["id"], parent, "parent-child")
@@ -332,9 +336,9 @@ def add_dependency(store: Store, issue_id: str, target: str, dep_type: str = "bl
             "dependency on parent completion via hierarchy. Adding an explicit dependency would "
             "create a deadlock")
     with store.transaction() as tx:
-        rec = tx.require(issue_id)
+        rec = tx.live(issue_id)
         if not external:
-            tx.require(target)
+            tx.live(target)
             _check_cycle(store, issue_id, target, dep_type)
         deps = list(rec.get("dependencies") or [])
         if any(d.get("depends_on_id") == target and d.get("type") == dep_type for d in deps):
@@ -372,7 +376,7 @@ def relate(store: Store, a: str, b: str, *, undo: bool = False) -> dict[str, Any
         raise ValidationError("issue cannot be related to itself")
     with store.transaction() as tx:
         for x, y in ((a, b), (b, a)):
-            rec = tx.require(x)
+            rec = tx.require(x) if undo else tx.live(x)
             deps = [d for d in rec.get("dependencies") or []
                     if not (d.get("depends_on_id") == y and d.get("type") == "relates-to")]
             if not undo:
@@ -394,7 +398,7 @@ def labels(store: Store, rids: list[str], label: str, *, remove: bool = False
     out = []
     with store.transaction() as tx:
         for rid in rids:
-            rec = tx.require(rid)
+            rec = tx.live(rid)
             if remove:
                 _relabel(rec, (), [label], None)
             else:

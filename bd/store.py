@@ -52,6 +52,13 @@ class Tx:
             raise NotFoundError(f"issue {rid} not found", issue_id=rid)
         return rec
 
+    def live(self, rid: str) -> dict[str, Any]:
+        """A record that must exist and not be deleted (targets of links, labels, parents)."""
+        rec = self.require(rid)
+        if model.status_of(rec) == "tombstone":
+            raise ValidationError(f"issue {rid} is deleted", issue_id=rid)
+        return rec
+
     def exists(self, rid: str) -> bool:
         return rid in self.changed or (rid in self.lines.index and rid not in self.removed)
 
