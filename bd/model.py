@@ -125,7 +125,8 @@ def to_line(rec: Mapping[str, Any]) -> bytes:
     try:
         return text.encode("utf-8") + b"\n"
     except UnicodeEncodeError:  # lone surrogates: Go writes U+FFFD for invalid text
-        return text.encode("utf-8", "replace").replace(b"?", b"?") + b"\n"
+        clean = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+        return clean.encode("utf-8") + b"\n"
 
 
 def apply_defaults(rec: dict[str, Any]) -> dict[str, Any]:

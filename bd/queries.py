@@ -273,11 +273,6 @@ def list_issues(conn: Any, f: ListFilter, now: int | None = None) -> list[dict[s
     return out
 
 
-def count_matching(conn: Any, f: ListFilter) -> int:
-    f.limit = 0
-    return len(list_issues(conn, f))
-
-
 def stale(conn: Any, days: int, status: str | None, limit: int, now: int | None = None
           ) -> list[dict[str, Any]]:
     now = now_ns() if now is None else now

@@ -73,32 +73,49 @@ class Context:
             self._store.close()
 
 
-def split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """Global options are accepted anywhere before ``--`` (clients put them last)."""
-    flags: dict[str, Any] = {}
+def partition_globals(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(global-flag tokens, the rest): globals are accepted anywhere before ``--``
+    (clients such as the official MCP server put them last)."""
+    front: list[str] = []
     rest: list[str] = []
     i = 0
     while i < len(argv):
         tok = argv[i]
         i += 1
         if tok == "--":
-            rest.append(tok)
-            rest.extend(argv[i:])
+            rest.extend(argv[i - 1:])
             break
-        name, eq, value = tok.partition("=")
+        name, eq, _ = tok.partition("=")
         if tok in GLOBAL_BOOL:
-            if GLOBAL_BOOL[tok]:
-                flags[GLOBAL_BOOL[tok]] = True
+            front.append(tok)
         elif name in GLOBAL_VALUE:
+            front.append(tok)
             if not eq:
                 if i >= len(argv):
                     raise UsageError(f"flag needs an argument: {name}")
-                value = argv[i]
+                front.append(argv[i])
+                i += 1
+        else:
+            rest.append(tok)
+    return front, rest
+
+
+def split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """The global flags as a dict, and the command's own tokens."""
+    front, rest = partition_globals(argv)
+    flags: dict[str, Any] = {}
+    i = 0
+    while i < len(front):
+        name, eq, value = front[i].partition("=")
+        i += 1
+        if name in GLOBAL_VALUE:
+            if not eq:
+                value = front[i]
                 i += 1
             if GLOBAL_VALUE[name]:
                 flags[GLOBAL_VALUE[name]] = value
-        else:
-            rest.append(tok)
+        elif GLOBAL_BOOL[front[i - 1]]:
+            flags[GLOBAL_BOOL[front[i - 1]]] = True
     return flags, rest
 
 

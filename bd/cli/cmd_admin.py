@@ -105,7 +105,7 @@ def _init(ctx: Context, o: Values) -> int:
     return 0
 
 
-command("init", "Initialize bd in the current directory", needs_store=False, opts=[
+command("init", "Initialize bd in the current directory", opts=[
     opt("prefix", "-p", "--prefix", help="Issue id prefix (default: directory name)"),
     opt("quiet", "--quiet-init", type=bool, hidden=True),
     opt("branch", "-b", "--branch", help="Sync branch for protected branches"),
@@ -121,7 +121,7 @@ command("init", "Initialize bd in the current directory", needs_store=False, opt
 ])(_init)
 
 
-@command("version", "Print the version", needs_store=False,
+@command("version", "Print the version",
          opts=[opt("daemon", "--daemon", type=bool, hidden=True)])
 def _version(ctx: Context, o: Values) -> int:
     if ctx.json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable, Mapping
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
@@ -17,11 +16,9 @@ _EMBEDDED = ("dependencies", "comments")
 
 class Output:
     def __init__(self, json_mode: bool = False, quiet: bool = False) -> None:
+        # bd prints no colour, so NO_COLOR / CLICOLOR are honoured by construction.
         self.json_mode = json_mode
         self.quiet = quiet
-        self.color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-                      and os.environ.get("CLICOLOR") != "0") or bool(
-            os.environ.get("CLICOLOR_FORCE"))
 
     def json(self, obj: Any) -> None:
         sys.stdout.write(encode_json(obj, indent=2) + "\n")
@@ -38,9 +35,6 @@ class Output:
 
     def error(self, text: str) -> None:
         sys.stderr.write(f"Error: {text}\n")
-
-    def bold(self, text: str) -> str:
-        return f"\x1b[1m{text}\x1b[0m" if self.color else text
 
 
 def issue_json(rec: Mapping[str, Any], *, labels: bool = True) -> dict[str, Any]:

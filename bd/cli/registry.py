@@ -35,13 +35,13 @@ class Arg:
 
 
 class Command:
-    __slots__ = ("name", "help", "run", "opts", "args", "aliases", "hidden", "needs_store")
+    __slots__ = ("name", "help", "run", "opts", "args", "aliases", "hidden")
 
     def __init__(self, name: str, help: str, run: Callable[..., int | None],
                  opts: list[Opt], args: list[Arg], aliases: tuple[str, ...] = (),
-                 hidden: bool = False, needs_store: bool = True) -> None:
+                 hidden: bool = False) -> None:
         self.name, self.help, self.run, self.opts, self.args = name, help, run, opts, args
-        self.aliases, self.hidden, self.needs_store = aliases, hidden, needs_store
+        self.aliases, self.hidden = aliases, hidden
 
 
 def opt(dest: str, *flags: str, type: type = str, default: Any = None, help: str = "",
@@ -63,10 +63,10 @@ COMMANDS: dict[str, Command] = {}
 
 def command(name: str, help: str, *, opts: tuple[Opt, ...] | list[Opt] = (),
             args: tuple[Arg, ...] | list[Arg] = (), aliases: tuple[str, ...] = (),
-            hidden: bool = False, needs_store: bool = True
+            hidden: bool = False
             ) -> Callable[[Callable[..., int | None]], Callable[..., int | None]]:
     def register(fn: Callable[..., int | None]) -> Callable[..., int | None]:
-        cmd = Command(name, help, fn, list(opts), list(args), aliases, hidden, needs_store)
+        cmd = Command(name, help, fn, list(opts), list(args), aliases, hidden)
         COMMANDS[name] = cmd
         for alias in aliases:
             COMMANDS[alias] = cmd

@@ -17,9 +17,12 @@ from typing import Any, Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from bd.cli import GLOBAL_BOOL, GLOBAL_VALUE, GROUPS, MODULES, VERSION, WRITES, Context, registry
+from bd.cli import (
+    GLOBAL_BOOL, GLOBAL_VALUE, GROUPS, MODULES, VERSION, WRITES, Context, partition_globals,
+    registry,
+)
 from bd.cli.registry import Command
-from bd.errors import BdError
+from bd.errors import BdError, UsageError
 
 APP_HELP = ("bd (beads): a git-native, dependency-aware issue tracker for coding agents.\n\n"
             "Issues live in .beads/issues.jsonl, committed with your code; "
@@ -303,27 +306,11 @@ def show_help(tokens: list[str]) -> int:
 
 
 def hoist_globals(argv: list[str]) -> list[str]:
-    """Move global flags to the front, where click expects them (bd accepts them anywhere
-    before ``--``, like ``split_globals``)."""
-    front: list[str] = []
-    rest: list[str] = []
-    i = 0
-    while i < len(argv):
-        tok = argv[i]
-        i += 1
-        if tok == "--":
-            rest.extend(argv[i - 1:])
-            break
-        name, eq, _ = tok.partition("=")
-        if tok in GLOBAL_BOOL:
-            front.append(tok)
-        elif name in GLOBAL_VALUE:
-            front.append(tok)
-            if not eq and i < len(argv):
-                front.append(argv[i])
-                i += 1
-        else:
-            rest.append(tok)
+    """Move global flags to the front, where click expects them."""
+    try:
+        front, rest = partition_globals(argv)
+    except UsageError:
+        return list(argv)  # let click report the missing value
     return front + rest
 
 
