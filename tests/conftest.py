@@ -50,6 +50,8 @@ def _hermetic_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
         mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
         mp.setenv("USER", "tester")
         mp.setenv("NO_COLOR", "1")
+        # git runs `bd` (merge driver, hooks) by name: make it this interpreter's bd.
+        mp.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
         yield
 
 
