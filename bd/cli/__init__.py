@@ -34,6 +34,7 @@ MODULES = {
     "label list-all": "links", "comments": "links", "comments add": "links",
     "comment": "links",
     "export": "data", "import": "data",
+    "repair-deps": "maint", "detect-pollution": "maint", "validate": "maint", "migrate": "maint",
 }
 GROUPS = {"config", "dep", "label", "comments", "epic"}
 WRITES = {"create", "new", "q", "update", "close", "reopen", "defer", "undefer", "delete",

@@ -89,7 +89,8 @@ def _init(ctx: Context, o: Values) -> int:
     if o.branch:
         cfgmod.set_value(cfg_path, "sync.branch", o.branch)
     store = Store(beads, actor=ctx.flags.get("actor"))
-    count = len(store.list_ids()) if os.path.getsize(jsonl_path) else 0
+    # Always builds .beads/beads.db: clients such as beads-mcp find a workspace by .beads/*.db.
+    count = len(store.list_ids())
     store.close()
     if ctx.json:
         ctx.out.json({"initialized": True, "path": beads, "prefix": prefix,
@@ -157,11 +158,10 @@ def _info(ctx: Context, o: Values) -> int:
         "issue_count": count, "config": dict(store.config), "version": VERSION,
     }
     if o.schema:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name")]
-        info["schema"] = {"tables": tables, "cache_version": store.cache().meta(
-            "bd_cache_version"), "prefix": store.prefix}
+        from bd.cli.output import schema_json
+        from bd.maintenance import schema_info
+
+        info["schema"] = schema_json(schema_info(store, VERSION))
     if ctx.json:
         ctx.out.json(info)
     else:
@@ -172,6 +172,7 @@ def _info(ctx: Context, o: Values) -> int:
         ctx.out.line(f"Prefix:         {store.prefix}")
         if o.schema:
             ctx.out.line("Tables:         " + ", ".join(info["schema"]["tables"]))
+            ctx.out.line("Sample ids:     " + ", ".join(info["schema"]["sample_issue_ids"]))
     return 0
 
 

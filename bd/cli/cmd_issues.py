@@ -363,8 +363,14 @@ def _delete(ctx: Context, o: Values) -> int:
     return 0
 
 
-def details(store: Any, rid: str, *, events: bool = False) -> dict[str, Any]:
-    """The IssueDetails shape of ``show --json``."""
+def details(store: Any, rid: str, *, events: bool = False,
+            unresolved: bool = True) -> dict[str, Any]:
+    """The IssueDetails shape of ``show --json``.
+
+    ``unresolved`` adds placeholders for dependencies on external or missing issues (human
+    output); JSON leaves them out, as the original does, since clients validate every
+    embedded issue as a full Issue (timestamps included).
+    """
     rec = store.get(rid)
     d = out.issue_json(rec)
     d["labels"] = d.pop("labels")  # IssueDetails: relations come last, labels first of them
@@ -374,6 +380,8 @@ def details(store: Any, rid: str, *, events: bool = False) -> dict[str, Any]:
     for dep in deps:
         target = targets.get(str(dep.get("depends_on_id")))
         if target is None:
+            if not unresolved:
+                continue
             target = {"id": dep.get("depends_on_id"), "title": "", "status": "external"
                       if str(dep.get("depends_on_id")).startswith("external:") else "missing",
                       "priority": 2}
@@ -415,7 +423,7 @@ def _show(ctx: Context, o: Values) -> int:
         ctx.out.json(refs) if ctx.json else [ctx.out.line(f"{rid}: {g}") for rid, g in
                                              refs.items()]
         return 0
-    shown = [details(store, rid, events=not ctx.json) for rid in ids]
+    shown = [details(store, rid, events=not ctx.json, unresolved=not ctx.json) for rid in ids]
     _touch(ctx, ids[-1])
     if ctx.json:
         for d in shown:

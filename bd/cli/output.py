@@ -8,7 +8,7 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd.model import encode_json, priority_of, status_of, type_of
+from bd.model import ISSUE_FIELDS, _ordered, encode_json, priority_of, status_of, type_of
 
 # Keys the JSONL embeds but Issue-shaped output rows carry differently (see issue_json).
 _EMBEDDED = ("dependencies", "comments")
@@ -37,22 +37,31 @@ class Output:
         sys.stderr.write(f"Error: {text}\n")
 
 
+# Keys computed for a row (not record fields): they always come after the record's keys.
+_COMPUTED = ("dependency_count", "dependent_count")
+_KEEP_ALL = frozenset(ISSUE_FIELDS)
+
+
 def issue_json(rec: Mapping[str, Any], *, labels: bool = True) -> dict[str, Any]:
-    """An Issue-shaped row: the record without embedded relations; labels always an array."""
-    out: dict[str, Any] = {}
-    for k, v in rec.items():
-        if k in _EMBEDDED:
-            continue
-        out[k] = v
-        if k == "title" and "description" not in rec:
-            out["description"] = ""  # clients expect it never to be missing or null
+    """An Issue-shaped row: the record without embedded relations, keys in the record
+    model's order; ``description`` and (unless ``labels`` is False) ``labels`` always
+    present, never null; read-side defaults for status, priority and type."""
+    fields = {k: v for k, v in rec.items() if k not in _EMBEDDED and k not in _COMPUTED}
+    if not isinstance(fields.get("description"), str):
+        fields["description"] = ""  # clients expect it never to be missing or null
     # Read-side defaults (the stored line is left as it is): missing priority is P2, not P0.
-    if not isinstance(out.get("priority"), int):
-        out["priority"] = priority_of(rec)
-    out["status"] = status_of(rec)
-    out["issue_type"] = type_of(rec)
+    if not isinstance(fields.get("priority"), int):
+        fields["priority"] = priority_of(rec)
+    fields["status"] = status_of(rec)
+    fields["issue_type"] = type_of(rec)
     if labels:
-        out["labels"] = list(rec.get("labels") or [])
+        fields["labels"] = list(rec.get("labels") or [])
+    else:
+        fields.pop("labels", None)
+    out = _ordered(fields, ISSUE_FIELDS, _KEEP_ALL)
+    for k in _COMPUTED:
+        if k in rec:
+            out[k] = rec[k]
     return out
 
 
@@ -213,3 +222,161 @@ def _ancestor_last(nodes: list[Mapping[str, Any]], n: int, depth: int) -> bool:
         if nodes[k]["depth"] == depth:
             return not any(m["depth"] == depth for m in _until_shallower(nodes[k + 1:], depth))
     return True
+
+
+# -- maintenance (repair-deps, detect-pollution, validate, migrate, info --schema) ----------
+
+def repair_json(orphans: list[Mapping[str, Any]], fixed: int | None) -> dict[str, Any]:
+    """``repair-deps``: ``fixed`` only when --fix was given, as in the original."""
+    out: dict[str, Any] = {"orphans_found": len(orphans),
+                           "orphans": [{"issue_id": o["issue_id"],
+                                        "depends_on_id": o["depends_on_id"],
+                                        "type": o["type"]} for o in orphans]}
+    if fixed is not None:
+        out["fixed"] = fixed
+    return out
+
+
+def repair_lines(orphans: list[Mapping[str, Any]], fixed: int | None) -> Iterable[str]:
+    if not orphans:
+        yield "\n✓ No orphaned dependencies found\n"
+        return
+    yield f"\n⚠ Found {len(orphans)} orphaned dependencies:\n"
+    for n, o in enumerate(orphans, 1):
+        yield (f"{n}. {o['issue_id']} → {o['depends_on_id']} ({o['type']}) "
+               f"[{o['depends_on_id']} does not exist]")
+    yield ""
+    if fixed is None:
+        yield "Run with --fix to automatically remove orphaned dependencies\n"
+    else:
+        yield f"✓ Fixed {fixed} orphaned dependencies\n"
+
+
+def pollution_json(found: list[Mapping[str, Any]], cleaned: Mapping[str, Any] | None = None
+                   ) -> dict[str, Any]:
+    """``detect-pollution``: counts by confidence, the issues, and what --clean did."""
+    from bd.maintenance import HIGH_CONFIDENCE
+
+    high = sum(1 for p in found if p["score"] >= HIGH_CONFIDENCE)
+    out: dict[str, Any] = {
+        "polluted_count": len(found), "high_confidence": high,
+        "medium_confidence": len(found) - high,
+        "issues": [{"id": p["id"], "title": p["title"], "score": p["score"],
+                    "reasons": list(p["reasons"]), "created_at": p["created_at"]}
+                   for p in found]}
+    if cleaned is not None:
+        out["deleted"] = cleaned["deleted"]
+        out["backup_path"] = cleaned["backup_path"]
+    return out
+
+
+def pollution_lines(found: list[Mapping[str, Any]]) -> Iterable[str]:
+    from bd.maintenance import HIGH_CONFIDENCE
+
+    if not found:
+        yield "No test pollution detected!"
+        return
+    yield f"Found {len(found)} potential test issues:\n"
+    for label, group in (
+            (f"High Confidence (score ≥ {HIGH_CONFIDENCE}):",
+             [p for p in found if p["score"] >= HIGH_CONFIDENCE]),
+            (f"Medium Confidence (score {HIGH_CONFIDENCE - 0.2:.1f}-{HIGH_CONFIDENCE}):",
+             [p for p in found if p["score"] < HIGH_CONFIDENCE])):
+        if group:
+            yield label
+            for p in group:
+                yield f"  {p['id']}: {encode_json(p['title'])} (score: {p['score']:.2f})"
+                for reason in p["reasons"]:
+                    yield f"    - {reason}"
+            yield f"  (Total: {len(group)} issues)\n"
+
+
+def validation_json(result: Mapping[str, Any]) -> dict[str, Any]:
+    """``validate``: the original's per-check counts (plus ``name`` and ``findings``)."""
+    return {
+        "checks": {name: {"name": r["name"], "issue_count": r["issue_count"],
+                          "fixed_count": r["fixed_count"], "error": r["error"],
+                          "failed": r["failed"], "suggestions": list(r["suggestions"]),
+                          "findings": list(r["findings"])}
+                   for name, r in result["checks"].items()},
+        "total_issues": result["total_issues"], "total_fixed": result["total_fixed"],
+        "healthy": result["healthy"]}
+
+
+def validation_lines(result: Mapping[str, Any]) -> Iterable[str]:
+    yield "\nValidation Results:"
+    yield "==================="
+    for r in result["checks"].values():
+        if r["failed"]:
+            yield f"✗ {r['name']}: ERROR - {r['error']}"
+        elif r["issue_count"] and r["fixed_count"]:
+            yield f"⚠ {r['name']}: {r['issue_count']} found, {r['fixed_count']} fixed"
+        elif r["issue_count"]:
+            yield f"⚠ {r['name']}: {r['issue_count']} found"
+        else:
+            yield f"✓ {r['name']}: OK"
+    yield ""
+    total, fixed = result["total_issues"], result["total_fixed"]
+    if result["healthy"] and not total:
+        yield "✓ Database is healthy!"
+        return
+    if result["healthy"]:
+        yield f"✓ Fixed all {fixed} issues"
+        return
+    yield (f"⚠ Found {total} issues" + (f" (fixed {fixed}, {total - fixed} remaining)"
+                                        if fixed else ""))
+    suggestions = [s for r in result["checks"].values() for s in r["suggestions"]]
+    if suggestions:
+        yield "\nRecommendations:"
+        for s in suggestions:
+            yield f"  - {s}"
+
+
+def migration_json(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """``migrate --inspect``: registered migrations, current state, warnings, invariants."""
+    state = plan["current_state"]
+    return {"registered_migrations": [dict(m) for m in plan["registered_migrations"]],
+            "current_state": {k: state[k] for k in (
+                "schema_version", "expected_version", "issue_count", "config",
+                "missing_config", "db_exists")},
+            "warnings": list(plan["warnings"]),
+            "invariants_to_check": list(plan["invariants_to_check"])}
+
+
+def migration_lines(plan: Mapping[str, Any]) -> Iterable[str]:
+    state = plan["current_state"]
+    yield "\nMigration Inspection"
+    yield "===================="
+    yield f"Cache format: {state['schema_version']} (current: {state['expected_version']})"
+    yield f"Issue Count: {state['issue_count']}"
+    yield f"Registered Migrations: {len(plan['registered_migrations'])}"
+    if plan["warnings"]:
+        yield "\nWarnings:"
+        for w in plan["warnings"]:
+            yield f"  ⚠ {w}"
+    if state["missing_config"]:
+        yield "\nMissing Config:"
+        for k in state["missing_config"]:
+            yield f"  - {k}"
+    yield f"\nInvariants to Check: {len(plan['invariants_to_check'])}"
+    for name in plan["invariants_to_check"]:
+        yield f"  ✓ {name}"
+    yield ""
+
+
+def migrate_json(result: Mapping[str, Any]) -> dict[str, Any]:
+    """``migrate`` (without --inspect)."""
+    out = {"status": result["status"], "previous_version": result["previous_version"],
+           "cache_version": result["cache_version"], "pending": list(result["pending"]),
+           "database": result["database"]}
+    if "would_migrate" in result:
+        out["would_migrate"] = result["would_migrate"]
+    return out
+
+
+def schema_json(info: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``schema`` object of ``info --schema``."""
+    return {"tables": list(info["tables"]), "schema_version": info["schema_version"],
+            "cache_version": info["cache_version"], "config": dict(info["config"]),
+            "sample_issue_ids": list(info["sample_issue_ids"]),
+            "detected_prefix": info["detected_prefix"], "prefix": info["prefix"]}
