@@ -1,0 +1,647 @@
+"""The three-way merge engine for ``issues.jsonl`` (``bd merge``, resolve-conflicts, sync).
+
+Records are matched by id.  A record whose line is identical on two of the three inputs
+takes the third's bytes untouched; only records changed on both sides are parsed and merged
+field by field.  The result depends only on the *content* of left and right, never on which
+side is "ours", so ``merge(b, l, r) == merge(b, r, l)`` byte for byte (this also makes the
+result the same under ``git pull --rebase``, where git swaps ours and theirs).
+
+The rules are written out with examples in docs/merge.md; the short form:
+
+* every field, unknown ones included: one side changed it -> that side; both alike -> that;
+  both differently -> the side with the later ``updated_at`` (ties: a content order);
+* ``priority`` conflict -> the more urgent (lower) number, 0 included;
+* ``notes`` conflict -> both texts, older edit first, joined by a rule;
+* ``status`` conflict -> ``closed`` if either side closed, else the later edit; the close
+  fields (``closed_at``, ``close_reason``, ``closed_by_session``) come from the side whose
+  status won, so they always agree with the merged status;
+* ``labels`` and ``dependencies`` are three-way sets (a removal on one side is honoured);
+  ``comments`` are a union (never lost); ``updated_at`` is the later one;
+* a tombstone beats a concurrent live edit until its TTL expires; of two tombstones the
+  later ``deleted_at`` wins; a record removed on one side is dropped unless the other side
+  changed it while live;
+* two different issues created under one id both survive: the later-created one moves to a
+  fresh id and the move is reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+from bd import jsonl, model
+from bd.errors import BdError, DataError
+from bd.timeutil import ts_key
+
+DEFAULT_TTL_DAYS = 30
+GRACE_NS = 3600 * 1_000_000_000  # one hour of clock skew, as the original
+_DAY_NS = 86400 * 1_000_000_000
+NOTES_RULE = "\n\n---\n\n"
+CLOSE_FIELDS = ("closed_at", "close_reason", "closed_by_session")
+_SPECIAL = frozenset({"id", "labels", "dependencies", "comments", "updated_at", "status",
+                      "priority", "notes", *CLOSE_FIELDS})
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class MergeResult:
+    """The merged file and what happened on the way."""
+
+    __slots__ = ("data", "conflicts", "notes", "merged", "renamed")
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.conflicts: list[str] = []   # ids written with conflict markers (strict mode)
+        self.notes: list[str] = []       # one line per decision worth telling the user
+        self.merged = 0                  # records that needed a field-level merge
+        self.renamed: dict[str, str] = {}  # colliding id -> the id the other issue moved to
+
+    @property
+    def clean(self) -> bool:
+        return not self.conflicts
+
+
+def ttl_days(cfg: dict[str, Any] | None) -> float:
+    """The tombstone TTL in days from config (``tombstone.ttl_days`` or ``tombstone.ttl-days``)."""
+    if cfg:
+        for key in ("tombstone.ttl_days", "tombstone.ttl-days"):
+            value = cfg.get(key)
+            if value is not None and value != "":
+                try:
+                    return float(value)
+                except (TypeError, ValueError):
+                    raise BdError(f"config {key}: expected a number of days, got {value!r}",
+                                  field=key) from None
+    return DEFAULT_TTL_DAYS
+
+
+def tombstone_expired(rec: dict[str, Any], now_ns: int, ttl: float) -> bool:
+    """True when a tombstone's ``deleted_at`` + TTL (+ 1 h grace) lies in the past.
+
+    A tombstone without a readable ``deleted_at`` never expires.
+    """
+    deleted = ts_key(rec.get("deleted_at") or "")
+    if deleted is None:
+        return False
+    return deleted + int(ttl * _DAY_NS) + (GRACE_NS if ttl * 24 > 1 else 0) < now_ns
+
+
+def _norm(value: Any) -> Any:
+    """Absent and empty values compare equal (the writer omits both)."""
+    if value is None or value == "" or value is False or value == [] or value == {}:
+        return MISSING
+    return value
+
+
+def _alike(a: Any, b: Any) -> Any:
+    """Of two values that compare equal once normalised, the same one whichever side it was."""
+    if a == b:
+        return a
+    if a is MISSING or b is MISSING:
+        return b if a is MISSING else a
+    return _pick(a, b)
+
+
+def _enc(value: Any) -> str:
+    if value is MISSING:
+        return ""  # below every JSON text: on a tie, a value beats its absence
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _pick(a: Any, b: Any) -> Any:
+    """A deterministic, side-independent choice between two different values."""
+    return a if _enc(a) >= _enc(b) else b
+
+
+def _tkey(value: Any) -> int:
+    k = ts_key(value) if isinstance(value, str) and value else None
+    return -1 if k is None else k
+
+
+class _Side:
+    """One input: its lines by id, parsed on demand."""
+
+    __slots__ = ("name", "lines", "_parsed")
+
+    def __init__(self, name: str, raw: bytes) -> None:
+        self.name = name
+        self.lines = jsonl.Lines(name, raw)
+        self._parsed: dict[str, dict[str, Any]] = {}
+
+    def line(self, rid: str) -> bytes | None:
+        i = self.lines.index.get(rid)
+        return None if i is None else self.lines.lines[i]
+
+    def rec(self, rid: str) -> dict[str, Any] | None:
+        if rid not in self._parsed:
+            got = self.lines.record(rid)
+            if got is None:
+                return None
+            self._parsed[rid] = got
+        return self._parsed[rid]
+
+
+def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = None,
+                ttl: float = DEFAULT_TTL_DAYS, strict: bool = False,
+                names: tuple[str, str, str] = ("base", "left", "right")) -> MergeResult:
+    """Merge three JSONL texts. Raises DataError (naming input and line) on unreadable input."""
+    res = MergeResult()
+    if left == right or right == base:
+        res.data = _normalise_whole(left, names[1])
+        return res
+    if left == base:
+        res.data = _normalise_whole(right, names[2])
+        return res
+    if now_ns is None:
+        import time
+
+        now_ns = time.time_ns()
+    b, lf, rt = _Side(names[0], base), _Side(names[1], left), _Side(names[2], right)
+    m = _Merger(b, lf, rt, now_ns, ttl, strict, res)
+    res.data = m.run()
+    return res
+
+
+def _normalise_whole(raw: bytes, name: str) -> bytes:
+    """A one-sided result: validated, sorted, newline-terminated; lines keep their bytes."""
+    lines = jsonl.Lines(name, raw)
+    return lines.render({})
+
+
+class _Merger:
+    def __init__(self, b: _Side, l: _Side, r: _Side, now_ns: int, ttl: float,
+                 strict: bool, res: MergeResult) -> None:
+        self.b, self.l, self.r = b, l, r
+        self.now_ns, self.ttl, self.strict, self.res = now_ns, ttl, strict, res
+        # colliding id -> (losing side, new id)
+        self.moves: dict[str, tuple[_Side, str]] = {}
+
+    # -- driver -------------------------------------------------------------------------
+    def run(self) -> bytes:
+        b, l, r = self.b, self.l, self.r
+        ids = set(b.lines.index) | set(l.lines.index) | set(r.lines.index)
+        self._find_collisions(sorted(rid for rid in l.lines.index
+                                     if rid in r.lines.index and rid not in b.lines.index
+                                     and l.line(rid) != r.line(rid)), ids)
+        out: list[tuple[str, bytes]] = []
+        for rid in ids:
+            lb, ll, lr = b.line(rid), l.line(rid), r.line(rid)
+            if rid in self.moves:
+                loser, new_id = self.moves[rid]
+                winner = r if loser is l else l
+                out.append((rid, self._rewrite(winner, rid)))
+                moved = dict(self._rec(loser, rid))
+                moved["id"] = new_id
+                for dep in moved.get("dependencies") or ():
+                    if isinstance(dep, dict) and dep.get("issue_id") == rid:
+                        dep["issue_id"] = new_id
+                out.append((new_id, model.to_line(self._retarget(moved, loser, rid))))
+                continue
+            if ll == lr:
+                chosen, side = ll, l
+            elif ll == lb:
+                chosen, side = lr, r
+            elif lr == lb:
+                chosen, side = ll, l
+            else:
+                line = self._merge_id(rid)
+                if line is not None:
+                    out.append((rid, line))
+                continue
+            if chosen is not None:
+                out.append((rid, self._rewrite(side, rid, chosen)))
+        out.sort(key=lambda pair: pair[0])
+        return b"".join(line for _, line in out)
+
+    def _rec(self, side: _Side, rid: str) -> dict[str, Any]:
+        rec = side.rec(rid)
+        assert rec is not None
+        return rec
+
+    def _rewrite(self, side: _Side, rid: str, line: bytes | None = None) -> bytes:
+        """A record taken whole from one side; re-pointed if it links to a moved issue."""
+        if line is None:
+            line = side.line(rid) or b""
+        if self.moves and any(
+                self.moves[m][0] is side and (b'"' + m.encode() + b'"') in line
+                for m in self.moves):
+            rec = dict(self._rec(side, rid))
+            for moved in self.moves:
+                rec = self._retarget(rec, side, moved)
+            return model.to_line(rec)
+        return line + b"\n"
+
+    # -- id collisions ------------------------------------------------------------------
+    def _find_collisions(self, both_added: list[str], ids: set[str]) -> None:
+        taken = set(ids)
+        for rid in both_added:
+            lrec, rrec = self._rec(self.l, rid), self._rec(self.r, rid)
+            if _same_issue(lrec, rrec):
+                continue
+            if model.status_of(lrec) == "tombstone" or model.status_of(rrec) == "tombstone":
+                continue  # a tombstone for an id is about that id: the tombstone rules apply
+            # The earlier-created issue keeps the id (content order breaks a tie).
+            lk = (_tkey(lrec.get("created_at")), _enc(lrec))
+            rk = (_tkey(rrec.get("created_at")), _enc(rrec))
+            loser = self.r if lk <= rk else self.l
+            new_id = _fresh_id(rid, self._rec(loser, rid), taken)
+            taken.add(new_id)
+            self.moves[rid] = (loser, new_id)
+            self.res.renamed[rid] = new_id
+            self.res.notes.append(
+                f"{rid}: two different issues were created under this id; the one created "
+                f"later (from {loser.name}, title {str(self._rec(loser, rid).get('title'))!r}) "
+                f"is now {new_id}")
+
+    def _retarget(self, rec: dict[str, Any], side: _Side, moved: str) -> dict[str, Any]:
+        """Point links that ``side`` added to ``moved`` at the issue's new id."""
+        if moved not in self.moves or self.moves[moved][0] is not side:
+            return rec
+        new_id = self.moves[moved][1]
+        other = self.r if side is self.l else self.l
+        rid = rec.get("id")
+        keep: set[tuple[str, str]] = set()
+        for src in (self.b, other):
+            orig = src.rec(rid) if isinstance(rid, str) and rid in src.lines.index else None
+            for dep in (orig or {}).get("dependencies") or ():
+                if isinstance(dep, dict):
+                    keep.add((dep.get("depends_on_id"), dep.get("type")))
+        deps = rec.get("dependencies")
+        if isinstance(deps, list):
+            new = []
+            for dep in deps:
+                if (isinstance(dep, dict) and dep.get("depends_on_id") == moved
+                        and (moved, dep.get("type")) not in keep):
+                    dep = {**dep, "depends_on_id": new_id}
+                new.append(dep)
+            rec = {**rec, "dependencies": new}
+        return rec
+
+    # -- one id changed on both sides -----------------------------------------------------
+    def _merge_id(self, rid: str) -> bytes | None:
+        b, l, r = self.b, self.l, self.r
+        brec = b.rec(rid)
+        lrec, rrec = l.rec(rid), r.rec(rid)
+        if lrec is None or rrec is None:
+            # Removed on one side, changed on the other.
+            kept = lrec if lrec is not None else rrec
+            assert kept is not None
+            if model.status_of(kept) == "tombstone":
+                return None  # deleted on one side, gone on the other: gone
+            side = l if lrec is not None else r
+            self.res.notes.append(f"{rid}: removed on one side but edited on {side.name}; "
+                                  "the edited issue is kept")
+            return self._rewrite(side, rid)
+        lt, rt = model.status_of(lrec) == "tombstone", model.status_of(rrec) == "tombstone"
+        if lt or rt:
+            return model.to_line(self._merge_tombstone(lrec, rrec, lt, rt))
+        self.res.merged += 1
+        conflicts: list[str] = []
+        rec = merge_records(brec or {}, lrec, rrec, conflicts)
+        if conflicts and self.strict:
+            self.res.conflicts.append(rid)
+            return (b"<<<<<<< " + l.name.encode() + b"\n" + (l.line(rid) or b"")
+                    + b"\n=======\n" + (r.line(rid) or b"") + b"\n>>>>>>> "
+                    + r.name.encode() + b"\n")
+        for field in conflicts:
+            self.res.notes.append(f"{rid}: {field} changed on both sides; {_rule_for(field)}")
+        if self.moves:
+            for moved in self.moves:
+                rec = self._retarget(rec, l, moved)
+                rec = self._retarget(rec, r, moved)
+        return model.to_line(rec)
+
+    def _merge_tombstone(self, lrec: dict[str, Any], rrec: dict[str, Any], lt: bool,
+                         rt: bool) -> dict[str, Any]:
+        if lt and rt:
+            lk = (_tkey(lrec.get("deleted_at")), _enc(lrec))
+            rk = (_tkey(rrec.get("deleted_at")), _enc(rrec))
+            win, other = (lrec, rrec) if lk >= rk else (rrec, lrec)
+        else:
+            tomb, live = (lrec, rrec) if lt else (rrec, lrec)
+            if tombstone_expired(tomb, self.now_ns, self.ttl):
+                self.res.notes.append(f"{lrec['id']}: its tombstone is past the TTL; the live "
+                                      "issue edited on the other side is kept")
+                win, other = live, tomb
+            else:
+                win, other = tomb, live
+        comments = _merge_comments([], win.get("comments"), other.get("comments"))
+        if comments:
+            win = {**win, "comments": comments}
+        return win
+
+
+def _same_issue(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two records under one id describe the same issue when they were created together."""
+    return (_tkey(a.get("created_at")) == _tkey(b.get("created_at"))
+            and (a.get("created_by") or "") == (b.get("created_by") or ""))
+
+
+def _fresh_id(rid: str, rec: dict[str, Any], taken: set[str]) -> str:
+    """A new id for the issue that lost an id collision: the next child number under the
+    same parent for ``P.n`` ids, else a hash of the record under the same prefix."""
+    from bd import ids as idmod
+
+    parent = idmod.parent_of(rid)
+    if parent is not None:
+        n = 1 + max((idmod.child_number(t) for t in taken
+                     if idmod.parent_of(t) == parent), default=0)
+        while idmod.child_id(parent, n) in taken:
+            n += 1
+        return idmod.child_id(parent, n)
+    prefix, suffix = rid.rsplit("-", 1) if "-" in rid else ("", rid)
+    seed = _enc(rec).encode("utf-8")
+    length = max(len(suffix), 3)
+    nonce = 0
+    while True:
+        digest = hashlib.sha256(seed + str(nonce).encode()).digest()
+        cand = _b36(int.from_bytes(digest[:8], "big"))[:length]
+        new_id = f"{prefix}-{cand}" if prefix else cand
+        if new_id not in taken:
+            return new_id
+        nonce += 1
+        if nonce % 8 == 0:
+            length += 1
+
+
+def _b36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, d = divmod(n, 36)
+        out = digits[d] + out
+    return out or "0"
+
+
+def _rule_for(field: str) -> str:
+    if field == "priority":
+        return "kept the more urgent priority"
+    if field == "notes":
+        return "kept both texts"
+    if field == "status":
+        return "kept closed, or else the later edit"
+    return "kept the later edit"
+
+
+# -- field-level merge (pure; also used by import and tests) --------------------------------
+
+def merge_records(b: dict[str, Any], l: dict[str, Any], r: dict[str, Any],
+                  conflicts: list[str] | None = None) -> dict[str, Any]:
+    """Merge two live versions of one record against their base (``{}`` when none).
+
+    ``conflicts`` receives the names of fields both sides changed differently.
+    """
+    if conflicts is None:
+        conflicts = []
+    lu, ru = _tkey(l.get("updated_at")), _tkey(r.get("updated_at"))
+    later = l if lu > ru else r if ru > lu else None
+
+    def resolve(key: str, bv: Any, lv: Any, rv: Any) -> Any:
+        if lv == rv or _norm(lv) == _norm(rv):
+            return _alike(lv, rv)
+        if _norm(lv) == _norm(bv):
+            return rv
+        if _norm(rv) == _norm(bv):
+            return lv
+        conflicts.append(key)
+        if later is not None:
+            return lv if later is l else rv
+        return _pick(lv, rv)
+
+    out: dict[str, Any] = {}
+    # Key order (it places unknown keys) must not depend on which side is "left".
+    first, second = (l, r) if _enc(list(l)) >= _enc(list(r)) else (r, l)
+    order: list[str] = list(first)
+    seen = set(order)
+    for src in (second, b):
+        for key in src:
+            if key not in seen:
+                seen.add(key)
+                order.append(key)
+    for key in order:
+        if key in _SPECIAL:
+            continue
+        bv, lv, rv = b.get(key, MISSING), l.get(key, MISSING), r.get(key, MISSING)
+        if key in ("created_at", "created_by") and bv is not MISSING:
+            value = bv
+        else:
+            value = resolve(key, bv, lv, rv)
+        out[key] = value
+    out["id"] = l.get("id", r.get("id"))
+
+    # updated_at: the later one.
+    out["updated_at"] = _later_ts(l.get("updated_at"), r.get("updated_at"))
+
+    # priority: a true conflict keeps the more urgent value (0 is real).
+    bp, lp, rp = b.get("priority", MISSING), l.get("priority", MISSING), r.get("priority",
+                                                                               MISSING)
+    if lp == rp:
+        out["priority"] = lp
+    elif lp == bp:
+        out["priority"] = rp
+    elif rp == bp:
+        out["priority"] = lp
+    else:
+        conflicts.append("priority")
+        if isinstance(lp, int) and isinstance(rp, int) and not isinstance(lp, bool) \
+                and not isinstance(rp, bool):
+            out["priority"] = min(lp, rp)
+        else:
+            out["priority"] = _pick(lp, rp)
+
+    # notes: a true conflict keeps both texts, the older edit first.
+    bn, ln, rn = b.get("notes", MISSING), l.get("notes", MISSING), r.get("notes", MISSING)
+    if _norm(ln) == _norm(rn):
+        out["notes"] = _alike(ln, rn)
+    elif _norm(ln) == _norm(bn):
+        out["notes"] = rn
+    elif _norm(rn) == _norm(bn):
+        out["notes"] = ln
+    else:
+        conflicts.append("notes")
+        if _norm(ln) is MISSING or _norm(rn) is MISSING:
+            out["notes"] = rn if _norm(ln) is MISSING else ln
+        elif not isinstance(ln, str) or not isinstance(rn, str):
+            out["notes"] = _pick(ln, rn)
+        else:
+            first, second = sorted([(lu, ln), (ru, rn)])
+            out["notes"] = first[1] + NOTES_RULE + second[1]
+
+    _merge_status(b, l, r, out, later, conflicts)
+
+    labels = _merge_set(b.get("labels"), l.get("labels"), r.get("labels"))
+    out["labels"] = sorted(labels, key=lambda x: (0, x, "") if isinstance(x, str)
+                           else (1, "", _enc(x))) if labels else MISSING
+    out["dependencies"] = _merge_deps(b.get("dependencies"), l.get("dependencies"),
+                                      r.get("dependencies")) or MISSING
+    out["comments"] = _merge_comments(b.get("comments"), l.get("comments"),
+                                      r.get("comments")) or MISSING
+    final = {key: out[key] for key in order if key in out}
+    final.update(out)
+    return {k: v for k, v in final.items() if v is not MISSING}
+
+
+def _later_ts(a: Any, b: Any) -> Any:
+    ka, kb = _tkey(a), _tkey(b)
+    if ka != kb:
+        return a if ka > kb else b
+    return _pick(a, b) if a != b else a
+
+
+def _merge_status(b: dict[str, Any], l: dict[str, Any], r: dict[str, Any],
+                  out: dict[str, Any], later: dict[str, Any] | None,
+                  conflicts: list[str]) -> None:
+    bs = b.get("status") or ("open" if b else MISSING)
+    ls, rs = l.get("status") or "open", r.get("status") or "open"
+    src: dict[str, Any] | None
+    if ls == rs:
+        status, src = ls, None
+    elif ls == bs:
+        status, src = rs, r
+    elif rs == bs:
+        status, src = ls, l
+    else:
+        conflicts.append("status")
+        if "closed" in (ls, rs):
+            status = "closed"
+            src = l if ls == "closed" else r
+        elif later is not None:
+            src = later
+            status = src.get("status") or "open"
+        else:
+            status = _pick(ls, rs)
+            src = l if status == ls else r
+    # A record that never carried a status (read as open) keeps not carrying one.
+    implicit = status == "open" and not l.get("status") and not r.get("status")
+    out["status"] = MISSING if implicit else status
+    for key in CLOSE_FIELDS:
+        if src is not None:
+            value = src.get(key, MISSING)
+        else:
+            bv, lv, rv = b.get(key, MISSING), l.get(key, MISSING), r.get(key, MISSING)
+            if _norm(lv) == _norm(rv):
+                value = _alike(lv, rv)
+            elif _norm(lv) == _norm(bv):
+                value = rv
+            elif _norm(rv) == _norm(bv):
+                value = lv
+            else:
+                lc, rc = _tkey(l.get("closed_at")), _tkey(r.get("closed_at"))
+                value = (lv if lc > rc else rv) if lc != rc else _pick(lv, rv)
+        out[key] = value
+
+
+def _merge_set(b: Any, l: Any, r: Any) -> list[Any]:
+    """Three-way set merge of plain values: removals on either side are honoured."""
+    def as_set(v: Any) -> dict[str, Any]:
+        return {_enc(x): x for x in v} if isinstance(v, list) else {}
+
+    bs, ls, rs = as_set(b), as_set(l), as_set(r)
+    keep = []
+    for key, value in {**ls, **rs}.items():
+        if key in bs:
+            if key in ls and key in rs:
+                keep.append(value)
+        else:
+            keep.append(value)
+    return keep
+
+
+def _dep_key(dep: Any) -> str:
+    if isinstance(dep, dict):
+        return f"{dep.get('depends_on_id')}\x00{dep.get('type') or 'blocks'}"
+    return "\x01" + _enc(dep)
+
+
+def _merge_deps(b: Any, l: Any, r: Any) -> list[Any]:
+    """Dependencies as a three-way set keyed by (target, type); a removal wins."""
+    def index(v: Any) -> dict[str, Any]:
+        return {_dep_key(d): d for d in v} if isinstance(v, list) else {}
+
+    bi, li, ri = index(b), index(l), index(r)
+    out = []
+    for key in {**li, **ri}:
+        in_l, in_r = key in li, key in ri
+        if key in bi and not (in_l and in_r):
+            continue
+        if in_l and in_r:
+            lv, rv, bv = li[key], ri[key], bi.get(key, MISSING)
+            value = lv if lv == rv else rv if lv == bv else lv if rv == bv else _pick(lv, rv)
+        else:
+            value = li[key] if in_l else ri[key]
+        out.append(value)
+    out.sort(key=lambda d: (_tkey(d.get("created_at")) if isinstance(d, dict) else -1,
+                            _dep_key(d)))
+    return out
+
+
+def _comment_key(c: Any) -> str:
+    if isinstance(c, dict):
+        return f"{c.get('author')}\x00{_tkey(c.get('created_at'))}\x00{c.get('text')}"
+    return "\x01" + _enc(c)
+
+
+def _merge_comments(b: Any, l: Any, r: Any) -> list[Any]:
+    """Every comment from every side, once (keyed by author, time and text)."""
+    found: dict[str, Any] = {}
+    for c in b if isinstance(b, list) else ():
+        found[_comment_key(c)] = c
+    fixed = set(found)
+    for src in (l, r):
+        for c in src if isinstance(src, list) else ():
+            key = _comment_key(c)
+            if key in fixed:
+                continue
+            found[key] = c if key not in found else _pick(found[key], c)
+    out = list(found.values())
+    out.sort(key=lambda c: (_tkey(c.get("created_at")) if isinstance(c, dict) else -1,
+                            _enc(c)))
+    return out
+
+
+# -- files ----------------------------------------------------------------------------------
+
+def read_input(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise DataError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise DataError("is a directory, expected a JSONL file", path=path) from None
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror}", path=path) from None
+
+
+def merge_files(output: str, base: str, left: str, right: str, **kw: Any) -> MergeResult:
+    """Read all three inputs, merge, then replace ``output`` atomically (only on success)."""
+    data = [read_input(p) for p in (base, left, right)]
+    res = merge_bytes(*data, names=(base, left, right), **kw)
+    jsonl.atomic_write(output, res.data)
+    return res
+
+
+def load_settings(cwd: str | None = None) -> dict[str, Any]:
+    """Merge settings from the nearest workspace's config.yaml (none found: defaults)."""
+    from bd import config as cfgmod
+    from bd.workspace import find_beads_dir
+
+    try:
+        beads = find_beads_dir(cwd)
+    except BdError:
+        return {"ttl": DEFAULT_TTL_DAYS, "strict": False}
+    cfg = cfgmod.load(os.path.join(beads, "config.yaml"))
+    strict = str(cfg.get("merge.strict", "")).lower() in ("1", "true", "yes", "on")
+    return {"ttl": ttl_days(cfg), "strict": strict}

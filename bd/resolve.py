@@ -1,0 +1,126 @@
+"""Rebuilding a JSONL file that contains git conflict markers, with the merge engine.
+
+Preferred source: git's index stages ``:1:`` (base), ``:2:`` (ours), ``:3:`` (theirs) of the
+conflicted path.  When the index has no stages (markers were committed, or the file was
+copied), the two sides are reconstructed from the marker blocks themselves: lines outside a
+block belong to both sides, a ``|||||||`` section (diff3 style) is the base.
+"""
+
+from __future__ import annotations
+
+import os
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+from bd import merge
+from bd.errors import DataError
+
+_OPEN, _BASE, _SEP, _CLOSE = b"<<<<<<<", b"|||||||", b"=======", b">>>>>>>"
+
+
+def has_markers(raw: bytes) -> bool:
+    return any(line.startswith((_OPEN, _SEP, _CLOSE)) for line in raw.split(b"\n"))
+
+
+def split_markers(raw: bytes, path: str = "issues.jsonl") -> tuple[bytes, bytes, bytes]:
+    """(base, ours, theirs) reconstructed from conflict blocks.
+
+    Without diff3 sections the base of a block is empty, so the engine treats both sides'
+    lines there as additions (nothing inside a block is dropped).
+    """
+    base: list[bytes] = []
+    ours: list[bytes] = []
+    theirs: list[bytes] = []
+    state = None  # None outside a block, else "ours" / "base" / "theirs"
+    opened = 0
+    for n, line in enumerate(raw.split(b"\n"), 1):
+        if line.startswith(_OPEN):
+            if state is not None:
+                raise DataError("nested conflict marker", path=path, line=n)
+            state, opened = "ours", n
+        elif line.startswith(_BASE) and state == "ours":
+            state = "base"
+        elif line.startswith(_SEP) and state in ("ours", "base"):
+            state = "theirs"
+        elif line.startswith(_CLOSE) and state == "theirs":
+            state = None
+        elif line.startswith((_OPEN, _BASE, _SEP, _CLOSE)):
+            raise DataError("conflict marker out of place", path=path, line=n)
+        elif not line.strip():
+            continue
+        elif state is None:
+            base.append(line)
+            ours.append(line)
+            theirs.append(line)
+        elif state == "ours":
+            ours.append(line)
+        elif state == "base":
+            base.append(line)
+        else:
+            theirs.append(line)
+    if state is not None:
+        raise DataError("conflict block is never closed", path=path, line=opened)
+
+    def join(lines: list[bytes]) -> bytes:
+        return b"".join(line + b"\n" for line in lines)
+
+    return join(base), join(ours), join(theirs)
+
+
+def stages_from_git(path: str) -> tuple[bytes, bytes, bytes] | None:
+    """The index stages of a conflicted ``path`` (None when git holds no conflict for it)."""
+    from bd import git
+
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        top = git.toplevel(directory)
+    except git.GitError:
+        return None
+    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(top))
+    proc = git.run(["ls-files", "-u", "--", rel], top, check=False)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return None
+    stages: dict[str, bytes] = {}
+    for row in proc.stdout.decode("utf-8", "replace").splitlines():
+        meta, _, _name = row.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3:
+            blob = git.run(["cat-file", "blob", parts[1]], top, check=False)
+            if blob.returncode == 0:
+                stages[parts[2]] = blob.stdout
+    if "2" not in stages and "3" not in stages:
+        return None
+    return stages.get("1", b""), stages.get("2", b""), stages.get("3", b"")
+
+
+def resolve_file(path: str, *, dry_run: bool = False, ttl: float = merge.DEFAULT_TTL_DAYS,
+                 now_ns: int | None = None) -> dict[str, Any]:
+    """Rebuild a conflicted JSONL in place. Returns a report (source, counts, notes)."""
+    from bd import jsonl
+
+    raw = jsonl.read_bytes(path)
+    staged = stages_from_git(path)
+    if staged is not None:
+        source = "git index stages"
+        base, ours, theirs = staged
+    elif has_markers(raw):
+        source = "conflict markers"
+        base, ours, theirs = split_markers(raw, path)
+    else:
+        return {"path": path, "resolved": False, "source": None, "issues": None,
+                "renamed": {}, "notes": ["no conflict to resolve"]}
+    res = merge.merge_bytes(base, ours, theirs, now_ns=now_ns, ttl=ttl,
+                            names=("base", "ours", "theirs"))
+    report = {"path": path, "resolved": True, "source": source,
+              "issues": res.data.count(b"\n"), "renamed": res.renamed, "notes": res.notes,
+              "dry_run": dry_run}
+    if dry_run:
+        return report
+    jsonl.atomic_write(path, res.data)
+    if staged is not None:
+        from bd import git
+
+        directory = os.path.dirname(os.path.abspath(path))
+        git.run(["add", "--", os.path.basename(path)], directory)
+    return report
