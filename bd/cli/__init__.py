@@ -34,6 +34,7 @@ MODULES = {
     "label list-all": "links", "comments": "links", "comments add": "links",
     "comment": "links",
     "export": "data", "import": "data",
+    "prime": "agents", "onboard": "agents", "quickstart": "agents", "setup": "agents",
     "merge": "git", "resolve-conflicts": "git",
     "repair-deps": "maint", "detect-pollution": "maint", "validate": "maint", "migrate": "maint",
 }

@@ -1,0 +1,111 @@
+"""prime, onboard, quickstart and setup: what bd gives coding agents."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from bd import agents
+from bd.cli import MODULES, Context
+from bd.cli import output as out
+from bd.cli.registry import Values, arg, command, opt
+from bd.errors import NotInitializedError, UsageError
+
+
+@command("prime", "Print the workflow primer for an agent's context (session start, "
+         "after compaction)",
+         opts=[opt("export", "--export", type=bool,
+                   help="Print the built-in primer even when .beads/PRIME.md overrides it")])
+def _prime(ctx: Context, o: Values) -> int:
+    try:
+        store = ctx.store
+    except NotInitializedError:
+        # Hooks run in every project: outside a bd workspace there is nothing to say.
+        if ctx.json:
+            ctx.out.json({"source": None, "tokens": 0, "text": ""})
+        return 0
+    p = agents.prime(store, has_sync="sync" in MODULES, builtin=o.export)
+    if ctx.json:
+        st = p["state"]
+        ctx.out.json({"source": p["source"], "tokens": p["tokens"], "text": p["text"],
+                      "counts": st["counts"],
+                      "in_progress": [out.issue_json(r) for r in st["in_progress"]],
+                      "ready": [out.issue_json(r) for r in st["ready"]]})
+    else:
+        sys.stdout.write(p["text"])
+    return 0
+
+
+@command("onboard", "Print the bd snippet for AGENTS.md or CLAUDE.md")
+def _onboard(ctx: Context, o: Values) -> int:
+    if ctx.json:
+        ctx.out.json({"snippet": agents.ONBOARD})
+        return 0
+    if not ctx.quiet:
+        ctx.out.note("# Add this to AGENTS.md or CLAUDE.md (or let 'bd setup codex|claude|...' "
+                     "manage it):")
+    sys.stdout.write(agents.ONBOARD)
+    return 0
+
+
+@command("quickstart", "A short tutorial: bd's commands in the order you need them")
+def _quickstart(ctx: Context, o: Values) -> int:
+    if ctx.json:
+        ctx.out.json({"text": agents.QUICKSTART})
+    else:
+        sys.stdout.write(agents.QUICKSTART)
+    return 0
+
+
+@command("setup", "Set bd up in an AI tool: claude, cursor, aider, copilot, codex, gemini",
+         args=[arg("recipe", "?", help="The tool (omit to list them)")], opts=[
+    opt("check", "--check", type=bool,
+        help="Exit 0 if installed and current, 1 otherwise (with a message)"),
+    opt("remove", "--remove", type=bool, help="Remove exactly what setup added"),
+    opt("user", "--global", "--user", type=bool,
+        help="User scope (~/.claude, ~/.codex, ~/.gemini) instead of the project"),
+    opt("list", "--list", type=bool, help="List the recipes"),
+])
+def _setup(ctx: Context, o: Values) -> int:
+    from bd import setup_recipes as sr
+
+    if o.list or not o.recipe:
+        rows = [{"recipe": r.name, "tool": r.title, "writes": r.summary,
+                 "user_scope": r.user_scope} for r in sr.RECIPES.values()]
+        if ctx.json:
+            ctx.out.json(rows)
+        else:
+            ctx.out.line("Recipes (bd setup RECIPE [--check|--remove] [--global]):")
+            for row in rows:
+                ctx.out.line(f"  {row['recipe']:<8} {row['tool']}: {row['writes']}")
+        return 0
+    if o.check and o.remove:
+        raise UsageError("--check and --remove are mutually exclusive")
+    root = sr.project_root()
+    if o.check:
+        result = sr.check(o.recipe, root, user=o.user)
+        if ctx.json:
+            ctx.out.json(result)
+        else:
+            ctx.out.line(("✓ " if result["ok"] else "✗ ") + result["message"])
+        return 0 if result["ok"] else 1
+    result = (sr.remove if o.remove else sr.install)(o.recipe, root, user=o.user)
+    if ctx.json:
+        ctx.out.json(result)
+        return 0
+    files = ", ".join(_rel(p, root) for p in result["files"])
+    ctx.out.line({
+        "installed": f"✓ {result['tool']}: bd set up in {files}",
+        "updated": f"✓ {result['tool']}: bd's setup updated in {files}",
+        "unchanged": f"✓ {result['tool']}: already set up and current ({files})",
+        "removed": f"✓ {result['tool']}: bd's setup removed from {files}",
+        "absent": f"{result['tool']}: bd was not set up ({files}); nothing to remove",
+    }[result["action"]])
+    if o.recipe == "claude" and result["action"] in ("installed", "updated"):
+        ctx.out.line("  Claude Code now runs 'bd prime' at session start and before compaction.")
+    return 0
+
+
+def _rel(path: str, root: str) -> str:
+    rel = os.path.relpath(path, root)
+    return path if rel.startswith("..") else rel
