@@ -35,6 +35,7 @@ MODULES = {
     "comment": "links",
     "export": "data", "import": "data",
     "prime": "agents", "onboard": "agents", "quickstart": "agents", "setup": "agents",
+    "mcp": "agents",
     "merge": "git", "resolve-conflicts": "git",
     "repair-deps": "maint", "detect-pollution": "maint", "validate": "maint", "migrate": "maint",
 }

@@ -1,4 +1,4 @@
-"""prime, onboard, quickstart and setup: what bd gives coding agents."""
+"""prime, onboard, quickstart, setup and mcp: what bd gives coding agents."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from bd import agents
 from bd.cli import MODULES, Context
 from bd.cli import output as out
 from bd.cli.registry import Values, arg, command, opt
-from bd.errors import NotInitializedError, UsageError
+from bd.errors import BdError, NotInitializedError, UsageError
 
 
 @command("prime", "Print the workflow primer for an agent's context (session start, "
@@ -109,3 +109,23 @@ def _setup(ctx: Context, o: Values) -> int:
 def _rel(path: str, root: str) -> str:
     rel = os.path.relpath(path, root)
     return path if rel.startswith("..") else rel
+
+
+_MCP_SDK = ("mcp", "anyio", "pydantic", "pydantic_core", "starlette", "httpx")
+
+
+@command("mcp", "Serve the Model Context Protocol over stdio (needs the mcp extra)")
+def _mcp(ctx: Context, o: Values) -> int:
+    try:
+        from bd.mcp_server import serve
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in _MCP_SDK:
+            raise
+        raise BdError("bd mcp needs the MCP SDK, an optional extra: pip install 'bd[mcp]'"
+                      ) from None
+    if sys.stdin.isatty():
+        ctx.out.note("bd mcp: serving MCP on stdin/stdout for an MCP client (Ctrl-C stops); "
+                     "see docs/agents.md")
+    serve(None, db=ctx.flags.get("db"), actor=ctx.flags.get("actor"),
+          readonly=bool(ctx.flags.get("readonly")))
+    return 0
