@@ -65,7 +65,7 @@ def first_line(data: bytes) -> str:
     text = data.decode("utf-8", "replace").strip()
     for line in text.splitlines():
         line = line.strip()
-        if line:
+        if line and not line.startswith("hint:"):
             return line.removeprefix("fatal: ").removeprefix("error: ")
     return "(no message)"
 
@@ -145,3 +145,81 @@ def show_blob(cwd: str, spec: str) -> bytes | None:
     if proc.returncode != 0:
         return None
     return proc.stdout
+
+
+# -- hooks and repository layout (used by bd hooks, bd init and bd doctor) ------------------
+
+# Variables git sets for a hook, naming the repository (and index) the hook runs for.  A git
+# command aimed at a *different* repository (a planning repo, a sync worktree) must not
+# inherit them, or it would act on the hook's repository instead.
+REPO_ENV_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR",
+                 "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE",
+                 "GIT_QUARANTINE_PATH")
+
+
+def run_isolated(args: Sequence[str], cwd: str, *, check: bool = True,
+                 input: bytes | None = None, timeout: float | None = 300
+                 ) -> subprocess.CompletedProcess[bytes]:
+    """``git ARGS`` for the repository at ``cwd`` alone, ignoring the GIT_DIR, GIT_INDEX_FILE …
+    that a calling hook inherited from git."""
+    env = _env(None)
+    for name in REPO_ENV_VARS:
+        env.pop(name, None)
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True,
+                              env=env, timeout=timeout,
+                              stdin=None if input is not None else subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {' '.join(args[:2])} timed out after {timeout} s") from None
+    if check and proc.returncode != 0:
+        raise GitError(f"git {' '.join(args[:3])} failed: {first_line(proc.stderr or proc.stdout)}")
+    return proc
+
+
+def hooks_dir(cwd: str) -> str:
+    """Where git looks for hooks: ``core.hooksPath`` if set (husky and friends), else the
+    *common* git dir's ``hooks`` (so hooks installed from a linked worktree are the ones git
+    runs in every worktree)."""
+    custom = config_get("core.hooksPath", cwd)
+    if custom:
+        custom = os.path.expanduser(custom)
+        if not os.path.isabs(custom):
+            # git runs hooks from the top of the work tree; relative paths are taken from there
+            custom = os.path.join(try_toplevel(cwd) or common_dir(cwd), custom)
+        return os.path.normpath(custom)
+    return os.path.join(common_dir(cwd), "hooks")
+
+
+def info_exclude_path(cwd: str) -> str:
+    """The repository's ``info/exclude`` file (shared by all worktrees)."""
+    return os.path.join(common_dir(cwd), "info", "exclude")
+
+
+def is_ignored(path: str, cwd: str) -> bool:
+    """True when git ignores ``path`` (by .gitignore, info/exclude or core.excludesFile)."""
+    return run(["check-ignore", "-q", "--no-index", "--", path], cwd, check=False).returncode == 0
+
+
+def is_tracked(path: str, cwd: str) -> bool:
+    """True when the index holds ``path`` (a file) or anything under it (a directory)."""
+    return bool(run(["ls-files", "-z", "--", path], cwd, check=False).stdout)
+
+
+def check_attr(attr: str, path: str, cwd: str) -> str | None:
+    """The value of gitattribute ``attr`` for ``path`` (None when unspecified)."""
+    proc = run(["check-attr", "-z", attr, "--", path], cwd, check=False)
+    parts = proc.stdout.decode("utf-8", "replace").split("\0")
+    if proc.returncode != 0 or len(parts) < 3 or parts[2] == "unspecified":
+        return None
+    return parts[2]
+
+
+def rebase_in_progress(cwd: str) -> bool:
+    """A rebase is stopped or running in this worktree (its own git dir, not ``.git/``)."""
+    proc = run(["rev-parse", "--git-dir"], cwd, check=False)
+    if proc.returncode != 0:
+        return False
+    gdir = os.path.join(cwd, proc.stdout.decode().strip())
+    return any(os.path.exists(os.path.join(gdir, d)) for d in ("rebase-merge", "rebase-apply"))

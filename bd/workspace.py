@@ -30,7 +30,25 @@ def _is_workspace(beads_dir: str) -> bool:
 
 
 def find_beads_dir(start: str | None = None, db: str | None = None) -> str:
-    """The active ``.beads`` directory, or NotInitializedError with the usual hints."""
+    """The active ``.beads`` directory, or NotInitializedError with the usual hints.
+
+    In sync-branch mode that is the ``.beads`` of bd's worktree of the sync branch.
+    """
+    found = _find(start, db)
+    if os.path.isfile(os.path.join(found, "config.yaml")) or \
+            os.environ.get("BEADS_SYNC_BRANCH"):
+        from bd.syncbranch import data_dir
+
+        return data_dir(found)
+    return found
+
+
+def main_beads_dir(start: str | None = None, db: str | None = None) -> str:
+    """The ``.beads`` found from ``start`` before any sync-branch redirection."""
+    return _find(start, db)
+
+
+def _find(start: str | None, db: str | None) -> str:
     if db:
         return _follow_redirect(os.path.dirname(os.path.abspath(db)))
     env_dir = os.environ.get("BEADS_DIR")

@@ -36,7 +36,7 @@ MODULES = {
     "export": "data", "import": "data",
     "prime": "agents", "onboard": "agents", "quickstart": "agents", "setup": "agents",
     "mcp": "agents",
-    "merge": "git", "resolve-conflicts": "git",
+    "merge": "git", "resolve-conflicts": "git", "sync": "git",
     "repair-deps": "maint", "detect-pollution": "maint", "validate": "maint", "migrate": "maint",
 }
 GROUPS = {"config", "dep", "label", "comments", "epic"}

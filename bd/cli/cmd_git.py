@@ -70,3 +70,83 @@ def _resolve(ctx: Context, o: Values) -> int:
     for note in report["notes"]:
         ctx.out.line(f"  {note}")
     return 0
+
+
+@command("sync", "Commit issue changes, pull (merging with bd's driver), push", opts=[
+    opt("message", "-m", "--message", help="Commit message (default: bd sync: <time>)"),
+    opt("dry_run", "--dry-run", type=bool, help="Say what would happen; change nothing"),
+    opt("no_pull", "--no-pull", type=bool, help="Do not pull"),
+    opt("no_push", "--no-push", type=bool, help="Do not push"),
+    opt("status", "--status", type=bool, help="Show the sync state and exit"),
+    opt("merge", "--merge", type=bool,
+        help="Sync-branch mode: merge the sync branch into the current branch"),
+    opt("flush_only", "--flush-only", type=bool,
+        help="Accepted for compatibility: bd writes issues.jsonl on every change"),
+    opt("import_only", "--import-only", type=bool,
+        help="Only bring the cache up to date with issues.jsonl"),
+    opt("squash", "--squash", type=bool, hidden=True),
+    opt("no_git_history", "--no-git-history", type=bool, hidden=True),
+])
+def _sync(ctx: Context, o: Values) -> int:
+    from bd import sync, syncbranch
+    from bd.workspace import main_beads_dir
+
+    main = main_beads_dir(db=ctx.flags.get("db"))
+    if o.flush_only or o.squash:
+        ctx.store.cache()
+        if ctx.json:
+            ctx.out.json({"flushed": True, "note": "issues.jsonl is always up to date"})
+        else:
+            ctx.out.line("issues.jsonl is already up to date (bd writes it on every change)")
+        return 0
+    if o.import_only:
+        ctx.store.cache()
+        if ctx.json:
+            ctx.out.json({"imported": True})
+        else:
+            ctx.out.line("Cache is up to date with issues.jsonl")
+        return 0
+    if o.status:
+        state = sync.status(main)
+        if ctx.json:
+            ctx.out.json(state)
+        else:
+            for key, value in state.items():
+                ctx.out.line(f"{key}: {value}")
+        return 0
+    if o.merge:
+        branch = syncbranch.branch_from_config(main)
+        if branch is None:
+            raise BdError("bd sync --merge needs sync-branch mode (config sync.branch)")
+        from bd import git
+
+        text = syncbranch.merge_into_current(git.toplevel(os.path.dirname(main)), branch,
+                                             dry_run=o.dry_run)
+        if ctx.json:
+            ctx.out.json({"merged": not o.dry_run, "message": text})
+        else:
+            ctx.out.line(text)
+        return 0
+    report = sync.sync(main, message=o.message, do_pull=not o.no_pull, do_push=not o.no_push,
+                       dry_run=o.dry_run)
+    if not o.dry_run:
+        ctx.store.cache()  # the pulled JSONL, validated and in the cache
+    if ctx.json:
+        ctx.out.json(report.to_dict())
+        return 0
+    prefix = "(dry run) " if o.dry_run else ""
+    where = f"{report.branch}" + (" (sync branch)" if report.mode == "sync-branch" else "")
+    if report.committed:
+        ctx.out.line(f"{prefix}Committed issue changes on {where}: {report.committed}")
+    else:
+        ctx.out.line(f"{prefix}No issue changes to commit on {where}")
+    if report.pulled:
+        ctx.out.line("Pulled" + (" and merged remote changes" if report.merged_remote else
+                                 " (already up to date)"))
+    if report.pushed:
+        ctx.out.line("Pushed")
+    for note in report.notes:
+        ctx.out.line(note)
+    for skipped in report.skipped:
+        ctx.out.line(f"Skipped {skipped}")
+    return 0
