@@ -276,8 +276,9 @@ def _close(ctx: Context, o: Values) -> int:
                      if r["id"] not in before and r["id"] not in ids]
     if ctx.json:
         rows = [out.issue_json(r) for r in closed]
+        # --suggest-next decides the shape (never the data): {"closed", "unblocked"}.
         ctx.out.json({"closed": rows, "unblocked": [out.issue_json(r) for r in unblocked]}
-                     if unblocked else rows)
+                     if o.suggest_next else rows)
     else:
         for rec in closed:
             ctx.out.line(f"✓ Closed {rec['id']}: {o.reason}")
