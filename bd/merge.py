@@ -131,26 +131,81 @@ def _tkey(value: Any) -> int:
 
 
 class _Side:
-    """One input: its lines by id, parsed on demand."""
+    """One input's *touched* lines (those not identical on all three inputs) by id, parsed
+    on demand.  Untouched lines are never looked at beyond a cheap shape check."""
 
-    __slots__ = ("name", "lines", "_parsed")
+    __slots__ = ("name", "all_lines", "index", "_parsed")
 
-    def __init__(self, name: str, raw: bytes) -> None:
+    def __init__(self, name: str, all_lines: list[bytes], touched: set[bytes]) -> None:
         self.name = name
-        self.lines = jsonl.Lines(name, raw)
+        self.all_lines = all_lines
+        self.index: dict[str, bytes] = {}
         self._parsed: dict[str, dict[str, Any]] = {}
+        odd = sorted(self._lineno(x) for x in touched if not x.startswith(b'{"id":"'))
+        for n in odd:  # in file order, so the error names the first bad line
+            _check_line(all_lines[n - 1], name, n)
+        for line in touched:
+            rid = jsonl.fast_id(line)
+            if rid is None:
+                rec = jsonl.parse_line(line, name, self._lineno(line))
+                rid = rec["id"]
+                self._parsed[rid] = rec
+            if rid in self.index:
+                second = max(self._lineno(line), self._lineno(self.index[rid]))
+                raise DataError(f"duplicate id {rid}", path=name, line=second, issue_id=rid)
+            self.index[rid] = line
+
+    def _lineno(self, line: bytes) -> int:
+        return self.all_lines.index(line) + 1
 
     def line(self, rid: str) -> bytes | None:
-        i = self.lines.index.get(rid)
-        return None if i is None else self.lines.lines[i]
+        return self.index.get(rid)
 
     def rec(self, rid: str) -> dict[str, Any] | None:
-        if rid not in self._parsed:
-            got = self.lines.record(rid)
-            if got is None:
+        got = self._parsed.get(rid)
+        if got is None:
+            line = self.index.get(rid)
+            if line is None:
                 return None
-            self._parsed[rid] = got
-        return self._parsed[rid]
+            got = self._parsed[rid] = jsonl.parse_line(line, self.name, self._lineno(line))
+        return got
+
+
+_MARKER_STARTS = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")
+
+
+def _lines(raw: bytes, name: str) -> list[bytes]:
+    """Non-blank lines.  Lines are checked where the merge reads them (those identical on all
+    three inputs are passed through as they are)."""
+    lines = raw.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    if any(len(x) < 3 for x in lines):
+        lines = [x for x in lines if x.strip()]
+    return lines
+
+
+def _check_line(line: bytes, name: str, lineno: int) -> None:
+    if line.startswith(_MARKER_STARTS):
+        raise DataError("git conflict markers found (resolve that merge first)", path=name,
+                        line=lineno)
+    if not (line.startswith(b'{"id":"') and line.rstrip(b"\r").endswith(b"}")):
+        jsonl.parse_line(line, name, lineno)  # anything unusual is parsed: precise errors
+
+
+def _check_lines(lines: list[bytes], name: str) -> None:
+    for n, line in enumerate(lines, 1):
+        if not line.startswith(b'{"id":"'):
+            _check_line(line, name, n)
+
+
+def _sort_key(line: bytes) -> bytes:
+    # A canonical line starts with {"id":"<id>", so byte order of lines is id order (the
+    # closing quote sorts below every id character).
+    if line.startswith(b'{"id":"') and b"\\" not in line[7:line.find(b'"', 7)]:
+        return line
+    rec = jsonl.parse_line(line, "merge", 0)
+    return b'{"id":"' + rec["id"].encode("utf-8") + b'"'
 
 
 def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = None,
@@ -168,46 +223,74 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
         import time
 
         now_ns = time.time_ns()
-    b, lf, rt = _Side(names[0], base), _Side(names[1], left), _Side(names[2], right)
-    m = _Merger(b, lf, rt, now_ns, ttl, strict, res)
+    bl, ll, rl = _lines(base, names[0]), _lines(left, names[1]), _lines(right, names[2])
+    sb, sl, sr = set(bl), set(ll), set(rl)
+    common = sb & sl & sr
+    b = _Side(names[0], bl, sb - common)
+    lf = _Side(names[1], ll, sl - common)
+    rt = _Side(names[2], rl, sr - common)
+    touched = {k.encode("utf-8") for k in (*b.index, *lf.index, *rt.index)}
+    kept: list[tuple[bytes, bytes]] = []
+    for line in bl:  # base order: already sorted, so the final sort has little to do
+        if line in common:
+            key = _sort_key(line)
+            if key[7:key.find(b'"', 7)] in touched:
+                raise DataError(f"duplicate id {_id_of(line)}", path=names[0],
+                                line=bl.index(line) + 1)
+            kept.append((key, line))
+    m = _Merger(b, lf, rt, now_ns, ttl, strict, res, kept)
     res.data = m.run()
     return res
 
 
+def _id_of(line: bytes) -> str:
+    rid = jsonl.fast_id(line)
+    return rid if rid is not None else jsonl.parse_line(line, "merge", 0)["id"]
+
+
 def _normalise_whole(raw: bytes, name: str) -> bytes:
-    """A one-sided result: validated, sorted, newline-terminated; lines keep their bytes."""
-    lines = jsonl.Lines(name, raw)
-    return lines.render({})
+    """A one-sided result: checked, sorted, newline-terminated; lines keep their bytes."""
+    lines = _lines(raw, name)
+    _check_lines(lines, name)
+    if any(_sort_key(lines[i]) > _sort_key(lines[i + 1]) for i in range(len(lines) - 1)):
+        lines.sort(key=_sort_key)
+    return b"".join(line + b"\n" for line in lines)
 
 
 class _Merger:
     def __init__(self, b: _Side, l: _Side, r: _Side, now_ns: int, ttl: float,
-                 strict: bool, res: MergeResult) -> None:
+                 strict: bool, res: MergeResult, kept: list[bytes]) -> None:
         self.b, self.l, self.r = b, l, r
         self.now_ns, self.ttl, self.strict, self.res = now_ns, ttl, strict, res
+        self.kept = kept  # (sort key, line) of lines identical on all three inputs
         # colliding id -> (losing side, new id)
         self.moves: dict[str, tuple[_Side, str]] = {}
 
     # -- driver -------------------------------------------------------------------------
     def run(self) -> bytes:
         b, l, r = self.b, self.l, self.r
-        ids = set(b.lines.index) | set(l.lines.index) | set(r.lines.index)
-        self._find_collisions(sorted(rid for rid in l.lines.index
-                                     if rid in r.lines.index and rid not in b.lines.index
-                                     and l.line(rid) != r.line(rid)), ids)
-        out: list[tuple[str, bytes]] = []
+        ids = set(b.index) | set(l.index) | set(r.index)
+        both_added = sorted(rid for rid in l.index
+                            if rid in r.index and rid not in b.index and l.line(rid) != r.line(rid))
+        if both_added:
+            self._find_collisions(both_added, ids | {_id_of(x) for _, x in self.kept})
+        out: list[tuple[bytes, bytes]] = [(k, x + b"\n") for k, x in self.kept]
+
+        def emit(rid: str, line: bytes) -> None:
+            out.append((b'{"id":"' + rid.encode("utf-8") + b'"', line))
+
         for rid in ids:
             lb, ll, lr = b.line(rid), l.line(rid), r.line(rid)
             if rid in self.moves:
                 loser, new_id = self.moves[rid]
                 winner = r if loser is l else l
-                out.append((rid, self._rewrite(winner, rid)))
+                emit(rid, self._rewrite(winner, rid))
                 moved = dict(self._rec(loser, rid))
                 moved["id"] = new_id
                 for dep in moved.get("dependencies") or ():
                     if isinstance(dep, dict) and dep.get("issue_id") == rid:
                         dep["issue_id"] = new_id
-                out.append((new_id, model.to_line(self._retarget(moved, loser, rid))))
+                emit(new_id, model.to_line(self._retarget(moved, loser, rid)))
                 continue
             if ll == lr:
                 chosen, side = ll, l
@@ -218,10 +301,10 @@ class _Merger:
             else:
                 line = self._merge_id(rid)
                 if line is not None:
-                    out.append((rid, line))
+                    emit(rid, line)
                 continue
             if chosen is not None:
-                out.append((rid, self._rewrite(side, rid, chosen)))
+                emit(rid, self._rewrite(side, rid, chosen))
         out.sort(key=lambda pair: pair[0])
         return b"".join(line for _, line in out)
 
@@ -274,7 +357,7 @@ class _Merger:
         rid = rec.get("id")
         keep: set[tuple[str, str]] = set()
         for src in (self.b, other):
-            orig = src.rec(rid) if isinstance(rid, str) and rid in src.lines.index else None
+            orig = src.rec(rid) if isinstance(rid, str) and rid in src.index else None
             for dep in (orig or {}).get("dependencies") or ():
                 if isinstance(dep, dict):
                     keep.add((dep.get("depends_on_id"), dep.get("type")))
