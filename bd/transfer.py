@@ -32,8 +32,22 @@ def _union_comments(local: dict[str, Any], incoming: dict[str, Any]) -> list[Any
 
 
 def parse_input(data: bytes, path: str) -> list[dict[str, Any]]:
-    """All records of an import file; any bad line fails the whole import."""
-    lines = jsonl.Lines(path, data)  # conflict markers, duplicates, missing ids
+    """All records of an import file; any bad line fails the whole import.
+
+    A file with git conflict markers is first rebuilt with the merge engine (from git's index
+    stages when the file is conflicted in git, else from the conflict blocks).
+    """
+    from bd.errors import ConflictMarkersError
+
+    try:
+        lines = jsonl.Lines(path, data)  # conflict markers, duplicates, missing ids
+    except ConflictMarkersError:
+        from bd import merge, resolve
+
+        staged = resolve.stages_from_git(path) if path != "-" else None
+        sides = staged if staged is not None else resolve.split_markers(data, path)
+        data = merge.merge_bytes(*sides, names=("base", "ours", "theirs")).data
+        lines = jsonl.Lines(path, data)
     return [jsonl.parse_line(line, path, n) for line, n in zip(lines.lines, lines.linenos)]
 
 

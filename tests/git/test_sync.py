@@ -313,3 +313,16 @@ def test_init_branch_rejects_main(tmp_path: Path) -> None:
     git("init", "-q", cwd=path)
     proc = bd("init", "--prefix", "t", "--branch", "main", cwd=path, check=False)
     assert proc.returncode != 0 and "cannot be 'main'" in proc.stderr
+
+
+def test_import_of_a_conflicted_file_uses_the_merge_engine(tmp_path: Path, repo: Path) -> None:
+    one = create(repo, "one")
+    rec = json.loads(jsonl_path(repo).read_text())
+    other = dict(rec, id="t-zzz", title="only in theirs")
+    left = dict(rec, title="ours", updated_at="2030-01-01T00:00:00Z")
+    conflicted = tmp_path / "incoming.jsonl"
+    conflicted.write_text(f"<<<<<<< ours\n{json.dumps(left)}\n||||||| base\n{json.dumps(rec)}\n"
+                          f"=======\n{json.dumps(rec)}\n{json.dumps(other)}\n>>>>>>> theirs\n")
+    bd("import", "-i", str(conflicted), cwd=repo)
+    assert record(repo, one)["title"] == "ours"
+    assert record(repo, "t-zzz")["title"] == "only in theirs"
