@@ -229,7 +229,7 @@ def _update(ctx: Context, o: Values) -> int:
         ctx.out.line("No updates specified")
         return 0
     ids = resolve_all(ctx, o.ids or [_last_touched(ctx)])
-    done, failed = [], 0
+    done, failed, errors = [], 0, []
     for rid in ids:
         try:
             if o.append_notes:
@@ -247,9 +247,12 @@ def _update(ctx: Context, o: Values) -> int:
             if len(ids) == 1:
                 raise
             ctx.out.error(f"updating {rid}: {exc}")
+            errors.append(f"updating {rid}: {exc}")
     if ctx.json:
         if done:
             ctx.out.json([out.issue_json(r) for r in done])
+        elif errors:  # --json always answers with JSON: every update failed
+            raise BdError("; ".join(errors))
     else:
         for rec in done:
             ctx.out.line(f"✓ Updated issue: {rec['id']}")

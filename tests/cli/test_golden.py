@@ -228,6 +228,8 @@ CASES = [
     Case("error_clean_needs_yes", ["detect-pollution", "--clean"], covers=("errors",),
          setup=[["create", "test issue for parsing", "--id", "g-tst"]]),
     Case("error_readonly", ["--readonly", "close", "g-api"], covers=("errors",)),
+    Case("error_update_all_failed", ["update", "g-docs", "g-api", "--claim", "--actor", "bob"],
+         setup=[["update", "g-docs", "--claim", "--actor", "agent-1"]], covers=("errors",)),
 ]
 
 # Commands with no JSON output of their own, and why.
