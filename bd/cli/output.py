@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
@@ -226,7 +226,7 @@ def _ancestor_last(nodes: list[Mapping[str, Any]], n: int, depth: int) -> bool:
 
 # -- maintenance (repair-deps, detect-pollution, validate, migrate, info --schema) ----------
 
-def repair_json(orphans: list[Mapping[str, Any]], fixed: int | None) -> dict[str, Any]:
+def repair_json(orphans: Sequence[Mapping[str, Any]], fixed: int | None) -> dict[str, Any]:
     """``repair-deps``: ``fixed`` only when --fix was given, as in the original."""
     out: dict[str, Any] = {"orphans_found": len(orphans),
                            "orphans": [{"issue_id": o["issue_id"],
@@ -237,7 +237,7 @@ def repair_json(orphans: list[Mapping[str, Any]], fixed: int | None) -> dict[str
     return out
 
 
-def repair_lines(orphans: list[Mapping[str, Any]], fixed: int | None) -> Iterable[str]:
+def repair_lines(orphans: Sequence[Mapping[str, Any]], fixed: int | None) -> Iterable[str]:
     if not orphans:
         yield "\n✓ No orphaned dependencies found\n"
         return
@@ -252,7 +252,7 @@ def repair_lines(orphans: list[Mapping[str, Any]], fixed: int | None) -> Iterabl
         yield f"✓ Fixed {fixed} orphaned dependencies\n"
 
 
-def pollution_json(found: list[Mapping[str, Any]], cleaned: Mapping[str, Any] | None = None
+def pollution_json(found: Sequence[Mapping[str, Any]], cleaned: Mapping[str, Any] | None = None
                    ) -> dict[str, Any]:
     """``detect-pollution``: counts by confidence, the issues, and what --clean did."""
     from bd.maintenance import HIGH_CONFIDENCE
@@ -270,7 +270,7 @@ def pollution_json(found: list[Mapping[str, Any]], cleaned: Mapping[str, Any] | 
     return out
 
 
-def pollution_lines(found: list[Mapping[str, Any]]) -> Iterable[str]:
+def pollution_lines(found: Sequence[Mapping[str, Any]]) -> Iterable[str]:
     from bd.maintenance import HIGH_CONFIDENCE
 
     if not found:
