@@ -33,13 +33,15 @@ MODULES = {
     "label add": "links", "label remove": "links", "label list": "links",
     "label list-all": "links", "comments": "links", "comments add": "links",
     "comment": "links",
+    "hooks install": "hooks", "hooks uninstall": "hooks", "hooks list": "hooks",
+    "hooks run": "hooks",
     "export": "data", "import": "data",
     "prime": "agents", "onboard": "agents", "quickstart": "agents", "setup": "agents",
     "mcp": "agents",
     "merge": "git", "resolve-conflicts": "git", "sync": "git",
     "repair-deps": "maint", "detect-pollution": "maint", "validate": "maint", "migrate": "maint",
 }
-GROUPS = {"config", "dep", "label", "comments", "epic"}
+GROUPS = {"config", "dep", "label", "comments", "epic", "hooks"}
 WRITES = {"create", "new", "q", "update", "close", "reopen", "defer", "undefer", "delete",
           "dep add", "dep remove", "dep rm", "dep relate", "dep unrelate", "relate",
           "unrelate", "dep", "label add", "label remove", "comments add", "comment", "import"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
@@ -10,114 +9,79 @@ if TYPE_CHECKING:
 
 from bd.cli import VERSION, Context
 from bd.cli.registry import Values, arg, command, opt
-from bd.errors import BdError
-
-GITIGNORE = """\
-# bd: the SQLite cache and runtime files are local; issues.jsonl and config.yaml are shared.
-*.db
-*.db?*
-*.db-journal
-*.db-wal
-*.db-shm
-*.corrupt*
-.bd.lock
-.*.tmp
-daemon.lock
-daemon.log
-daemon.pid
-bd.sock
-sync-state.json
-last-touched
-.local_version
-db.sqlite
-bd.db
-redirect
-beads.base.jsonl
-beads.base.meta.json
-beads.left.jsonl
-beads.left.meta.json
-beads.right.jsonl
-beads.right.meta.json
-"""
-
-README = """\
-# .beads
-
-This folder holds the issues of this project, tracked by bd (beads).
-`issues.jsonl` is the source of truth (one issue per line, committed with the code);
-`beads.db` is a local cache rebuilt from it whenever needed. Start with `bd quickstart`
-or `bd ready`.
-"""
+from bd.errors import UsageError
 
 
 def _init(ctx: Context, o: Values) -> int:
-    from bd import config as cfgmod
-    from bd.jsonl import atomic_write
-    from bd.store import Store
+    from bd.initmodes import InitOptions, init
 
-    cwd = os.getcwd()
-    if os.path.basename(cwd) == ".beads":
-        raise BdError("cannot initialize bd inside a .beads directory")
-    beads = os.path.join(cwd, ".beads")
-    cfg_path = os.path.join(beads, "config.yaml")
-    if os.path.exists(cfg_path) and not o.force:
-        raise BdError(f"this workspace is already initialized ({cfg_path}); "
-                      "use --force to re-run init")
-    os.makedirs(beads, exist_ok=True)
-    jsonl_path = os.path.join(beads, "issues.jsonl")
-    prefix = (o.prefix or os.environ.get("BD_ISSUE_PREFIX") or "").rstrip("-")
-    if not prefix and os.path.exists(jsonl_path):
-        store = Store(beads)
-        prefix = store._detect_prefix() or ""
-        store.close()
-    prefix = prefix or os.path.basename(cwd).rstrip("-") or "bd"
-    if not os.path.exists(jsonl_path):
-        atomic_write(jsonl_path, b"")
-    for name, text in ((".gitignore", GITIGNORE), ("README.md", README)):
-        path = os.path.join(beads, name)
-        if not os.path.exists(path):
-            atomic_write(path, text.encode())
-    meta = os.path.join(beads, "metadata.json")
-    if not os.path.exists(meta):
-        atomic_write(meta, json.dumps({"database": "beads.db", "jsonl_export": "issues.jsonl"},
-                                      indent=2).encode())
-    if not os.path.exists(cfg_path):
-        body = f"issue-prefix: {json.dumps(prefix)}"
-        atomic_write(cfg_path, cfgmod.TEMPLATE.format(body=body).encode())
-    else:
-        cfgmod.set_value(cfg_path, "issue-prefix", prefix)
-    if o.branch:
-        cfgmod.set_value(cfg_path, "sync.branch", o.branch)
-    store = Store(beads, actor=ctx.flags.get("actor"))
-    # Always builds .beads/beads.db: clients such as beads-mcp find a workspace by .beads/*.db.
-    count = len(store.list_ids())
-    store.close()
+    modes = [m for m in ("stealth", "contributor", "team") if o.get(m)]
+    if len(modes) > 1:
+        raise UsageError("--stealth, --contributor and --team exclude each other")
+    if o.get("branch") and modes and modes[0] != "team":
+        raise UsageError(f"--branch cannot be combined with --{modes[0]}")
+    if o.planning_repo and modes != ["contributor"]:
+        raise UsageError("--planning-repo needs --contributor")
+    result = init(os.getcwd(), InitOptions(
+        prefix=o.prefix, mode=modes[0] if modes else "team", force=o.force,
+        skip_hooks=o.skip_hooks, skip_merge_driver=o.skip_merge_driver,
+        planning_repo=o.planning_repo, branch=o.get("branch"), actor=ctx.flags.get("actor")))
     if ctx.json:
-        ctx.out.json({"initialized": True, "path": beads, "prefix": prefix,
-                      "issue_count": count})
-    elif not ctx.quiet and not o.quiet:
-        ctx.out.line("✓ bd initialized successfully!")
-        ctx.out.line(f"  Database: {os.path.join(beads, 'beads.db')} (cache of issues.jsonl)")
-        ctx.out.line(f"  Issue prefix: {prefix}")
-        ctx.out.line(f"  Issues will be named: {prefix}-<hash> (e.g., {prefix}-a3f2dd)")
-        if count:
-            ctx.out.line(f"  Loaded {count} existing issues from issues.jsonl")
-        ctx.out.line("Run bd quickstart to get started.")
+        ctx.out.json({k: v for k, v in result.items() if k != "hooks"})
+        return 0
+    for warning in result["warnings"]:
+        ctx.out.warn(warning)
+    if ctx.quiet or o.quiet:
+        return 0
+    prefix = result["prefix"]
+    ctx.out.line("✓ bd initialized successfully!")
+    ctx.out.line(f"  Database: {os.path.join(result['path'], 'beads.db')} (cache of issues.jsonl)")
+    ctx.out.line(f"  Issue prefix: {prefix}")
+    ctx.out.line(f"  Issues will be named: {prefix}-<hash> (e.g., {prefix}-a3f2dd)")
+    if result["issue_count"]:
+        ctx.out.line(f"  Loaded {result['issue_count']} existing issues from issues.jsonl")
+    if result["mode"] != "team":
+        ctx.out.line(f"  Mode: {result['mode']}")
+    for action in result["actions"]:
+        ctx.out.line(f"  • {action}")
+    hooks = result.get("hooks")
+    if hooks and hooks.get("snippet"):
+        ctx.out.line(f"\nAdd bd's hooks to {os.path.basename(hooks['manager']['config'])}:\n")
+        ctx.out.line(hooks["snippet"].rstrip("\n"))
+    ctx.out.line("Run bd quickstart to get started.")
     return 0
+
+
+def _has_syncbranch() -> bool:
+    # Sync-branch mode is written separately (bd/syncbranch.py); offer --branch once it exists.
+    return os.path.exists(os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                                       "syncbranch.py"))
 
 
 command("init", "Initialize bd in the current directory", opts=[
     opt("prefix", "-p", "--prefix", help="Issue id prefix (default: directory name)"),
     opt("quiet", "--quiet-init", type=bool, hidden=True),
-    opt("branch", "-b", "--branch", help="Sync branch for protected branches"),
-    opt("force", "--force", type=bool, help="Re-run init in an initialized workspace"),
-    opt("skip_hooks", "--skip-hooks", type=bool, help="Accepted for compatibility"),
+    *([opt("branch", "-b", "--branch",
+           help="Sync-branch mode: commit issues to this branch, not the current one")]
+      if _has_syncbranch() else []),
+    opt("force", "--force", type=bool,
+        help="Re-run init in an initialized workspace (existing issues are kept)"),
+    opt("team", "--team", type=bool,
+        help="Team mode (the default): the JSONL is committed with the code, merge driver "
+             "and hooks set up"),
+    opt("stealth", "--stealth", type=bool,
+        help="Local only: nothing is committed, .beads/ is excluded in .git/info/exclude, "
+             "no hooks"),
+    opt("contributor", "--contributor", type=bool,
+        help="Keep planning in a separate repository (~/.beads-planning/<project>); the "
+             "project only gets an excluded .beads/redirect"),
+    opt("planning_repo", "--planning-repo", metavar="PATH",
+        help="With --contributor: where the planning repository lives"),
+    opt("skip_hooks", "--skip-hooks", type=bool, help="Do not install the git hooks"),
     opt("skip_merge_driver", "--skip-merge-driver", type=bool,
-        help="Accepted for compatibility"),
-    opt("stealth", "--stealth", type=bool, hidden=True),
-    opt("from_jsonl", "--from-jsonl", type=bool, help="Use the existing .beads/issues.jsonl"),
-    opt("contributor", "--contributor", type=bool, hidden=True),
-    opt("team", "--team", type=bool, hidden=True),
+        help="Do not register the merge driver or touch .gitattributes"),
+    opt("from_jsonl", "--from-jsonl", type=bool,
+        help="Accepted for compatibility: the existing .beads/issues.jsonl is always used"),
     opt("setup_exclude", "--setup-exclude", type=bool, hidden=True),
 ])(_init)
 

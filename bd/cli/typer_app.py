@@ -34,6 +34,7 @@ GROUP_HELP = {
     "label": "Manage labels",
     "comments": "List and add comments",
     "epic": "Epic commands",
+    "hooks": "Install, list and run bd's git hooks (they chain your existing hooks)",
 }
 
 # Top-level order of `bd --help`: the everyday workflow first, then the rest.

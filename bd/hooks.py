@@ -1,0 +1,591 @@
+"""Git hooks: install, uninstall and inspect bd's shims, and do what each hook does.
+
+An installed hook is a shim of a few lines (``bd/hooks_templates/shim.sh``) that re-enters
+``bd hooks run NAME``; a hook that was there before is renamed ``NAME.old`` and runs first,
+with the same arguments and stdin, so bd chains the user's hooks and never replaces them.
+Hook managers that own the hooks directory (lefthook, the pre-commit framework) are left
+alone: bd prints the lines to add to their configuration instead.
+
+What the hooks do (``run_hook``):
+
+* pre-commit: refuse a ``.beads/issues.jsonl`` with conflict markers or invalid lines; stage
+  the JSONL so issue changes ride along with a normal commit (``hooks.stage-jsonl``), but
+  never when the commit is a partial one (``git commit --only PATH`` / ``git commit PATH``).
+* post-merge, post-checkout, post-rewrite: validate the JSONL and refresh the cache.
+* pre-push: refuse to push commits whose JSONL is invalid.
+
+The library never prints: ``run_hook`` returns the exit code and the messages for stderr.
+Every git command runs through ``bd.git`` with an argument list, never a shell, so no issue
+text can reach one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+from bd import git
+from bd.errors import BdError, DataError
+
+HOOKS = ("pre-commit", "post-merge", "post-checkout", "post-rewrite", "pre-push")
+SHIM_VERSION = 1
+SHIM_MARKER = b"# bd-hooks-shim:"
+VERSION_MARKER = "# bd-hooks-version:"
+LEGACY_MARKERS = (b"bd (beads)", b"# bd-shim")  # hooks written by the original bd
+CHAIN_SUFFIX = ".old"
+ACTIVE_ENV = "BD_HOOKS_ACTIVE"  # hooks bd is running right now (a recursion guard)
+HOOK_DIR_ENV = "BD_HOOK_DIR"    # set by the shim: where it lives, so the chain can be found
+STAGE_KEY = "hooks.stage-jsonl"
+
+LEFTHOOK_FILES = ("lefthook.yml", "lefthook.yaml", ".lefthook.yml", ".lefthook.yaml",
+                  "lefthook.toml", ".lefthook.toml", "lefthook.json", ".lefthook.json",
+                  ".config/lefthook.yml", ".config/lefthook.yaml")
+PRE_COMMIT_FILES = (".pre-commit-config.yaml", ".pre-commit-config.yml")
+
+_TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hooks_templates",
+                         "shim.sh")
+
+
+class HookError(BdError):
+    """A hook could not be installed or removed."""
+
+
+# -- the shim --------------------------------------------------------------------------------
+
+def render(name: str) -> str:
+    """The shim installed as hook ``name``."""
+    with open(_TEMPLATE, encoding="utf-8") as fh:
+        text = fh.read()
+    return text.replace("{hook}", name).replace("{version}", str(SHIM_VERSION))
+
+
+def inspect(path: str) -> tuple[str, int | None]:
+    """(kind, shim version) of the hook file at ``path``.
+
+    kind is ``absent``, ``bd`` (a shim of this bd), ``legacy`` (a hook written by the original
+    bd) or ``foreign`` (anyone else's).
+    """
+    if not os.path.lexists(path):
+        return "absent", None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return "foreign", None  # a dangling symlink, a directory: not ours
+    if SHIM_MARKER in head:
+        version = None
+        for line in head.decode("utf-8", "replace").splitlines():
+            if line.startswith(VERSION_MARKER):
+                try:
+                    version = int(line[len(VERSION_MARKER):].strip())
+                except ValueError:
+                    version = None
+        return "bd", version
+    if any(m in head for m in LEGACY_MARKERS):
+        return "legacy", None
+    return "foreign", None
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            return fa.read() == fb.read()
+    except OSError:
+        return False
+
+
+def _write_shim(path: str, name: str) -> None:
+    tmp = f"{path}.bd-tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(render(name))
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, path)
+
+
+# -- hook managers ---------------------------------------------------------------------------
+
+def detect_manager(top: str, hooks_dir: str) -> dict[str, Any] | None:
+    """The hook manager in charge of this repository, if any.
+
+    ``{"name", "config", "configured"}``: lefthook and the pre-commit framework own the
+    hooks directory and are configured by a file in the project (``configured`` says whether
+    it already runs ``bd hooks run``); husky points ``core.hooksPath`` at its directory, where
+    bd installs (and chains) like anywhere else.
+    """
+    for name, files in (("lefthook", LEFTHOOK_FILES), ("pre-commit", PRE_COMMIT_FILES)):
+        for rel in files:
+            path = os.path.join(top, rel)
+            if os.path.isfile(path):
+                try:
+                    with open(path, encoding="utf-8", errors="replace") as fh:
+                        text = fh.read()
+                except OSError:
+                    text = ""
+                return {"name": name, "config": path, "configured": "bd hooks run" in text
+                        or "id: bd-pre-commit" in text}
+    parts = os.path.normpath(hooks_dir).split(os.sep)
+    if ".husky" in parts:
+        return {"name": "husky", "config": hooks_dir, "configured": None}
+    return None
+
+
+def snippet(manager: str) -> str:
+    """What to add to a hook manager's configuration so it runs bd's hooks."""
+    if manager == "lefthook":
+        return LEFTHOOK_SNIPPET
+    if manager == "pre-commit":
+        return PRE_COMMIT_SNIPPET
+    return ""
+
+
+LEFTHOOK_SNIPPET = """\
+# lefthook.yml: run bd's git hooks alongside yours
+pre-commit:
+  commands:
+    bd:
+      run: bd hooks run pre-commit
+post-merge:
+  commands:
+    bd:
+      run: bd hooks run post-merge {1}
+post-checkout:
+  commands:
+    bd:
+      run: bd hooks run post-checkout {1} {2} {3}
+post-rewrite:
+  commands:
+    bd:
+      run: bd hooks run post-rewrite {1}
+pre-push:
+  commands:
+    bd:
+      run: bd hooks run pre-push {1} {2}
+      use_stdin: true
+"""
+
+PRE_COMMIT_SNIPPET = """\
+# .pre-commit-config.yaml: run bd's git hooks alongside yours
+  - repo: local
+    hooks:
+      - id: bd-pre-commit
+        name: bd (beads) pre-commit
+        entry: bd hooks run pre-commit
+        language: system
+        pass_filenames: false
+        always_run: true
+        stages: [pre-commit]
+      - id: bd-post-merge
+        name: bd (beads) post-merge
+        entry: bd hooks run post-merge
+        language: system
+        pass_filenames: false
+        always_run: true
+        stages: [post-merge]
+      - id: bd-post-checkout
+        name: bd (beads) post-checkout
+        entry: bd hooks run post-checkout
+        language: system
+        pass_filenames: false
+        always_run: true
+        stages: [post-checkout]
+      - id: bd-post-rewrite
+        name: bd (beads) post-rewrite
+        entry: bd hooks run post-rewrite
+        language: system
+        pass_filenames: false
+        always_run: true
+        stages: [post-rewrite]
+      - id: bd-pre-push
+        name: bd (beads) pre-push
+        entry: bd hooks run pre-push
+        language: system
+        pass_filenames: false
+        always_run: true
+        stages: [pre-push]
+# then: pre-commit install -t pre-commit -t post-merge -t post-checkout -t post-rewrite -t pre-push
+"""
+
+
+# -- install / uninstall / status ------------------------------------------------------------
+
+def _site(cwd: str) -> tuple[str, str, dict[str, Any] | None]:
+    top = git.toplevel(cwd)
+    hdir = git.hooks_dir(cwd)
+    return top, hdir, detect_manager(top, hdir)
+
+
+def install(cwd: str, *, force: bool = False, names: tuple[str, ...] = HOOKS
+            ) -> dict[str, Any]:
+    """Install bd's shims into the repository's hooks directory, chaining existing hooks.
+
+    Returns ``{"hooks_dir", "manager", "snippet", "results": [{"name", "action",
+    "message"}]}``; action is installed, chained, updated, replaced, unchanged or skipped.
+    Nothing is ever deleted: a foreign hook becomes ``NAME.old``; when that name is taken by
+    a different file the hook is skipped with a message.  With a configuration-file hook
+    manager (lefthook, pre-commit) nothing is written unless ``force``; the result carries
+    the snippet to add to its configuration instead.
+    """
+    _top, hdir, manager = _site(cwd)
+    report: dict[str, Any] = {"hooks_dir": hdir, "manager": manager, "snippet": None,
+                              "results": []}
+    if manager and manager["name"] in ("lefthook", "pre-commit") and not force:
+        report["snippet"] = None if manager["configured"] else snippet(manager["name"])
+        state = "already runs" if manager["configured"] else "add the snippet to"
+        for name in names:
+            report["results"].append({
+                "name": name, "action": "skipped",
+                "message": f"hooks are managed by {manager['name']} ({state} "
+                           f"{os.path.basename(manager['config'])})"})
+        return report
+    try:
+        os.makedirs(hdir, exist_ok=True)
+    except OSError as exc:
+        raise HookError(f"cannot create the hooks directory: {exc.strerror}",
+                        path=hdir) from None
+    for name in names:
+        report["results"].append(_install_one(hdir, name, force))
+    return report
+
+
+def _install_one(hdir: str, name: str, force: bool) -> dict[str, str]:
+    path = os.path.join(hdir, name)
+    old = path + CHAIN_SUFFIX
+    kind, _version = inspect(path)
+    try:
+        if kind == "bd":
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                current = fh.read() == render(name)
+            if current and os.access(path, os.X_OK) and not force:
+                return {"name": name, "action": "unchanged", "message": "up to date"}
+            _write_shim(path, name)
+            return {"name": name, "action": "updated", "message": "shim rewritten"}
+        if kind == "legacy":
+            # The original bd's own hook: running it as well would do bd's work twice.
+            _write_shim(path, name)
+            return {"name": name, "action": "replaced",
+                    "message": "replaced the original bd's hook with the shim"}
+        if kind == "absent":
+            _write_shim(path, name)
+            return {"name": name, "action": "installed", "message": "installed"}
+        if os.path.lexists(old):
+            if not _same_file(path, old) or inspect(old)[0] != "foreign":
+                return {"name": name, "action": "skipped",
+                        "message": f"{name} and {name}{CHAIN_SUFFIX} both exist and neither is "
+                                   f"bd's; move one of them aside and run 'bd hooks install' "
+                                   "again"}
+            # An identical copy is already kept (e.g. a hook manager regenerated the hook).
+            _write_shim(path, name)
+            return {"name": name, "action": "chained",
+                    "message": f"existing hook already kept as {name}{CHAIN_SUFFIX}"}
+        os.rename(path, old)
+        _write_shim(path, name)
+        return {"name": name, "action": "chained",
+                "message": f"existing hook kept as {name}{CHAIN_SUFFIX}; it runs first"}
+    except OSError as exc:
+        raise HookError(f"cannot install the {name} hook: {exc.strerror}", path=path) from None
+
+
+def uninstall(cwd: str, *, names: tuple[str, ...] = HOOKS) -> dict[str, Any]:
+    """Remove bd's hooks and put back the hooks they chained.
+
+    Returns ``{"hooks_dir", "results": [{"name", "action", "message"}]}``; action is removed,
+    restored, absent or skipped (someone else's hook, left alone).
+    """
+    hdir = git.hooks_dir(cwd)
+    results = []
+    for name in names:
+        path = os.path.join(hdir, name)
+        kind, _ = inspect(path)
+        try:
+            if kind == "foreign":
+                results.append({"name": name, "action": "skipped",
+                                "message": "not bd's hook; left alone"})
+                continue
+            if kind != "absent":
+                os.remove(path)
+            restored = None
+            for suffix in (CHAIN_SUFFIX, ".backup"):
+                if os.path.lexists(path + suffix) and inspect(path + suffix)[0] == "foreign":
+                    os.rename(path + suffix, path)
+                    restored = name + suffix
+                    break
+        except OSError as exc:
+            raise HookError(f"cannot remove the {name} hook: {exc.strerror}",
+                            path=path) from None
+        if restored:
+            results.append({"name": name, "action": "restored",
+                            "message": f"restored {restored}"})
+        else:
+            results.append({"name": name, "action": "absent" if kind == "absent" else "removed",
+                            "message": "not installed" if kind == "absent" else "removed"})
+    return {"hooks_dir": hdir, "results": results}
+
+
+def status(cwd: str) -> dict[str, Any]:
+    """Each hook's state: ``{"hooks_dir", "manager", "hooks": [{"name", "status", "path",
+    "version", "chained", "chained_path"}]}``.
+
+    status is installed (the current shim), chained (the current shim, running a kept hook
+    first), outdated (a shim of another version, or the original bd's hook: reinstall),
+    foreign (someone else's hook; bd's is not installed) or absent.
+    """
+    _top, hdir, manager = _site(cwd)
+    hooks = []
+    for name in HOOKS:
+        path = os.path.join(hdir, name)
+        old = path + CHAIN_SUFFIX
+        kind, version = inspect(path)
+        chained = kind in ("bd", "legacy") and os.path.lexists(old)
+        if kind == "bd":
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                current = fh.read() == render(name) and os.access(path, os.X_OK)
+            state = ("chained" if chained else "installed") if current else "outdated"
+        elif kind == "legacy":
+            state = "outdated"
+        else:
+            state = kind
+        hooks.append({"name": name, "status": state, "path": path, "version": version,
+                      "chained": chained, "chained_path": old if chained else None})
+    return {"hooks_dir": hdir, "manager": manager, "hooks": hooks}
+
+
+# -- running a hook --------------------------------------------------------------------------
+
+class Outcome:
+    """What a hook run ends with: the exit code and the lines for stderr."""
+
+    __slots__ = ("code", "messages")
+
+    def __init__(self, code: int = 0, messages: list[str] | None = None) -> None:
+        self.code = code
+        self.messages = messages or []
+
+
+def needs_stdin(name: str, hook_dir: str | None) -> bool:
+    """Whether ``run_hook`` wants the hook's stdin (git's ref list) read for it."""
+    if name == "pre-push":
+        return "PRE_COMMIT_TO_REF" not in os.environ
+    return name == "post-rewrite" and hook_dir is not None and os.path.lexists(
+        os.path.join(hook_dir, name + CHAIN_SUFFIX))
+
+
+def run_hook(name: str, args: list[str], *, cwd: str, hook_dir: str | None = None,
+             stdin: bytes | None = None) -> Outcome:
+    """Run hook ``name``: the chained hook first (when ``hook_dir`` names the shim's
+    directory), then bd's part.  Never raises for bad data: a pre-* hook refuses with exit 1
+    and a message, a post-* hook warns and exits 0."""
+    active = [n for n in os.environ.get(ACTIVE_ENV, "").split(",") if n]
+    if name in active:
+        return Outcome()  # a chained hook re-entered bd (hook managers chaining each other)
+    if hook_dir:
+        code = _run_chained(name, args, hook_dir, stdin, active)
+        if code:
+            return Outcome(code)
+    ws = _workspace(cwd)
+    if ws is None:
+        return Outcome()
+    if name == "pre-commit":
+        return _pre_commit(ws)
+    if name == "pre-push":
+        return _pre_push(ws, stdin)
+    if name in ("post-merge", "post-checkout", "post-rewrite"):
+        return _refresh(ws, name)
+    return Outcome()
+
+
+def _run_chained(name: str, args: list[str], hook_dir: str, stdin: bytes | None,
+                 active: list[str]) -> int:
+    old = os.path.join(os.path.abspath(hook_dir), name + CHAIN_SUFFIX)
+    if not os.path.isfile(old) or not os.access(old, os.X_OK):
+        return 0  # git would not run a non-executable hook either
+    if inspect(old)[0] != "foreign":
+        return 0  # a bd hook kept as .old would only run bd twice (or forever)
+    env = dict(os.environ)
+    env[ACTIVE_ENV] = ",".join([*active, name])
+    try:
+        proc = subprocess.run([old, *args], input=stdin, env=env)
+    except OSError as exc:
+        raise HookError(f"cannot run the chained hook: {exc.strerror}", path=old) from None
+    return proc.returncode
+
+
+class _Workspace:
+    __slots__ = ("top", "beads", "config")
+
+    def __init__(self, top: str, beads: str, config: dict[str, Any]) -> None:
+        self.top, self.beads, self.config = top, beads, config
+
+    def rel(self, name: str) -> str:
+        path = os.path.relpath(os.path.join(self.beads, name), self.top)
+        return path.replace(os.sep, "/")
+
+
+def _workspace(cwd: str) -> _Workspace | None:
+    """The ``.beads`` of the work tree the hook runs in; None when this checkout has none,
+    or when it redirects to a workspace outside the repository (its own hooks handle it)."""
+    from bd import config as cfgmod
+    from bd.workspace import JSONL_NAME
+
+    top = cwd
+    if not os.path.isdir(os.path.join(top, ".beads")):
+        found = git.try_toplevel(cwd)  # run by hand from a subdirectory
+        if found is None or not os.path.isdir(os.path.join(found, ".beads")):
+            return None
+        top = found
+    beads = os.path.join(top, ".beads")
+    if os.path.exists(os.path.join(beads, "redirect")):
+        return None
+    if not (os.path.exists(os.path.join(beads, JSONL_NAME))
+            or os.path.exists(os.path.join(beads, "config.yaml"))):
+        return None
+    try:
+        config = cfgmod.load(os.path.join(beads, "config.yaml"))
+    except BdError:
+        config = {}
+    return _Workspace(top, beads, config)
+
+
+def _truthy(value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in ("false", "0", "no", "off", "")
+
+
+def validate_jsonl(data: bytes, label: str) -> None:
+    """Raise a DataError naming ``label:line`` if ``data`` is not a valid issues JSONL:
+    conflict markers, a line that is not a JSON object with an id, or a duplicate id."""
+    from bd import jsonl
+
+    lines = jsonl.Lines(label, data)
+    for line, lineno in zip(lines.lines, lines.linenos, strict=True):
+        jsonl.parse_line(line, label, lineno)
+
+
+def _read(path: str) -> bytes:
+    from bd.jsonl import read_bytes
+
+    return read_bytes(path)
+
+
+def _refuse(what: str, err: BdError, bypass: str) -> Outcome:
+    return Outcome(1, [f"bd: refusing to {what}: {err}",
+                       f"bd: fix the file ('bd doctor' lists every problem), or {bypass}"])
+
+
+def _pre_commit(ws: _Workspace) -> Outcome:
+    issues = ws.rel("issues.jsonl")
+    index = os.environ.get("GIT_INDEX_FILE")
+    # git commits from a temporary index (next-index-*.lock) when the user named the paths
+    # (`git commit --only PATH`, `git commit PATH`): commit exactly those, stage nothing.
+    partial = index is not None and os.path.basename(index) not in ("index", "index.lock")
+    stage = (_truthy(ws.config.get(STAGE_KEY), True) and not partial
+             and not ws.config.get("sync.branch") and not os.environ.get("BD_SYNC_IN_PROGRESS")
+             and not os.environ.get("PRE_COMMIT"))  # the pre-commit framework stashes; no adds
+    validated = False
+    if stage and os.path.exists(os.path.join(ws.top, issues)) \
+            and _worktree_changed(ws.top, issues):
+        try:
+            validate_jsonl(_read(os.path.join(ws.top, issues)), issues)
+        except DataError as err:
+            return _refuse(f"commit {issues}", err, "commit with --no-verify")
+        git.run(["add", "--", issues], ws.top)
+        validated = True
+    if not validated:
+        changed = git.run(["diff", "--cached", "--name-only", "-z", "--no-renames", "--",
+                           issues], ws.top, check=False).stdout.split(b"\0")
+        if issues.encode() in changed:
+            data = git.show_blob(ws.top, f":{issues}")
+            if data is not None:
+                try:
+                    validate_jsonl(data, f"{issues} (staged)")
+                except DataError as err:
+                    return _refuse(f"commit {issues}", err, "commit with --no-verify")
+    return Outcome()
+
+
+def _worktree_changed(top: str, path: str) -> bool:
+    """The working-tree file differs from the index, or is untracked (ignored files never
+    count: bd does not force files into git)."""
+    proc = git.run(["status", "--porcelain", "-z", "--untracked-files=all", "--no-renames",
+                    "--", path], top, check=False)
+    return any(len(entry) > 3 and entry[1:2] != b" " for entry in proc.stdout.split(b"\0"))
+
+
+def _pre_push(ws: _Workspace, stdin: bytes | None) -> Outcome:
+    issues = ws.rel("issues.jsonl")
+    refs: list[tuple[str, str, str]] = []  # (local ref, local sha, remote sha)
+    if "PRE_COMMIT_TO_REF" in os.environ:  # run by the pre-commit framework
+        refs.append((os.environ.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"),
+                     os.environ["PRE_COMMIT_TO_REF"], os.environ.get("PRE_COMMIT_FROM_REF", "")))
+    for line in (stdin or b"").decode("utf-8", "replace").splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            refs.append((parts[0], parts[1], parts[3]))
+    refs = [r for r in refs if r[1] and set(r[1]) != {"0"}]  # deletions push no content
+    messages: list[str] = []
+    if refs:
+        specs = []
+        for _ref, local, remote in refs:
+            specs.append(f"{local}:{issues}")
+            specs.append(f"{remote}:{issues}" if remote and set(remote) != {"0"} else "-")
+        proc = git.run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], ws.top,
+                       input="\n".join(specs).encode() + b"\n", check=False)
+        answers = proc.stdout.decode("utf-8", "replace").splitlines()
+        seen: set[str] = set()
+        for i, (ref, _local, _remote) in enumerate(refs):
+            mine = _blob(answers, 2 * i)
+            theirs = _blob(answers, 2 * i + 1)
+            if mine is None or mine == theirs or mine in seen:
+                continue  # no JSONL, or the remote already has exactly this one
+            seen.add(mine)
+            data = git.run(["cat-file", "blob", mine], ws.top).stdout
+            try:
+                validate_jsonl(data, f"{issues} (in {ref})")
+            except DataError as err:
+                return _refuse(f"push {ref}", err,
+                               "commit a fixed file first, or push with --no-verify")
+    if not os.environ.get("BD_SYNC_IN_PROGRESS"):
+        proc = git.run(["status", "--porcelain", "--untracked-files=no", "--", issues],
+                       ws.top, check=False)
+        if proc.stdout.strip():
+            messages.append(f"bd: note: {issues} has changes that are not committed, so they "
+                            "are not part of this push")
+    return Outcome(0, messages)
+
+
+def _blob(answers: list[str], i: int) -> str | None:
+    if i >= len(answers):
+        return None
+    parts = answers[i].split()
+    return parts[0] if len(parts) == 2 and parts[1] == "blob" else None
+
+
+def _refresh(ws: _Workspace, name: str) -> Outcome:
+    """Bring the cache up to date with the JSONL git just changed (a no-op when unchanged)."""
+    if os.environ.get("BD_SYNC_IN_PROGRESS"):
+        return Outcome()  # bd sync holds the lock and refreshes itself
+    if ws.config.get("sync.branch"):
+        return Outcome()  # bd reads the sync branch's worktree, which git did not touch
+    if name != "post-rewrite" and git.rebase_in_progress(ws.top):
+        return Outcome()  # post-rewrite runs when the rebase is done
+    from bd.errors import LockTimeoutError
+    from bd.store import Store
+
+    store = Store(ws.beads, lock_timeout=2.0)
+    try:
+        store.cache()
+    except LockTimeoutError:
+        return Outcome()  # another bd is busy here; the next command refreshes
+    except BdError as err:
+        return Outcome(0, [f"bd: warning: {err}",
+                           "bd: bd commands will fail until the file is fixed "
+                           "(see 'bd doctor')"])
+    else:
+        return Outcome(0, list(store.notices))
+    finally:
+        store.close()
