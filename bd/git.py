@@ -23,8 +23,11 @@ class NotAGitRepoError(GitError):
     """The directory is not inside a git repository."""
 
 
-def _env(extra: Mapping[str, str] | None) -> dict[str, str]:
+def _env(extra: Mapping[str, str] | None, isolate: bool = False) -> dict[str, str]:
     env = dict(os.environ)
+    if isolate:
+        for name in REPO_ENV_VARS:
+            env.pop(name, None)
     # Never let git open an editor or ask for credentials on a terminal: agents have none.
     env.setdefault("GIT_TERMINAL_PROMPT", "0")
     env["GIT_EDITOR"] = env.get("BD_GIT_EDITOR", "true")
@@ -36,12 +39,16 @@ def _env(extra: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def run(args: Sequence[str], cwd: str, *, check: bool = True, input: bytes | None = None,
-        env: Mapping[str, str] | None = None, timeout: float | None = 300
-        ) -> subprocess.CompletedProcess[bytes]:
-    """``git ARGS`` in ``cwd``; on failure (when ``check``) a GitError with git's message."""
+        env: Mapping[str, str] | None = None, timeout: float | None = 300,
+        isolate: bool = False) -> subprocess.CompletedProcess[bytes]:
+    """``git ARGS`` in ``cwd``; on failure (when ``check``) a GitError with git's message.
+
+    ``isolate`` drops the GIT_DIR, GIT_INDEX_FILE … a calling hook inherited from git, for a
+    command aimed at the repository at ``cwd`` rather than the hook's own.
+    """
     try:
         proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True,
-                              env=_env(env), timeout=timeout,
+                              env=_env(env, isolate), timeout=timeout,
                               stdin=None if input is not None else subprocess.DEVNULL)
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
@@ -160,22 +167,8 @@ REPO_ENV_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GI
 def run_isolated(args: Sequence[str], cwd: str, *, check: bool = True,
                  input: bytes | None = None, timeout: float | None = 300
                  ) -> subprocess.CompletedProcess[bytes]:
-    """``git ARGS`` for the repository at ``cwd`` alone, ignoring the GIT_DIR, GIT_INDEX_FILE …
-    that a calling hook inherited from git."""
-    env = _env(None)
-    for name in REPO_ENV_VARS:
-        env.pop(name, None)
-    try:
-        proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True,
-                              env=env, timeout=timeout,
-                              stdin=None if input is not None else subprocess.DEVNULL)
-    except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH") from None
-    except subprocess.TimeoutExpired:
-        raise GitError(f"git {' '.join(args[:2])} timed out after {timeout} s") from None
-    if check and proc.returncode != 0:
-        raise GitError(f"git {' '.join(args[:3])} failed: {first_line(proc.stderr or proc.stdout)}")
-    return proc
+    """``git ARGS`` for the repository at ``cwd`` alone (see ``run``'s ``isolate``)."""
+    return run(args, cwd, check=check, input=input, timeout=timeout, isolate=True)
 
 
 def hooks_dir(cwd: str) -> str:
