@@ -34,7 +34,7 @@ MODULES = {
     "label list-all": "links", "comments": "links", "comments add": "links",
     "comment": "links",
     "hooks install": "hooks", "hooks uninstall": "hooks", "hooks list": "hooks",
-    "hooks run": "hooks",
+    "hooks run": "hooks", "doctor": "doctor",
     "export": "data", "import": "data",
     "prime": "agents", "onboard": "agents", "quickstart": "agents", "setup": "agents",
     "mcp": "agents",
