@@ -114,6 +114,20 @@ def _alike(a: Any, b: Any) -> Any:
     return _pick(a, b)
 
 
+_CONFLICT: Any = _Missing()  # "both sides changed it differently"
+
+
+def _three(bv: Any, lv: Any, rv: Any) -> Any:
+    """The three-way value: the sides agree, or only one changed it; else ``_CONFLICT``."""
+    if lv == rv or _norm(lv) == _norm(rv):
+        return _alike(lv, rv)
+    if _norm(lv) == _norm(bv):
+        return rv
+    if _norm(rv) == _norm(bv):
+        return lv
+    return _CONFLICT
+
+
 def _enc(value: Any) -> str:
     if value is MISSING:
         return ""  # below every JSON text: on a tie, a value beats its absence
@@ -492,12 +506,9 @@ def merge_records(b: dict[str, Any], l: dict[str, Any], r: dict[str, Any],
     later = l if lu > ru else r if ru > lu else None
 
     def resolve(key: str, bv: Any, lv: Any, rv: Any) -> Any:
-        if lv == rv or _norm(lv) == _norm(rv):
-            return _alike(lv, rv)
-        if _norm(lv) == _norm(bv):
-            return rv
-        if _norm(rv) == _norm(bv):
-            return lv
+        value = _three(bv, lv, rv)
+        if value is not _CONFLICT:
+            return value
         conflicts.append(key)
         if later is not None:
             return lv if later is l else rv
@@ -528,31 +539,17 @@ def merge_records(b: dict[str, Any], l: dict[str, Any], r: dict[str, Any],
     out["updated_at"] = _later_ts(l.get("updated_at"), r.get("updated_at"))
 
     # priority: a true conflict keeps the more urgent value (0 is real).
-    bp, lp, rp = b.get("priority", MISSING), l.get("priority", MISSING), r.get("priority",
-                                                                               MISSING)
-    if lp == rp:
-        out["priority"] = lp
-    elif lp == bp:
-        out["priority"] = rp
-    elif rp == bp:
-        out["priority"] = lp
-    else:
+    lp, rp = l.get("priority", MISSING), r.get("priority", MISSING)
+    out["priority"] = _three(b.get("priority", MISSING), lp, rp)
+    if out["priority"] is _CONFLICT:
         conflicts.append("priority")
-        if isinstance(lp, int) and isinstance(rp, int) and not isinstance(lp, bool) \
-                and not isinstance(rp, bool):
-            out["priority"] = min(lp, rp)
-        else:
-            out["priority"] = _pick(lp, rp)
+        both_int = all(isinstance(p, int) and not isinstance(p, bool) for p in (lp, rp))
+        out["priority"] = min(lp, rp) if both_int else _pick(lp, rp)
 
     # notes: a true conflict keeps both texts, the older edit first.
-    bn, ln, rn = b.get("notes", MISSING), l.get("notes", MISSING), r.get("notes", MISSING)
-    if _norm(ln) == _norm(rn):
-        out["notes"] = _alike(ln, rn)
-    elif _norm(ln) == _norm(bn):
-        out["notes"] = rn
-    elif _norm(rn) == _norm(bn):
-        out["notes"] = ln
-    else:
+    ln, rn = l.get("notes", MISSING), r.get("notes", MISSING)
+    out["notes"] = _three(b.get("notes", MISSING), ln, rn)
+    if out["notes"] is _CONFLICT:
         conflicts.append("notes")
         if _norm(ln) is MISSING or _norm(rn) is MISSING:
             out["notes"] = rn if _norm(ln) is MISSING else ln
@@ -564,7 +561,7 @@ def merge_records(b: dict[str, Any], l: dict[str, Any], r: dict[str, Any],
 
     _merge_status(b, l, r, out, later, conflicts)
 
-    labels = _merge_set(b.get("labels"), l.get("labels"), r.get("labels"))
+    labels = _merge_keyed(b.get("labels"), l.get("labels"), r.get("labels"), _enc)
     out["labels"] = sorted(labels, key=lambda x: (0, x, "") if isinstance(x, str)
                            else (1, "", _enc(x))) if labels else MISSING
     out["dependencies"] = _merge_deps(b.get("dependencies"), l.get("dependencies"),
@@ -614,32 +611,33 @@ def _merge_status(b: dict[str, Any], l: dict[str, Any], r: dict[str, Any],
             value = src.get(key, MISSING)
         else:
             bv, lv, rv = b.get(key, MISSING), l.get(key, MISSING), r.get(key, MISSING)
-            if _norm(lv) == _norm(rv):
-                value = _alike(lv, rv)
-            elif _norm(lv) == _norm(bv):
-                value = rv
-            elif _norm(rv) == _norm(bv):
-                value = lv
-            else:
+            value = _three(bv, lv, rv)
+            if value is _CONFLICT:
                 lc, rc = _tkey(l.get("closed_at")), _tkey(r.get("closed_at"))
                 value = (lv if lc > rc else rv) if lc != rc else _pick(lv, rv)
         out[key] = value
 
 
-def _merge_set(b: Any, l: Any, r: Any) -> list[Any]:
-    """Three-way set merge of plain values: removals on either side are honoured."""
-    def as_set(v: Any) -> dict[str, Any]:
-        return {_enc(x): x for x in v} if isinstance(v, list) else {}
+def _merge_keyed(b: Any, l: Any, r: Any, key: Any) -> list[Any]:
+    """Three-way merge of two lists as sets of ``key(item)``: an item added on either side is
+    added, one removed on either side stays removed; an item both kept is merged three-way."""
+    def index(v: Any) -> dict[str, Any]:
+        return {key(x): x for x in v} if isinstance(v, list) else {}
 
-    bs, ls, rs = as_set(b), as_set(l), as_set(r)
-    keep = []
-    for key, value in {**ls, **rs}.items():
-        if key in bs:
-            if key in ls and key in rs:
-                keep.append(value)
+    bi, li, ri = index(b), index(l), index(r)
+    out = []
+    for k in {**li, **ri}:
+        in_l, in_r = k in li, k in ri
+        if k in bi and not (in_l and in_r):
+            continue
+        if in_l and in_r:
+            value = _three(bi.get(k, MISSING), li[k], ri[k])
+            if value is _CONFLICT:
+                value = _pick(li[k], ri[k])
         else:
-            keep.append(value)
-    return keep
+            value = li[k] if in_l else ri[k]
+        out.append(value)
+    return out
 
 
 def _dep_key(dep: Any) -> str:
@@ -650,21 +648,7 @@ def _dep_key(dep: Any) -> str:
 
 def _merge_deps(b: Any, l: Any, r: Any) -> list[Any]:
     """Dependencies as a three-way set keyed by (target, type); a removal wins."""
-    def index(v: Any) -> dict[str, Any]:
-        return {_dep_key(d): d for d in v} if isinstance(v, list) else {}
-
-    bi, li, ri = index(b), index(l), index(r)
-    out = []
-    for key in {**li, **ri}:
-        in_l, in_r = key in li, key in ri
-        if key in bi and not (in_l and in_r):
-            continue
-        if in_l and in_r:
-            lv, rv, bv = li[key], ri[key], bi.get(key, MISSING)
-            value = lv if lv == rv else rv if lv == bv else lv if rv == bv else _pick(lv, rv)
-        else:
-            value = li[key] if in_l else ri[key]
-        out.append(value)
+    out = _merge_keyed(b, l, r, _dep_key)
     out.sort(key=lambda d: (_tkey(d.get("created_at")) if isinstance(d, dict) else -1,
                             _dep_key(d)))
     return out
