@@ -206,6 +206,20 @@ async def scenario(workspace: str, results: dict[str, Any]) -> None:
     check(validated["healthy"] is True, f"validate after clean {validated}")
     steps.append("admin")
 
+    # The MCP tool functions: workspace from BEADS_WORKING_DIR, version check, client pool.
+    os.environ["BEADS_WORKING_DIR"] = workspace
+    os.environ["BEADS_USE_DAEMON"] = "0"
+    made = await tools.beads_create_issue(title="Found while testing the tools",
+                                          description="Spotted by the MCP layer",
+                                          issue_type="bug", deps=[f"blocks:{bug.id}"])
+    tool_ready = await tools.beads_ready_work(limit=20)
+    check(made.id not in {i.id for i in tool_ready}, "tools: a blocked issue listed as ready")
+    routed = await tools.beads_update_issue(issue_id=made.id, status="closed", notes="Done")
+    check(isinstance(routed, list) and routed[0].status == "closed", "tools: close routing")
+    tool_stats = await tools.beads_stats()
+    check(tool_stats.closed_issues >= 1, "tools: stats")
+    steps.append("tools")
+
     if os.environ.get("BD_DRIVER_QUICKSTART") == "1":
         text = await client.quickstart()
         check(bool(text.strip()), "quickstart printed nothing")

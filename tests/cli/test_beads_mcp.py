@@ -26,7 +26,7 @@ DRIVER = Path(__file__).with_name("beads_mcp_driver.py")
 INSTALL_HINT = ("run 'make .venv-beads-mcp' (or: python3 -m venv .venv-beads-mcp && "
                 ".venv-beads-mcp/bin/pip install beads-mcp==0.46.0 mcp==1.25.0)")
 STEPS = ["version", "init", "discover", "create", "list", "ready", "show", "blocked",
-         "dep_add", "update", "close_reopen", "stats", "schema", "admin"]
+         "dep_add", "update", "close_reopen", "stats", "schema", "admin", "tools"]
 
 
 def _mcp_python() -> Path:
