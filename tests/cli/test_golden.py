@@ -180,6 +180,12 @@ CASES = [
     Case("setup_claude", ["setup", "claude"]),
     Case("setup_check_missing", ["setup", "cursor", "--check"]),
     # -- git
+    Case("hooks_list", ["hooks", "list"]),
+    Case("hooks_install", ["hooks", "install"]),
+    Case("hooks_uninstall", ["hooks", "uninstall"]),
+    Case("doctor", ["doctor"]),
+    Case("doctor_problems", ["doctor"], prepare=_orphan),
+    Case("doctor_fix", ["doctor", "--fix"], setup=[["hooks", "uninstall"]]),
     Case("sync_status", ["sync", "--status"]),
     Case("sync_dry_run", ["sync", "--dry-run"]),
     Case("sync", ["sync", "-m", "golden sync"]),
@@ -236,6 +242,8 @@ CASES = [
 NO_JSON: dict[str, str] = {
     "merge": "the git merge driver: it writes the merged file and answers with its exit "
              "status (0 merged, 1 conflicts left, 2 error), messages on stderr",
+    "hooks run": "the entry point of the installed git hooks: git reads its exit status, "
+                 "messages go to stderr",
     "mcp": "serves the Model Context Protocol (JSON-RPC) on stdin/stdout; its tools' "
            "results are pinned by tests/cli/test_mcp.py",
 }
@@ -325,9 +333,10 @@ def run_case(case: Case, base: Path, tmp_path: Path) -> dict[str, Any]:
                         f"(exit {proc.returncode})\n--- stdout ---\n{proc.stdout}\n"
                         f"--- stderr ---\n{proc.stderr}")
     roots = []
-    for path in (root, tmp_path):
+    for path, mark in ((root, "<repo>"), (tmp_path, "<tmp>"),
+                       (Path(sys.executable).parent, "<venv-bin>")):
         for variant in dict.fromkeys((str(path), os.path.realpath(path))):
-            roots.append((variant, "<repo>" if path == root else "<tmp>"))
+            roots.append((variant, mark))
     return {"command": "bd " + " ".join([*case.args, "--json"]), "exit_code": proc.returncode,
             "output": normalise(parsed, roots)}
 
