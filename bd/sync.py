@@ -203,7 +203,25 @@ def push(repo: str, remote: str, branch: str, jsonl_rel: str,
 
 def sync(beads_dir: str, *, message: str | None = None, do_pull: bool = True,
          do_push: bool = True, dry_run: bool = False) -> SyncReport:
-    """One full sync of the workspace at ``beads_dir`` (regular or sync-branch mode)."""
+    """One full sync of the workspace at ``beads_dir`` (regular or sync-branch mode).
+
+    Git hooks that run meanwhile (post-merge after the pull, pre-push) see
+    ``BD_SYNC_IN_PROGRESS=1`` and leave the work to this process.
+    """
+    previous = os.environ.get("BD_SYNC_IN_PROGRESS")
+    os.environ["BD_SYNC_IN_PROGRESS"] = "1"
+    try:
+        return _sync(beads_dir, message=message, do_pull=do_pull, do_push=do_push,
+                     dry_run=dry_run)
+    finally:
+        if previous is None:
+            os.environ.pop("BD_SYNC_IN_PROGRESS", None)
+        else:
+            os.environ["BD_SYNC_IN_PROGRESS"] = previous
+
+
+def _sync(beads_dir: str, *, message: str | None, do_pull: bool, do_push: bool,
+          dry_run: bool) -> SyncReport:
     from bd import syncbranch
 
     branch_cfg = syncbranch.configured_branch(beads_dir)

@@ -23,7 +23,7 @@ def _follow_redirect(beads_dir: str) -> str:
 def _is_workspace(beads_dir: str) -> bool:
     if not os.path.isdir(beads_dir):
         return False
-    for name in (JSONL_NAME, "config.yaml", DB_NAME, "metadata.json"):
+    for name in (JSONL_NAME, "config.yaml", DB_NAME, "metadata.json", "redirect"):
         if os.path.exists(os.path.join(beads_dir, name)):
             return True
     return False

@@ -203,14 +203,16 @@ def test_contributor_keeps_planning_out_of_the_project(tmp_path: Path) -> None:
     assert status(root) == ""
 
 
-@pytest.mark.xfail(reason="needs bd/workspace.py to count a .beads holding only `redirect` "
-                          "as a workspace (asked of its owner)", strict=False)
 def test_contributor_issues_land_in_the_planning_repo(tmp_path: Path) -> None:
     root = plain_repo(tmp_path, "proj2")
     planning = tmp_path / "my-plans"
     bd("init", "--contributor", "--planning-repo", str(planning), "--prefix", "p", cwd=root)
     rid = create(root, "Planned privately")
     assert rid in (planning / ".beads" / "issues.jsonl").read_text()
+    assert status(root) == ""
+    # bd sync commits in the planning repository, never in the project
+    out = bdj("sync", cwd=root)
+    assert out["committed"] and out["repo"] == str(planning)
     assert status(root) == ""
 
 
