@@ -106,7 +106,8 @@ class Clone:
             others = [k for k in live if k < rid]
             if others:
                 target = rng.choice(others)
-                if (rid, target) not in o.edges:
+                here = {d["depends_on_id"] for d in live[rid].get("dependencies") or ()}
+                if (rid, target) not in o.edges and target not in here:
                     bd("dep", "add", rid, target, cwd=self.path)
                     o.edges[(rid, target)] = n
                     o.edges_added += 1
