@@ -31,7 +31,9 @@ new() {
     printf '%s' "$id"
 }
 
-REPO=$(mktemp -d "${TMPDIR:-/tmp}/bd-demo.XXXXXX")
+ROOT=$(mktemp -d "${TMPDIR:-/tmp}/bd-demo.XXXXXX")
+REPO="$ROOT/project"
+mkdir "$REPO"
 cd "$REPO"
 git init -q .
 
@@ -68,6 +70,21 @@ run bd ready --json --limit 1
 say "The truth is one JSON object per line, committed with your code:"
 run wc -l .beads/issues.jsonl
 
+say "Two clones of one remote edit the same issue at once; bd sync merges field by field"
+git init -q --bare ../remote.git
+git remote add origin ../remote.git
+git add -A && git commit -qm "Start tracking issues with bd"
+git push -q -u origin HEAD 2>/dev/null
+git clone -q ../remote.git ../teammate
+(cd ../teammate && bd init --prefix demo -q >/dev/null)
+run bd update "$BUILD" -p 0
+run bd sync -m "Escalate the build"
+printf '%s(in the teammate clone)%s\n' "$DIM" "$RESET"
+(cd ../teammate && run bd update "$BUILD" --title "Build the login form (with SSO)" \
+    && run bd sync)
+run bd sync
+run bd show "$BUILD"
+
 printf '\n%sScratch repository: %s%s\n' "$BOLD" "$REPO" "$RESET"
 printf 'Explore it with:  cd %s && bd list --all\n' "$REPO"
-printf 'Remove it with:   rm -rf %s\n' "$REPO"
+printf 'Remove it with:   rm -rf %s\n' "$ROOT"

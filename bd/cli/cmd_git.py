@@ -141,7 +141,7 @@ def _sync(ctx: Context, o: Values) -> int:
     else:
         ctx.out.line(f"{prefix}No issue changes to commit on {where}")
     if report.pulled:
-        ctx.out.line("Pulled" + (" and merged remote changes" if report.merged_remote else
+        ctx.out.line("Pulled" + (" remote changes" if report.merged_remote else
                                  " (already up to date)"))
     if report.pushed:
         ctx.out.line("Pushed")
