@@ -700,6 +700,37 @@ def merge_files(output: str, base: str, left: str, right: str, **kw: Any) -> Mer
     return res
 
 
+NOTES_FILE = "bd-merge-notes"
+
+
+def record_renames(res: MergeResult, cwd: str | None = None) -> None:
+    """Append the id moves of a driver run to ``<git-dir>/bd-merge-notes`` (best effort)."""
+    from bd import git
+
+    try:
+        path = os.path.join(git.git_dir(cwd or os.getcwd()), NOTES_FILE)
+        with open(path, "a", encoding="utf-8") as fh:
+            for note in res.notes:
+                if "two different issues" in note:
+                    fh.write(note + "\n")
+    except (OSError, BdError):
+        pass
+
+
+def take_recorded_notes(repo: str) -> list[str]:
+    """The notes driver runs left for ``repo`` since the last call (the file is removed)."""
+    from bd import git
+
+    path = os.path.join(git.git_dir(repo), NOTES_FILE)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            notes = [line.rstrip("\n") for line in fh if line.strip()]
+        os.unlink(path)
+    except FileNotFoundError:
+        return []
+    return notes
+
+
 def load_settings(cwd: str | None = None) -> dict[str, Any]:
     """Merge settings from the nearest workspace's config.yaml (none found: defaults)."""
     from bd import config as cfgmod

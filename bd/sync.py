@@ -258,6 +258,9 @@ def _sync(beads_dir: str, *, message: str | None, do_pull: bool, do_push: bool,
     if do_pull:
         before = git.out(["rev-parse", "HEAD"], repo)
         pull(repo, remote, remote_branch, jsonl_rel)
+        from bd.merge import take_recorded_notes
+
+        report.notes.extend(take_recorded_notes(repo))
         report.pulled = True
         report.merged_remote = git.out(["rev-parse", "HEAD"], repo) != before
         _check_jsonl(os.path.join(repo, jsonl_rel))

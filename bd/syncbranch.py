@@ -318,7 +318,7 @@ def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: b
         report.notes.append(f"would pull from and push to {remote}/{branch}")
         return report
     if do_pull:
-        report.merged_remote = pull(path, remote, branch)
+        report.merged_remote = pull(path, remote, branch, report.notes)
         report.pulled = True
         _check_jsonl(os.path.join(path, jsonl_rel))
     else:
@@ -336,7 +336,7 @@ def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: b
                      env=push_env)
             except BdError:
                 # someone pushed meanwhile: merge theirs (same engine) and try again
-                pull(path, remote, branch)
+                pull(path, remote, branch, report.notes)
                 push(path, remote, branch, jsonl_rel, env=push_env)
             report.pushed = True
     else:
@@ -344,7 +344,7 @@ def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: b
     return report
 
 
-def pull(path: str, remote: str, branch: str) -> bool:
+def pull(path: str, remote: str, branch: str, notes: list[str] | None = None) -> bool:
     """Bring ``remote/branch`` into the worktree: fast-forward, or a merge commit whose JSONL
     is the merge engine's result.  Never resets or rebases.  True when anything came in."""
     from bd import git, merge
@@ -368,6 +368,8 @@ def pull(path: str, remote: str, branch: str) -> bool:
     theirs = git.show_blob(path, f"{ref}:{jsonl_rel}") or b""
     settings = merge.load_settings(path)
     result = merge.merge_bytes(base, ours, theirs, ttl=settings["ttl"])
+    if notes is not None:
+        notes.extend(n for n in result.notes if "two different issues" in n)
     git.run([*NO_HOOKS, "merge", "--quiet", "--no-ff", "--no-commit", ref], path,
             check=False, env={"GIT_MERGE_AUTOEDIT": "no"})
     from bd.sync import _conflicted

@@ -33,6 +33,8 @@ def _merge(ctx: Context, o: Values) -> int:
     for note in res.notes if (o.debug or res.renamed) else ():
         if o.debug or "two different issues" in note:
             sys.stderr.write(f"bd merge: {note}\n")
+    if res.renamed:
+        merge.record_renames(res)  # bd sync reports them (git hides a driver's stderr there)
     if res.conflicts:
         sys.stderr.write(f"bd merge: {len(res.conflicts)} issue(s) changed differently on both "
                          f"sides were left with conflict markers ({', '.join(res.conflicts)}); "

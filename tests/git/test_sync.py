@@ -326,3 +326,23 @@ def test_import_of_a_conflicted_file_uses_the_merge_engine(tmp_path: Path, repo:
     bd("import", "-i", str(conflicted), cwd=repo)
     assert record(repo, one)["title"] == "ours"
     assert record(repo, "t-zzz")["title"] == "only in theirs"
+
+
+def test_offline_clones_minting_the_same_child_id_both_survive(tmp_path: Path) -> None:
+    a, b = setup_remote(tmp_path, "a", "b")
+    parent = create(a, "parent epic", "-t", "epic")
+    bd("sync", cwd=a)
+    bd("sync", cwd=b)
+    child_a = create(a, "child from a", "--parent", parent)
+    child_b = create(b, "child from b", "--parent", parent)
+    assert child_a == child_b == f"{parent}.1"  # both clones minted the same id offline
+    bd("sync", cwd=a)
+    out = bdj("sync", cwd=b)
+    assert any("two different issues" in n for n in out["notes"]), out
+    bd("sync", cwd=a)
+    titles = {r["id"]: r["title"] for r in read_records(b)}
+    assert titles[f"{parent}.1"] == "child from a"
+    assert titles[f"{parent}.2"] == "child from b"
+    assert jsonl_path(a).read_bytes() == jsonl_path(b).read_bytes()
+    kids = {r["id"] for r in bdj("children", parent, cwd=b)}
+    assert kids == {f"{parent}.1", f"{parent}.2"}
