@@ -371,9 +371,11 @@ def details(store: Any, rid: str, *, events: bool = False,
             unresolved: bool = True) -> dict[str, Any]:
     """The IssueDetails shape of ``show --json``.
 
-    ``unresolved`` adds placeholders for dependencies on external or missing issues (human
-    output); JSON leaves them out, as the original does, since clients validate every
-    embedded issue as a full Issue (timestamps included).
+    ``unresolved`` puts placeholders for dependencies on external or missing issues among
+    the dependencies (human output). Otherwise (JSON) ``dependencies`` holds real issues only,
+    as in the original, since clients validate each as a full Issue (timestamps included),
+    and the others are listed in ``unresolved_dependencies`` as ``{id, dependency_type,
+    status}`` with status ``external`` or ``missing``.
     """
     rec = store.get(rid)
     d = out.issue_json(rec)
@@ -381,14 +383,17 @@ def details(store: Any, rid: str, *, events: bool = False,
     deps = [dep for dep in rec.get("dependencies") or [] if isinstance(dep, dict)]
     targets = store.get_many([str(dep.get("depends_on_id")) for dep in deps])
     d["dependencies"] = []
+    elsewhere: list[dict[str, Any]] = []
     for dep in deps:
         target = targets.get(str(dep.get("depends_on_id")))
         if target is None:
-            if not unresolved:
-                continue
             target = {"id": dep.get("depends_on_id"), "title": "", "status": "external"
                       if str(dep.get("depends_on_id")).startswith("external:") else "missing",
                       "priority": 2}
+            if not unresolved:
+                elsewhere.append({"id": target["id"], "dependency_type": dep.get("type")
+                                  or "blocks", "status": target["status"]})
+                continue
         row = out.issue_json(target)
         row["dependency_type"] = dep.get("type") or "blocks"
         d["dependencies"].append(row)
@@ -405,6 +410,8 @@ def details(store: Any, rid: str, *, events: bool = False,
                    if dep.get("type") == "parent-child"), None)
     if parent:
         d["parent"] = parent
+    if not unresolved:  # bd's addition: after the original's keys
+        d["unresolved_dependencies"] = elsewhere
     if events:
         d["_events"] = store.events(rid)
     return d

@@ -123,13 +123,19 @@ def test_show_embeds_dependencies_and_dependents(repo: Path, work: dict[str, str
         [(work["b"], "blocks"), (work["c"], "related")])
 
 
-def test_show_json_leaves_out_unresolvable_dependencies(repo: Path) -> None:
-    """Every embedded issue is a full issue; external refs are listed by ``dep list`` and
-    the human ``show``, not as half-empty issues clients would reject."""
+def test_show_json_lists_unresolvable_dependencies_apart(repo: Path) -> None:
+    """Every embedded issue is a full issue; external refs and missing targets are listed
+    apart, not as half-empty issues clients would reject."""
     rid = create(repo, "Needs a capability")
     bd("dep", "add", rid, "external:other:auth", cwd=repo)
+    edit_jsonl(repo, rid, lambda r: r["dependencies"].append(
+        {"issue_id": rid, "depends_on_id": "t-gone", "type": "related",
+         "created_at": r["created_at"]}))
     issue = mcp("show", rid, cwd=repo)[0]
     assert issue["dependencies"] == []
+    assert issue["unresolved_dependencies"] == [
+        {"id": "external:other:auth", "dependency_type": "blocks", "status": "external"},
+        {"id": "t-gone", "dependency_type": "related", "status": "missing"}]
     assert "external:other:auth" in bd("show", rid, cwd=repo).stdout
 
 

@@ -118,6 +118,8 @@ CASES = [
     Case("show", ["show", "g-impl"]),
     Case("show_many", ["show", "g-api", "g-epic"]),
     Case("show_refs", ["show", "g-api", "--refs"]),
+    Case("show_unresolved", ["show", "g-docs"], prepare=_orphan,
+         setup=[["dep", "add", "g-docs", "external:proj:cap"]]),
     Case("update", ["update", "g-docs", "--status", "in_progress", "--assignee", "bob",
                     "--notes", "Started"]),
     Case("update_claim", ["update", "g-docs", "--claim", "--actor", "agent-1"]),

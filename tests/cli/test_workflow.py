@@ -476,8 +476,9 @@ def test_show_json_shape(repo: Path) -> None:
     assert [(x["id"], x["dependency_type"]) for x in d["dependents"]] == [(later, "blocks")]
     assert [x["text"] for x in d["comments"]] == ["first note"]
     assert d["parent"] == p
-    # the relation keys come last, in the original's order
-    assert list(d)[-5:] == ["labels", "dependencies", "dependents", "comments", "parent"]
+    # the relation keys come last, in the original's order (then bd's unresolved ones)
+    assert list(d)[-6:] == ["labels", "dependencies", "dependents", "comments", "parent",
+                            "unresolved_dependencies"]
     two = bdj("show", p, blocker, cwd=repo)
     assert ids_of(two) == [p, blocker]
     assert two[0]["dependents"][0]["dependency_type"] == "parent-child"
@@ -1346,8 +1347,10 @@ def test_external_dependency(repo: Path) -> None:
     assert [d["depends_on_id"] for d in record(repo, a)["dependencies"]] == ["external:proj:cap"]
     # without external_projects configured an external dependency does not block
     assert ids_of(bdj("ready", cwd=repo)) == [a]
-    assert [d["id"] for d in bdj("show", a, cwd=repo)[0]["dependencies"]] == [
-        "external:proj:cap"]
+    shown = bdj("show", a, cwd=repo)[0]
+    assert shown["dependencies"] == []  # embedded issues only: clients validate each one
+    assert shown["unresolved_dependencies"] == [
+        {"id": "external:proj:cap", "dependency_type": "blocks", "status": "external"}]
     bad = bd("dep", "add", a, "external:nocap", cwd=repo, check=False)
     assert bad.returncode == 1 and "external:" in bad.stderr
     bd("dep", "remove", a, "external:proj:cap", cwd=repo)
