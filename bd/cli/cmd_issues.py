@@ -226,7 +226,10 @@ def _update(ctx: Context, o: Values) -> int:
         changes["description"] = _read_text(o.description, o.body_file) or ""
     if not (changes or o.claim or o.add_label or o.remove_label or "set_labels" in given
             or "parent" in given or o.append_notes):
-        ctx.out.line("No updates specified")
+        if ctx.json:
+            ctx.out.json([])  # nothing updated: still JSON
+        else:
+            ctx.out.line("No updates specified")
         return 0
     ids = resolve_all(ctx, o.ids or [_last_touched(ctx)])
     done, failed, errors = [], 0, []
@@ -368,7 +371,7 @@ def _delete(ctx: Context, o: Values) -> int:
 
 
 def details(store: Any, rid: str, *, events: bool = False,
-            unresolved: bool = True) -> dict[str, Any]:
+            unresolved: bool = False) -> dict[str, Any]:
     """The IssueDetails shape of ``show --json``.
 
     ``unresolved`` puts placeholders for dependencies on external or missing issues among

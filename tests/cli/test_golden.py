@@ -123,6 +123,7 @@ CASES = [
     Case("update", ["update", "g-docs", "--status", "in_progress", "--assignee", "bob",
                     "--notes", "Started"]),
     Case("update_claim", ["update", "g-docs", "--claim", "--actor", "agent-1"]),
+    Case("update_nothing", ["update", "g-docs"]),
     Case("close", ["close", "g-api", "--reason", "Done"]),
     Case("close_suggest_next", ["close", "g-api", "--suggest-next"]),
     Case("close_suggest_next_none", ["close", "g-docs", "--suggest-next"]),
