@@ -108,8 +108,9 @@ def resolve_file(path: str, *, dry_run: bool = False, ttl: float = merge.DEFAULT
         source = "conflict markers"
         base, ours, theirs = split_markers(raw, path)
     else:
-        return {"path": path, "resolved": False, "source": None, "issues": None,
-                "renamed": {}, "notes": ["no conflict to resolve"]}
+        return {"path": path, "resolved": False, "source": None,
+                "issues": raw.count(b"\n"), "renamed": {}, "notes": ["no conflict to resolve"],
+                "dry_run": dry_run}
     res = merge.merge_bytes(base, ours, theirs, now_ns=now_ns, ttl=ttl,
                             names=("base", "ours", "theirs"))
     report = {"path": path, "resolved": True, "source": source,
