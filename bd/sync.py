@@ -205,14 +205,21 @@ def sync(beads_dir: str, *, message: str | None = None, do_pull: bool = True,
          do_push: bool = True, dry_run: bool = False) -> SyncReport:
     """One full sync of the workspace at ``beads_dir`` (regular or sync-branch mode).
 
-    Git hooks that run meanwhile (post-merge after the pull, pre-push) see
-    ``BD_SYNC_IN_PROGRESS=1`` and leave the work to this process.
+    The workspace lock is held throughout: git commits the JSONL and a pull rewrites it, and
+    a bd write in this clone landing between git's steps would be lost (overwritten by the
+    merge, or committed nowhere), so writers wait instead.  Git hooks that run meanwhile
+    (post-merge after the pull, pre-push) see ``BD_SYNC_IN_PROGRESS=1`` and leave the work
+    (and the lock) to this process.
     """
+    from bd.lock import WorkspaceLock
+    from bd.syncbranch import data_dir
+
     previous = os.environ.get("BD_SYNC_IN_PROGRESS")
     os.environ["BD_SYNC_IN_PROGRESS"] = "1"
     try:
-        return _sync(beads_dir, message=message, do_pull=do_pull, do_push=do_push,
-                     dry_run=dry_run)
+        with WorkspaceLock(os.path.join(data_dir(beads_dir), ".bd.lock")):
+            return _sync(beads_dir, message=message, do_pull=do_pull, do_push=do_push,
+                         dry_run=dry_run)
     finally:
         if previous is None:
             os.environ.pop("BD_SYNC_IN_PROGRESS", None)
