@@ -81,5 +81,9 @@ class LockTimeoutError(BdError):
     """The workspace lock could not be acquired in time."""
 
 
+class CacheBusyError(BdError):
+    """Another process held the cache database locked for longer than the busy timeout."""
+
+
 class ConfigError(BdError):
     """config.yaml is unreadable or a config value is invalid."""
