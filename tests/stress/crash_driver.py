@@ -1,0 +1,56 @@
+"""Run one bd command in-process and SIGKILL it at its Nth write step.
+
+usage: python crash_driver.py N RECORD_DIR BD_ARGS...
+
+The library calls ``bd.jsonl._crash_hook(name)`` between the steps of a write (temp file
+written, synced, renamed; JSONL replaced, events appended, before the cache commit, ...).
+This driver counts those calls, appends each step's name to RECORD_DIR/steps, and kills
+its own process with SIGKILL at call N (N = 0: never), exactly as ``kill -9`` would.  Every
+``atomic_write`` is recorded first (RECORD_DIR/write-K.path and write-K.data), so the test
+knows the "new" bytes a killed write was about to put in place.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+from bd import jsonl
+from bd.cli import main
+
+target = int(sys.argv[1])
+record = sys.argv[2]
+argv = sys.argv[3:]
+count = 0
+writes = 0
+
+
+def _append(name: str, data: str) -> None:
+    with open(os.path.join(record, name), "a") as fh:
+        fh.write(data)
+
+
+def hook(step: str) -> None:
+    global count
+    count += 1
+    _append("steps", step + "\n")
+    if count == target:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+real_atomic_write = jsonl.atomic_write
+
+
+def recording_atomic_write(path: str, data: bytes) -> None:
+    global writes
+    _append(f"write-{writes}.path", os.path.abspath(path))
+    with open(os.path.join(record, f"write-{writes}.data"), "wb") as fh:
+        fh.write(data)
+    writes += 1
+    real_atomic_write(path, data)
+
+
+jsonl._crash_hook = hook
+jsonl.atomic_write = recording_atomic_write
+sys.exit(main(argv))
