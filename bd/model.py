@@ -129,6 +129,127 @@ def to_line(rec: Mapping[str, Any]) -> bytes:
         return clean.encode("utf-8") + b"\n"
 
 
+def scrub(obj: Any) -> Any:
+    """``obj`` with lone surrogates in its strings replaced by U+FFFD, as :func:`to_line`
+    writes them (dicts and lists are changed in place, so a record matches its line)."""
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+            return obj
+        except UnicodeEncodeError:
+            return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in obj)
+    if isinstance(obj, dict):
+        for key, value in list(obj.items()):
+            clean = scrub(value)
+            if clean is not value:
+                obj[key] = clean
+            if isinstance(key, str) and scrub(key) is not key:
+                obj[scrub(key)] = obj.pop(key)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            clean = scrub(value)
+            if clean is not value:
+                obj[i] = clean
+    return obj
+
+
+# The JSON type of every field bd reads.  Go's decoder refuses a line whose field has the
+# wrong type ("cannot unmarshal number into Go struct field Issue.title of type string");
+# bd refuses it too, at load time with file:line, instead of failing later on the value.
+# null is accepted for every field, as Go does (the zero value).  Other keys may hold any
+# JSON, nested at most MAX_DEPTH levels (deeper could not be encoded again).
+MAX_DEPTH = 100
+_STR = frozenset((
+    "title", "description", "design", "acceptance_criteria", "notes", "status", "issue_type",
+    "assignee", "created_at", "created_by", "updated_at", "closed_at", "close_reason",
+    "closed_by_session", "due_at", "defer_until", "external_ref", "compacted_at",
+    "compacted_at_commit", "deleted_at", "deleted_by", "delete_reason", "original_type",
+    "sender", "await_type", "await_id", "hook_bead", "role_bead", "agent_state",
+    "role_type", "rig", "mol_type"))
+_INT = frozenset(("priority", "estimated_minutes", "compaction_level", "original_size"))
+_BOOL = frozenset(("ephemeral", "pinned", "is_template"))
+_LISTS = frozenset(("labels", "dependencies", "comments"))
+_NOT_STR = _INT | _BOOL | _LISTS
+_DEP_STR = frozenset(DEPENDENCY_FIELDS)
+_COMMENT_STR = frozenset(("issue_id", "author", "text", "created_at"))
+_INT64 = 1 << 63
+_NAMES = {str: "a string", int: "a number", float: "a number", bool: "a boolean",
+          list: "an array", dict: "an object"}
+
+
+def _got(value: Any) -> str:
+    if type(value) is int and not -_INT64 <= value < _INT64:
+        return "a number out of range"
+    return _NAMES.get(type(value), type(value).__name__)
+
+
+def _too_deep(value: Any, depth: int) -> bool:
+    stack = [(value, depth)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        items = value.values() if type(value) is dict else value
+        stack.extend((v, depth + 1) for v in items if type(v) in (dict, list))
+    return False
+
+
+def type_problem(rec: Mapping[str, Any]) -> str | None:
+    """Why ``rec`` cannot be a record (a known field of the wrong JSON type, or nesting too
+    deep), or None."""
+    for key, value in rec.items():
+        if value is None:
+            continue
+        t = type(value)
+        if key in _STR:
+            if t is not str:
+                return f'field "{key}" must be a string, not {_got(value)}'
+        elif t is str:
+            if key in _NOT_STR:
+                return f'field "{key}" must be {_want(key)}, not a string'
+        elif key in _INT:
+            if t is not int or not -_INT64 <= value < _INT64:
+                return f'field "{key}" must be an integer, not {_got(value)}'
+        elif key in _BOOL:
+            if t is not bool:
+                return f'field "{key}" must be true or false, not {_got(value)}'
+        elif key in _LISTS:
+            if t is not list:
+                return f'field "{key}" must be an array, not {_got(value)}'
+            for n, item in enumerate(value):
+                problem = _item_problem(key, item)
+                if problem:
+                    return f"{key}[{n}]{problem}"
+        elif t in (dict, list) and _too_deep(value, 2):
+            return f'field "{key}" is nested more than {MAX_DEPTH} levels deep'
+    return None
+
+
+def _want(key: str) -> str:
+    return "an integer" if key in _INT else "true or false" if key in _BOOL else "an array"
+
+
+def _item_problem(key: str, item: Any) -> str | None:
+    """What is wrong with one element of labels, dependencies or comments."""
+    if key == "labels":
+        return None if type(item) is str else f" must be a string, not {_got(item)}"
+    if type(item) is not dict:
+        return f" must be an object, not {_got(item)}"
+    strings = _DEP_STR if key == "dependencies" else _COMMENT_STR
+    for sub, value in item.items():
+        if value is None or type(value) is str and sub != "id":
+            continue
+        if sub in strings:
+            return f'.{sub} must be a string, not {_got(value)}'
+        if sub == "id" and key == "comments":  # a number (Go's int64); other tools use text
+            if type(value) is not str and (type(value) is not int
+                                           or not -_INT64 <= value < _INT64):
+                return f".id must be an integer, not {_got(value)}"
+        elif type(value) in (dict, list) and _too_deep(value, 4):
+            return f'.{sub} is nested more than {MAX_DEPTH} levels deep'
+    return None
+
+
 def apply_defaults(rec: dict[str, Any]) -> dict[str, Any]:
     """Read-side defaults. Unlike the original, a missing priority is 2, not P0."""
     if not rec.get("status"):
