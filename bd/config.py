@@ -114,6 +114,8 @@ def parse(text: str, path: str = "config.yaml") -> dict[str, Any]:
             line = mark.line + 1 if mark is not None else None
             raise ConfigError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path=path,
                               line=line) from None
+        except RecursionError:
+            raise ConfigError("invalid YAML: nested too deeply", path=path) from None
     return {canonical_key(k): v for k, v in data.items()}
 
 
@@ -129,7 +131,13 @@ def load(path: str) -> dict[str, Any]:
 
 
 def _yaml_scalar(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    # NEL and the Unicode line/paragraph separators would split the line (str.splitlines
+    # and YAML both break there): escape them like JSON's control characters.
+    return (json.dumps(value, ensure_ascii=False).replace("\x85", "\\u0085")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
 def set_value(path: str, key: str, value: str | None) -> None:
@@ -137,11 +145,20 @@ def set_value(path: str, key: str, value: str | None) -> None:
     from bd.jsonl import atomic_write
 
     key = canonical_key(key)
+    if not key or key[0] in ".-" or not _KEY_CHARS.issuperset(key):
+        raise ConfigError(f"invalid config key {key[:60]!r} (letters, digits, '_', '.' and "
+                          "'-' only)", field=key[:60])
+    if key == "issue-prefix" and value is not None:
+        from bd.ids import check_prefix
+
+        check_prefix(value.rstrip("-"))
     try:
         with open(path, encoding="utf-8") as fh:
             lines = fh.read().splitlines()
     except FileNotFoundError:
         lines = []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", path=path) from None
     names = {key} | {k for k, v in _SYNONYMS.items() if v == key}
     out: list[str] = []
     done = False

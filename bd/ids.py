@@ -40,7 +40,7 @@ def hash_suffix(
     import hashlib  # lazily: only `create` needs it, and it loads OpenSSL
 
     content = f"{title}|{description}|{creator}|{created_ns}|{nonce}"
-    digest = hashlib.sha256(content.encode("utf-8")).digest()
+    digest = hashlib.sha256(content.encode("utf-8", "surrogatepass")).digest()  # never fails
     num = int.from_bytes(digest[: _NUM_BYTES.get(length, 3)], "big")
     s = _base36(num).rjust(length, "0")
     # The byte count usually gives more digits than `length`; the original keeps the
@@ -145,6 +145,41 @@ def _shown(issue_id: str, limit: int = 60) -> str:
     return f"'{s}'"
 
 
+def _bad_char(c: str) -> str | None:
+    if c.isspace():
+        return "whitespace"
+    if not c.isprintable():
+        return "a control or invisible character"
+    if c in "\"\\":
+        return "a quote or backslash"
+    return None
+
+
+MAX_PREFIX_LENGTH = 100
+
+
+def check_prefix(prefix: str) -> None:
+    """Refuse an issue prefix that would make ids :func:`validate_explicit_id` refuses."""
+    if not prefix or prefix.startswith("-"):
+        raise ValidationError(f"invalid prefix {_shown(prefix)}: it must not be empty or "
+                              "start with '-'")
+    if len(prefix) > MAX_PREFIX_LENGTH:
+        raise ValidationError(f"invalid prefix {_shown(prefix)}: too long ({len(prefix)} "
+                              f"characters, maximum {MAX_PREFIX_LENGTH})")
+    for c in prefix:
+        why = _bad_char(c)
+        if why:
+            raise ValidationError(f"invalid prefix {_shown(prefix)}: contains {why}")
+
+
+def safe_prefix(name: str) -> str:
+    """A prefix made from a directory name: characters ids cannot hold become '-'."""
+    text = "".join("-" if _bad_char(c) else c for c in name)[:MAX_PREFIX_LENGTH]
+    while "--" in text:
+        text = text.replace("--", "-")
+    return text.strip("-")
+
+
 def split_id(issue_id: str) -> tuple[str, str]:
     """``(prefix, hash_part)`` split at the first hyphen; no hyphen -> ``("", id)``."""
     head, dash, tail = issue_id.partition("-")
@@ -164,16 +199,9 @@ def validate_explicit_id(
             f"maximum {MAX_ID_LENGTH})"
         )
     for c in issue_id:
-        if c.isspace():
-            raise ValidationError(f"invalid ID {_shown(issue_id)}: contains whitespace")
-        if not c.isprintable():
-            raise ValidationError(
-                f"invalid ID {_shown(issue_id)}: contains a control or invisible character"
-            )
-        if c in "\"\\":
-            raise ValidationError(
-                f"invalid ID {_shown(issue_id)}: contains a quote or backslash"
-            )
+        why = _bad_char(c)
+        if why:
+            raise ValidationError(f"invalid ID {_shown(issue_id)}: contains {why}")
     given, rest = split_id(issue_id)
     if not given or not rest:
         raise ValidationError(_format_error(issue_id))

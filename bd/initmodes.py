@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 from bd import git
 from bd.errors import BdError
+from bd.ids import check_prefix, safe_prefix
 
 MODES = ("team", "stealth", "contributor")
 DRIVER = "bd merge %A %O %A %B"
@@ -178,11 +179,13 @@ def create_workspace(beads: str, *, prefix: str | None = None, force: bool = Fal
             and not force:
         raise BdError(f"this workspace is already initialized ({cfg_path}); "
                       "use --force to re-run init")
+    given = (prefix or os.environ.get("BD_ISSUE_PREFIX") or "").rstrip("-")
+    if given:
+        check_prefix(given)  # ids made with it must pass validate_explicit_id
     os.makedirs(beads, exist_ok=True)
     actions: list[str] = []
     warnings: list[str] = []
     existing = cfgmod.load(cfg_path) if os.path.exists(cfg_path) else {}
-    given = (prefix or os.environ.get("BD_ISSUE_PREFIX") or "").rstrip("-")
     chosen = given or str(existing.get("issue-prefix") or "").rstrip("-")
     if not chosen and os.path.exists(jsonl_path) and os.path.getsize(jsonl_path):
         store = Store(beads)
@@ -192,7 +195,7 @@ def create_workspace(beads: str, *, prefix: str | None = None, force: bool = Fal
             chosen = ""
         finally:
             store.close()
-    chosen = chosen or (default_prefix or os.path.basename(os.path.dirname(beads))).rstrip("-") \
+    chosen = chosen or safe_prefix(default_prefix or os.path.basename(os.path.dirname(beads))) \
         or "bd"
     if not os.path.exists(jsonl_path):
         atomic_write(jsonl_path, b"")

@@ -18,15 +18,15 @@ _PRIO_HELP = "Priority 0-4 or P0-P4 (0 = critical)"
 
 
 def _read_text(value: str | None, path: str | None) -> str | None:
-    if path:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as fh:
+    """A text option's value, or a file's or stdin's text ('-'); bytes that are not UTF-8
+    become U+FFFD, as in arguments (bd.cli._text)."""
+    if path and path != "-":
+        with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read()
-    if value == "-":
-        if sys.stdin.isatty():
+    if path or value == "-":
+        if sys.stdin is None or sys.stdin.isatty():
             raise UsageError("'-' reads from stdin, but stdin is a terminal")
-        return sys.stdin.read()
+        return sys.stdin.buffer.read().decode("utf-8", "replace")
     return value
 
 
@@ -40,7 +40,8 @@ def _touch(ctx: Context, rid: str) -> None:
 
 def _last_touched(ctx: Context) -> str:
     try:
-        with open(os.path.join(ctx.store.beads_dir, "last-touched")) as fh:
+        with open(os.path.join(ctx.store.beads_dir, "last-touched"), encoding="utf-8",
+                  errors="replace") as fh:
             rid = fh.read().strip()
     except OSError:
         rid = ""
@@ -135,7 +136,7 @@ def _create_from_file(ctx: Context, o: Values) -> int:
         raise UsageError("cannot specify both a title and --file")
     if not o.file.endswith((".md", ".markdown")):
         raise UsageError(f"--file must be a markdown file (.md or .markdown): {o.file}")
-    with open(o.file, encoding="utf-8") as fh:
+    with open(o.file, encoding="utf-8", errors="replace") as fh:
         text = fh.read()
     specs: list[dict[str, Any]] = []
     section = None
@@ -149,19 +150,26 @@ def _create_from_file(ctx: Context, o: Values) -> int:
                 specs[-1].setdefault(section, [])
         elif specs and section:
             specs[-1].setdefault(section, []).append(line)
-    created = []
+    calls = []
     for spec in specs:
         def text_of(key: str) -> str:
             return "\n".join(spec.get(key) or []).strip()
-        rec = ops.create(
-            ctx.store, spec["title"], description=text_of("description"),
-            issue_type=text_of("type") or o.type,
+        calls.append((spec["title"], dict(
+            description=text_of("description"), issue_type=text_of("type") or o.type,
             priority=model.parse_priority(text_of("priority") or o.priority),
             assignee=text_of("assignee") or o.assignee, design=text_of("design"),
             acceptance=text_of("acceptance"), notes=text_of("notes"),
             labels=[text_of("labels").replace("\n", ",")] if text_of("labels") else o.labels,
-            deps=[text_of("deps").replace("\n", ",")] if text_of("deps") else [])
-        created.append(rec)
+            deps=[text_of("deps").replace("\n", ",")] if text_of("deps") else [])))
+    for title, kw in calls:  # a bad issue fails the file before any issue is created
+        model.validate({"title": title, "priority": kw["priority"]})
+        ctx.store.check_type(kw["issue_type"])
+        for dep in model.split_list(kw["deps"]):
+            target = dep.partition(":")[2] if ":" in dep and not dep.startswith(
+                "external:") else dep
+            if not target.startswith("external:"):
+                ctx.store.exact(target)
+    created = [ops.create(ctx.store, title, **kw) for title, kw in calls]
     if ctx.json:
         ctx.out.json([out.issue_json(r) for r in created])
     else:
@@ -348,7 +356,7 @@ def _delete(ctx: Context, o: Values) -> int:
 
     ids = list(o.ids)
     if o.from_file:
-        with open(o.from_file, encoding="utf-8") as fh:
+        with open(o.from_file, encoding="utf-8", errors="replace") as fh:
             ids += [line.strip() for line in fh if line.strip() and not line.startswith("#")]
     if not ids:
         raise UsageError("no issue ids given")

@@ -118,7 +118,10 @@ def human_time(ts: Any) -> str:
     from bd.timeutil import parse_ts
 
     dt = parse_ts(ts) if isinstance(ts, str) else None
-    return dt.astimezone().strftime("%Y-%m-%d %H:%M") if dt else str(ts or "")
+    try:
+        return dt.astimezone().strftime("%Y-%m-%d %H:%M") if dt else str(ts or "")
+    except (OverflowError, ValueError):  # year 9999 at -23:59 is no local time: as written
+        return str(ts)
 
 
 def ready_list(rows: list[Mapping[str, Any]], any_open: bool) -> Iterable[str]:

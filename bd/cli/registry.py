@@ -87,9 +87,12 @@ class Values(dict):  # type: ignore[type-arg]
 def _convert(o: Opt, flag: str, raw: str) -> Any:
     if o.type is int:
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
             raise UsageError(f"invalid value for {flag}: {raw!r} is not an integer") from None
+        if not -(1 << 63) <= value < 1 << 63:  # what SQLite and the original's int64 hold
+            raise UsageError(f"invalid value for {flag}: {raw[:30]} is out of range")
+        return value
     if o.type is float:
         try:
             return float(raw)
