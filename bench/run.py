@@ -43,7 +43,10 @@ PASS = "python -c pass"
 SQLITE = "python -c 'import sqlite3'"
 MERGE = "merge driver (500 changes a side)"
 DOC_BEGIN, DOC_END = "<!-- bench:begin -->", "<!-- bench:end -->"
-GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+# Timed processes may write bytecode: an installed bd has it (make compiles it), and a
+# shell's PYTHONDONTWRITEBYTECODE would make every process compile bd from source.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+GIT_ENV = {**ENV, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
 
 # (command, kind, limit, size): kind "x" is a ratio to `python -c pass` in the same run.
@@ -83,7 +86,7 @@ def run_timed(argv: list[str], cwd: Path) -> tuple[float, int]:
     """(wall ms, exit code) of one child process, its output discarded."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, env=ENV)
     _, status, _ = os.wait4(proc.pid, 0)
     elapsed = (time.perf_counter() - start) * 1000
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -109,7 +112,7 @@ print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
 def run_rss(argv: list[str], cwd: Path) -> int:
     """Peak RSS in KiB of one child process."""
     proc = subprocess.run([PY, "-I", "-S", "-c", _RSS_LAUNCHER, *argv], cwd=cwd,
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True, check=True, env=ENV)
     rss, code = proc.stdout.split()
     return int(rss) if code == "0" else 0
 
@@ -162,8 +165,8 @@ def merge_available(cwd: Path) -> bool:
 
 
 class Bench:
-    def __init__(self, size: int, out: Path, runs: int) -> None:
-        self.size, self.out, self.runs = size, out, runs
+    def __init__(self, size: int, out: Path, runs: int, only: list[str] | None = None) -> None:
+        self.size, self.out, self.runs, self.only = size, out, runs, only
         self.notes: list[str] = []
         self.failures: dict[str, str] = {}
 
@@ -255,6 +258,11 @@ class Bench:
             Case("import (fresh repo)", fixed("import", "-i", str(data_path)), fresh,
                  fresh_repo),
         ]
+        if self.only:  # the yardsticks always run: every ratio needs them
+            cases = [c for c in cases if c.name in (PASS, SQLITE)
+                     or any(word in c.name for word in self.only)]
+        if self.only and not any(word in MERGE for word in self.only):
+            return cases
         if merge_available(repo):
             cases.append(Case(MERGE, fixed("merge", str(mdir / "out.jsonl"),
                                            str(mdir / "base.jsonl"), str(mdir / "left.jsonl"),
@@ -372,6 +380,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, help="recorded rounds per size (default 11)")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1,000 and 10,000 issues, 3 rounds (unless given)")
+    ap.add_argument("--only", help="comma-separated words: run only the commands whose name "
+                    "contains one (and the yardsticks)")
     ap.add_argument("--out", type=Path, default=HERE / "out", help="work and output folder")
     ap.add_argument("--write-doc", action="store_true",
                     help=f"replace the generated section of {DOC.relative_to(ROOT)}")
@@ -381,11 +391,12 @@ def main() -> int:
     runs = args.runs or (3 if args.quick else 11)
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "bd")], check=True, env=ENV)
     report: dict[str, dict[str, dict[str, Any]]] = {}
     notes: list[str] = []
     for size in sizes:
         t0 = time.perf_counter()
-        bench = Bench(size, out, runs)
+        bench = Bench(size, out, runs, args.only.split(",") if args.only else None)
         report[str(size)] = summarise(bench.measure())
         notes += [f"{size:,} issues: {n}" for n in bench.notes]
         notes += [f"{size:,} issues: `{k}` FAILED ({v})" for k, v in bench.failures.items()]
