@@ -18,12 +18,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 from bd.errors import UsageError
+from bd.schema import NON_WORK_TYPES  # noqa: F401 - defined beside the SQL, part of this API
 
 AFFECTS_READY = frozenset({"blocks", "parent-child", "conditional-blocks", "waits-for"})
-NON_WORK_TYPES = frozenset({
-    "merge-request", "gate", "molecule", "message", "agent", "role", "rig", "event", "convoy",
-    "slot",
-})
 WORK_STATUSES = frozenset({"open", "in_progress", "blocked"})
 INACTIVE_STATUSES = frozenset({"closed", "tombstone", "pinned"})
 FAILURE_WORDS = (

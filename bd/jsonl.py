@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 from bd.errors import ConflictMarkersError, DataError
 
 _MARKERS = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")
-_ID_HEAD = b'{"id":"'
+_ID_HEAD = ID_HEAD = b'{"id":"'  # how a canonical line starts
 
 
 def fast_id(line: bytes) -> str | None:
@@ -71,10 +71,7 @@ class Lines:
         for n, line in enumerate(self.raw.split(b"\n"), 1):
             if not line.strip():
                 continue
-            if line.startswith(_MARKERS):
-                raise ConflictMarkersError(
-                    "git conflict markers found; resolve the merge first "
-                    "(bd resolve-conflicts, or git checkout --theirs/--ours)", path=path, line=n)
+            check_markers(line, path, n)
             rid = fast_id(line)
             if rid is None:
                 rid = parse_line(line, path, n)["id"]
@@ -88,6 +85,12 @@ class Lines:
 
     def __len__(self) -> int:
         return len(self.lines)
+
+    def has(self, rid: str) -> bool:
+        return rid in self.index
+
+    def ids_with_prefix(self, prefix: str) -> list[str]:
+        return [rid for rid in self.ids if rid.startswith(prefix)]
 
     def record(self, rid: str) -> dict[str, Any] | None:
         i = self.index.get(rid)
@@ -113,6 +116,184 @@ class Lines:
         if new or any(out[i][0] > out[i + 1][0] for i in range(len(out) - 1)):
             out.sort(key=lambda pair: pair[0])
         return b"".join(line for _, line in out)
+
+
+class NotPlain(Exception):
+    """The file turned out not to be plain where SortedLines looked; use Lines instead."""
+
+
+_NotPlain = NotPlain
+
+
+class SortedLines:
+    """A *plain* file (see :func:`is_plain`) whose lines are found by binary search.
+
+    Same interface as :class:`Lines`, but nothing is scanned up front: a write that touches a
+    few records of a 10,000-line file looks up and splices just those lines.  The caller
+    must know the file is plain (the cache records it, with the stat signature of the bytes
+    it checked); anything unexpected falls back to a full :class:`Lines` scan.
+    """
+
+    __slots__ = ("path", "raw", "_full", "spliced")
+
+    # Above this many changed records a full scan and render costs less than the searches.
+    MAX_SPLICE = 64
+
+    def __init__(self, path: str, raw: bytes) -> None:
+        self.path = path
+        self.raw = raw
+        self._full: Lines | None = None
+        self.spliced = False  # render spliced lines into a plain file: the result is plain
+
+    def full(self) -> Lines:
+        if self._full is None:
+            self._full = Lines(self.path, self.raw)
+        return self._full
+
+    # The Lines attributes, for callers that need every line.
+    @property
+    def lines(self) -> list[bytes]:
+        return self.full().lines
+
+    @property
+    def ids(self) -> list[str]:
+        return self.full().ids
+
+    @property
+    def index(self) -> dict[str, int]:
+        return self.full().index
+
+    @property
+    def linenos(self) -> list[int]:
+        return self.full().linenos
+
+    def __len__(self) -> int:
+        return self.raw.count(b"\n") if self._full is None else len(self._full)
+
+    def _id_at(self, start: int) -> bytes:
+        raw = self.raw
+        if not raw.startswith(_ID_HEAD, start):
+            raise _NotPlain
+        end = raw.find(b'"', start + 7)
+        if end < 0:
+            raise _NotPlain
+        seg = raw[start + 7:end]
+        if b"\\" in seg or b"\n" in seg:
+            raise _NotPlain
+        return seg
+
+    def _locate(self, rid: str) -> tuple[int, int, bool]:
+        """(start, end, found): the byte span of rid's line (with its newline), or the
+        position where a line for rid would be inserted."""
+        raw, key = self.raw, rid.encode("utf-8", "surrogatepass")
+        lo, hi = 0, len(raw)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = raw.rfind(b"\n", lo, mid) + 1 or lo
+            end = raw.find(b"\n", start) + 1
+            if not end:
+                raise _NotPlain
+            seg = self._id_at(start)
+            if seg == key:
+                return start, end, True
+            if seg < key:
+                lo = end
+            else:
+                hi = start
+        return lo, lo, False
+
+    def offset(self, rid: str) -> int:
+        """Where rid's line starts, or would be inserted (raises NotPlain when the search
+        meets a line that is not plain)."""
+        return self._locate(rid)[0]
+
+    def has(self, rid: str) -> bool:
+        if self._full is None:
+            try:
+                return self._locate(rid)[2]
+            except _NotPlain:
+                pass
+        return rid in self.full().index
+
+    def record(self, rid: str) -> dict[str, Any] | None:
+        if self._full is not None:
+            return self._full.record(rid)
+        try:
+            start, end, found = self._locate(rid)
+        except _NotPlain:
+            return self.full().record(rid)
+        if not found:
+            return None
+        line = self.raw[start:end - 1]
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            rec = None
+        if isinstance(rec, dict) and rec.get("id") == rid:
+            return rec
+        if not isinstance(rec, dict):  # raises the one-line error with the line number
+            parse_line(line, self.path, self.raw.count(b"\n", 0, start) + 1)
+        return self.full().record(rid)
+
+    def ids_with_prefix(self, prefix: str) -> list[str]:
+        if self._full is None:
+            try:
+                start = self._locate(prefix)[0]
+                raw, key, out = self.raw, prefix.encode("utf-8", "surrogatepass"), []
+                while start < len(raw):
+                    seg = self._id_at(start)
+                    if not seg.startswith(key):
+                        break
+                    out.append(seg.decode("utf-8", "replace"))
+                    start = raw.find(b"\n", start) + 1
+                return out
+            except _NotPlain:
+                pass
+        return self.full().ids_with_prefix(prefix)
+
+    def render(self, changed: dict[str, bytes], removed: Iterable[str] = ()) -> bytes:
+        """As :meth:`Lines.render`: splices only the touched lines into the raw bytes."""
+        gone = set(removed)
+        if (self._full is not None or len(changed) + len(gone) > self.MAX_SPLICE
+                or gone & changed.keys()
+                or any(fast_id(line) != rid or not line.endswith(b"\n") or line.count(b"\n") != 1
+                       for rid, line in changed.items())):
+            return self.full().render(changed, gone)
+        try:
+            edits = []
+            for rid in sorted(changed.keys() | gone):
+                start, end, found = self._locate(rid)
+                if rid in gone:
+                    if found:
+                        edits.append((start, end, b""))
+                else:
+                    edits.append((start, end if found else start, changed[rid]))
+        except _NotPlain:
+            return self.full().render(changed, gone)
+        self.spliced = True
+        view, out, pos = memoryview(self.raw), [], 0  # one copy of the untouched bytes
+        for start, end, line in edits:
+            out.append(view[pos:start])
+            out.append(line)
+            pos = end
+        out.append(view[pos:])
+        return b"".join(out)
+
+
+def is_plain(data: bytes, ids_sorted: bool) -> bool:
+    """True when the file is what bd writes: every line a record whose id comes first, ids
+    strictly increasing, no blank lines, a newline at the end (so SortedLines can be used)."""
+    if not data:
+        return True
+    return (ids_sorted and data.endswith(b"\n") and data.startswith(_ID_HEAD)
+            and data.count(b'\n{"id":"') == data.count(b"\n") - 1)
+
+
+def check_markers(line: bytes, path: str, lineno: int) -> None:
+    if line.startswith(_MARKERS):
+        raise ConflictMarkersError(
+            "git conflict markers found; resolve the merge first "
+            "(bd resolve-conflicts, or git checkout --theirs/--ours)", path=path, line=lineno)
 
 
 def read_bytes(path: str) -> bytes:
@@ -142,7 +323,9 @@ def atomic_write(path: str, data: bytes) -> None:
     real = os.path.realpath(path)
     directory = os.path.dirname(real) or "."
     tmp = os.path.join(directory, f".{os.path.basename(real)}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    # O_NOFOLLOW: a link planted under the temporary name must not redirect the write.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+                 0o644)
     try:
         view = memoryview(data)
         while view:

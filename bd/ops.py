@@ -89,7 +89,7 @@ def create(store: Store, title: str, *, description: str = "", issue_type: str =
                 raise NotFoundError(f"parent issue {parent} not found", issue_id=parent)
             tx.live(parent)
             ids.check_child_depth(parent)
-            n = 1 + max([ids.child_number(c) for c in tx.lines.ids
+            n = 1 + max([ids.child_number(c) for c in tx.lines.ids_with_prefix(parent + ".")
                          if ids.parent_of(c) == parent] or [0])
             rid = ids.child_id(parent, n)
         elif explicit_id:
@@ -306,8 +306,17 @@ def _check_cycle(store: Store, issue_id: str, target: str, dep_type: str) -> Non
     if dep_type not in AFFECTS_READY:
         return
     marks = ",".join("?" * len(AFFECTS_READY))
+    conn = store.cache().conn
+    # Does the target already reach the issue?  Usually not, and a recursive query over the
+    # edges says so without loading them all; only a cycle needs its path spelled out.
+    if not conn.execute(
+            "WITH RECURSIVE r(id) AS (SELECT ? UNION SELECT d.depends_on_id FROM dependencies d "
+            f"JOIN r ON d.issue_id = r.id WHERE d.type IN ({marks})) "
+            "SELECT 1 FROM r WHERE id = ? LIMIT 1",
+            (target, *sorted(AFFECTS_READY), issue_id)).fetchone():
+        return
     edges: dict[str, list[dict[str, str]]] = {}
-    for a, b, t in store.cache().conn.execute(
+    for a, b, t in conn.execute(
             f"SELECT issue_id, depends_on_id, type FROM dependencies WHERE type IN ({marks})",
             sorted(AFFECTS_READY)):
         edges.setdefault(a, []).append({"issue_id": a, "depends_on_id": b, "type": t})

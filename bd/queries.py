@@ -12,7 +12,7 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd.graph import NON_WORK_TYPES
+from bd.schema import NON_WORK_TYPES
 
 _NON_WORK = "(" + ",".join(f"'{t}'" for t in sorted(NON_WORK_TYPES)) + ")"
 HOUR_NS = 3_600_000_000_000
@@ -99,6 +99,9 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+_I64 = (1 << 63) - 1
+
+
 class _Where:
     def __init__(self) -> None:
         self.parts: list[str] = []
@@ -106,7 +109,9 @@ class _Where:
 
     def add(self, sql: str, *args: Any) -> None:
         self.parts.append(sql)
-        self.args.extend(args)
+        # SQLite integers are 64-bit: a cut-off beyond them (stale --days 10**6, a date in
+        # year 9999) compares like the nearest end instead of failing to bind.
+        self.args.extend(max(-_I64, min(_I64, a)) if type(a) is int else a for a in args)
 
     def sql(self) -> str:
         return " AND ".join(self.parts) if self.parts else "1"
@@ -171,6 +176,81 @@ def ready(conn: Any, f: ReadyFilter, now: int | None = None) -> list[dict[str, A
     limit = f" LIMIT {int(f.limit)}" if f.limit and f.limit > 0 else ""
     return _rows(conn, f"SELECT i.bd_line FROM issues i WHERE {w.sql()} ORDER BY {order}{limit}",
                  w.args)
+
+
+def blockers(conn: Any, ids: list[str]) -> dict[str, list[str]]:
+    """Why each of ``ids`` is dependency-blocked, as graph.Graph.blockers says: the targets
+    (or waits-for spawners) of its own blocking edges, else its parents one level nearer to
+    a directly blocked ancestor.  Ids that are not dependency-blocked are left out."""
+    from bd.schema import BLOCKED_DEPTH_SQL, DIRECT_BLOCKERS_SQL
+
+    # The depths of the whole blocked set: one pass down from the directly blocked issues
+    # costs less than walking up from thousands of rows (`bd blocked` prints them all).
+    depth = dict(conn.execute(BLOCKED_DEPTH_SQL))
+    out: dict[str, set[str]] = {}
+    level0 = [i for i in ids if depth.get(i) == 0]
+    if level0:
+        for rid, who in conn.execute(DIRECT_BLOCKERS_SQL, (json.dumps(level0),)):
+            out.setdefault(rid, set()).add(who)
+    deeper = [i for i in ids if depth.get(i, 0) > 0]
+    if deeper:
+        for rid, parent in conn.execute(
+                "SELECT issue_id, depends_on_id FROM dependencies WHERE type = 'parent-child' "
+                "AND issue_id IN (SELECT value FROM json_each(?))", (json.dumps(deeper),)):
+            if depth.get(parent) == depth[rid] - 1:
+                out.setdefault(rid, set()).add(parent)
+    return {rid: sorted(who) for rid, who in out.items()}
+
+
+def stats(conn: Any, now: int | None = None) -> dict[str, Any]:
+    """The counts of ``bd stats``, as graph.Graph.stats computes them, in SQL."""
+    now = now_ns() if now is None else now
+    by_status: dict[str, int] = {}
+    deferred = pinned = 0
+    for status, n, n_deferred, n_pinned in conn.execute(
+            "SELECT status, count(*), sum(status != 'closed' AND (status = 'deferred' "
+            "OR coalesce(bd_defer_ns > ?, 0))), sum(pinned != 0) FROM issues GROUP BY status",
+            (now,)):
+        by_status[status] = n
+        if status != "tombstone":
+            deferred += n_deferred
+            pinned += n_pinned
+    tombstones = by_status.pop("tombstone", 0)
+    w = _Where()
+    work_where(w, include_deferred=False, issue_type=None, now=now)
+    n_blocked, n_work = conn.execute(
+        "SELECT coalesce(sum(i.status = 'blocked' OR EXISTS (SELECT 1 FROM "
+        "blocked_issues_cache b WHERE b.issue_id = i.id)), 0), count(*) "
+        f"FROM issues i WHERE {w.sql()}", w.args).fetchone()
+    eligible = conn.execute(_EPICS_DONE).fetchone()[0]
+    return {
+        "total_issues": sum(by_status.values()),
+        "open_issues": by_status.get("open", 0),
+        "in_progress_issues": by_status.get("in_progress", 0),
+        "closed_issues": by_status.get("closed", 0),
+        "blocked_issues": n_blocked,
+        "deferred_issues": deferred,
+        "ready_issues": n_work - n_blocked,
+        "tombstone_issues": tombstones,
+        "pinned_issues": pinned,
+        "epics_eligible_for_closure": eligible,
+        "average_lead_time_hours": _lead_time(conn),
+    }
+
+
+_LIVE_CHILD = ("SELECT 1 FROM dependencies d JOIN issues c ON c.id = d.issue_id "
+               "WHERE d.depends_on_id = e.id AND d.type = 'parent-child' AND ")
+_EPICS_DONE = (
+    "SELECT count(*) FROM issues e WHERE e.issue_type = 'epic' "
+    "AND e.status NOT IN ('closed', 'tombstone') "
+    f"AND EXISTS ({_LIVE_CHILD} c.status != 'tombstone') "
+    f"AND NOT EXISTS ({_LIVE_CHILD} c.status NOT IN ('closed', 'tombstone'))")
+def _lead_time(conn: Any) -> float:
+    """Mean lead time in hours, summed in id order with graph.Graph.stats's float operations
+    (the cache holds each issue's lead time in microseconds, bd_lead_us)."""
+    hours = [us / 1_000_000 / 3600 for (us,) in conn.execute(
+        "SELECT bd_lead_us FROM issues WHERE bd_lead_us IS NOT NULL ORDER BY id")]  # live only
+    return round(sum(hours) / len(hours), 2) if hours else 0.0
 
 
 def blocked(conn: Any, parent: str | None = None, now: int | None = None

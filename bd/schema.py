@@ -7,7 +7,14 @@ bd's additions are columns prefixed ``bd_`` and the ``metadata`` keys prefixed `
 
 from __future__ import annotations
 
-CACHE_VERSION = "1"
+# Workflow types outside the work set unless asked for (the one rule, graph.py; defined
+# here so the read path need not import the graph module).
+NON_WORK_TYPES = frozenset({
+    "merge-request", "gate", "molecule", "message", "agent", "role", "rig", "event", "convoy",
+    "slot",
+})
+
+CACHE_VERSION = "2"  # 2: binary line hashes, covering indexes, WAL
 
 # (column, record key) for the columns filled from a record; text unless noted in the DDL.
 ISSUE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -88,11 +95,9 @@ CREATE TABLE IF NOT EXISTS issues (
     bd_updated_ns INTEGER,
     bd_closed_ns INTEGER,
     bd_due_ns INTEGER,
-    bd_defer_ns INTEGER
+    bd_defer_ns INTEGER,
+    bd_lead_us INTEGER
 );
-CREATE INDEX IF NOT EXISTS idx_issues_status ON issues(status);
-CREATE INDEX IF NOT EXISTS idx_issues_external_ref ON issues(external_ref);
-CREATE INDEX IF NOT EXISTS idx_issues_bd_created ON issues(bd_created_ns);
 CREATE TABLE IF NOT EXISTS dependencies (
     issue_id TEXT NOT NULL,
     depends_on_id TEXT NOT NULL,
@@ -104,14 +109,12 @@ CREATE TABLE IF NOT EXISTS dependencies (
     PRIMARY KEY (issue_id, depends_on_id, type),
     FOREIGN KEY (issue_id) REFERENCES issues(id) ON DELETE CASCADE
 );
-CREATE INDEX IF NOT EXISTS idx_dependencies_depends_on_type ON dependencies(depends_on_id, type);
 CREATE TABLE IF NOT EXISTS labels (
     issue_id TEXT NOT NULL,
     label TEXT NOT NULL,
     PRIMARY KEY (issue_id, label),
     FOREIGN KEY (issue_id) REFERENCES issues(id) ON DELETE CASCADE
 );
-CREATE INDEX IF NOT EXISTS idx_labels_label ON labels(label);
 CREATE TABLE IF NOT EXISTS comments (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     issue_id TEXT NOT NULL,
@@ -121,7 +124,6 @@ CREATE TABLE IF NOT EXISTS comments (
     bd_comment_id INTEGER,
     FOREIGN KEY (issue_id) REFERENCES issues(id) ON DELETE CASCADE
 );
-CREATE INDEX IF NOT EXISTS idx_comments_issue ON comments(issue_id);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     issue_id TEXT NOT NULL,
@@ -133,17 +135,58 @@ CREATE TABLE IF NOT EXISTS events (
     created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     FOREIGN KEY (issue_id) REFERENCES issues(id) ON DELETE CASCADE
 );
-CREATE INDEX IF NOT EXISTS idx_events_issue ON events(issue_id);
 CREATE TABLE IF NOT EXISTS blocked_issues_cache (
     issue_id TEXT PRIMARY KEY,
     FOREIGN KEY (issue_id) REFERENCES issues(id) ON DELETE CASCADE
+);
+-- The JSONL as runs of BLOCK_LINES lines, each with the SHA-256 of its bytes and the id of its
+-- first line (block 0 starts the file): a refresh hashes whole runs and looks at the lines
+-- of the runs that changed only (cache.py).  Valid while bd_jsonl_plain is 1.
+CREATE TABLE IF NOT EXISTS bd_blocks (
+    n INTEGER PRIMARY KEY,
+    first_id TEXT NOT NULL,
+    hash BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# Secondary indexes, apart from the tables so that filling an empty cache can insert first
+# and index once (faster than maintaining the indexes row by row).
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS idx_issues_external_ref ON issues(external_ref)",
+    "CREATE INDEX IF NOT EXISTS idx_issues_bd_created ON issues(bd_created_ns)",
+    # Covers the work-set filter and the sort keys of ready/blocked: a ready query reads
+    # this index, then only the lines it prints.
+    "CREATE INDEX IF NOT EXISTS idx_issues_work ON issues(status, pinned, ephemeral, "
+    "is_template, issue_type, bd_defer_ns, priority, bd_created_ns, id)",
+    # Covers the (line hash, id) scan of a refresh without reading every row's line.
+    "CREATE INDEX IF NOT EXISTS idx_issues_bd_line ON issues(bd_line_hash, id)",
+    "CREATE INDEX IF NOT EXISTS idx_dependencies_depends_on_type "
+    "ON dependencies(depends_on_id, type)",
+    "CREATE INDEX IF NOT EXISTS idx_dependencies_waits ON dependencies(depends_on_id) "
+    "WHERE type = 'waits-for'",
+    # The lead times `bd stats` averages, in id order, without reading the rows.
+    "CREATE INDEX IF NOT EXISTS idx_issues_lead ON issues(id, bd_lead_us) "
+    "WHERE bd_lead_us IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS idx_labels_label ON labels(label)",
+    "CREATE INDEX IF NOT EXISTS idx_comments_issue ON comments(issue_id)",
+    "CREATE INDEX IF NOT EXISTS idx_events_issue ON events(issue_id)",
+)
+# The indexes dropped while an empty cache is filled (not the events one: events are loaded
+# after the issues, row by row).
+BULK_INDEXES = ("idx_issues_external_ref", "idx_issues_bd_created", "idx_issues_work",
+                "idx_issues_bd_line", "idx_issues_lead", "idx_dependencies_depends_on_type",
+                "idx_dependencies_waits", "idx_labels_label", "idx_comments_issue")
+# bd's columns added since version 1 (an in-place rebuild adds them to an older table).
+ADDED_COLUMNS = (("issues", "bd_lead_us", "INTEGER"),)
+# bd's own indexes of earlier cache versions (superseded; dropped on a version change).
+OLD_INDEXES = ("idx_issues_status",)
+
 # Issues bd tables own rows of; used when a corrupt or foreign-version cache is rebuilt.
-BD_TABLES = ("blocked_issues_cache", "events", "comments", "labels", "dependencies", "issues")
+BD_TABLES = ("bd_blocks", "blocked_issues_cache", "events", "comments", "labels",
+             "dependencies", "issues")
+BLOCK_LINES = 64
 
 _FAIL = ("failed", "rejected", "wontfix", "won't fix", "cancelled", "canceled", "abandoned",
          "blocked", "error", "timeout", "aborted")
@@ -152,41 +195,99 @@ _FAILED = " OR ".join(f"instr(lower(coalesce(b.close_reason, '')), '{w.replace(c
 _INACTIVE = "('closed','tombstone','pinned')"
 _META = "CASE WHEN json_valid(d.metadata) THEN json_extract(d.metadata, '$.{key}') END"
 
-# The dependency-blocked set (graph.py is the oracle this is tested against).
-BLOCKED_SQL = f"""
-WITH RECURSIVE
-child(parent, status) AS (
-    SELECT d.depends_on_id, c.status FROM dependencies d
-    JOIN issues c ON c.id = d.issue_id AND c.status != 'tombstone'
-    WHERE d.type = 'parent-child'
-),
-direct(id) AS (
-    SELECT d.issue_id FROM dependencies d JOIN issues b ON b.id = d.depends_on_id
-    WHERE d.type = 'blocks' AND b.status NOT IN {_INACTIVE}
+_SPAWNER = f"coalesce(nullif({_META.format(key='spawner_id')}, ''), d.depends_on_id)"
+# Live children of a waits-for spawner (correlated, so it uses the depends_on index).
+_KIDS = ("SELECT 1 FROM dependencies cd JOIN issues c ON c.id = cd.issue_id "
+         "AND c.status != 'tombstone' WHERE cd.depends_on_id = w.spawner "
+         "AND cd.type = 'parent-child'")
+
+
+def _direct(scope: str) -> str:
+    """(id, who): the edges that block their source right now; ``scope`` filters d.issue_id."""
+    return f"""
+    SELECT d.issue_id AS id, d.depends_on_id AS who FROM dependencies d
+    JOIN issues b ON b.id = d.depends_on_id
+    WHERE d.type = 'blocks' AND b.status NOT IN {_INACTIVE} AND {scope}
     UNION
-    SELECT d.issue_id FROM dependencies d JOIN issues b ON b.id = d.depends_on_id
+    SELECT d.issue_id, d.depends_on_id FROM dependencies d JOIN issues b ON b.id = d.depends_on_id
     WHERE d.type = 'conditional-blocks' AND (b.status NOT IN {_INACTIVE}
-        OR (b.status = 'closed' AND NOT ({_FAILED})))
+        OR (b.status = 'closed' AND NOT ({_FAILED}))) AND {scope}
     UNION
-    SELECT w.issue_id FROM (
-        SELECT d.issue_id AS issue_id,
-               coalesce(nullif({_META.format(key='spawner_id')}, ''), d.depends_on_id) AS spawner,
+    SELECT w.issue_id, w.spawner FROM (
+        SELECT d.issue_id AS issue_id, {_SPAWNER} AS spawner,
                coalesce({_META.format(key='gate')}, 'all-children') AS gate
         FROM dependencies d JOIN issues y ON y.id = d.depends_on_id AND y.status != 'tombstone'
-        WHERE d.type = 'waits-for'
+        WHERE d.type = 'waits-for' AND {scope}
     ) w
-    WHERE (w.gate = 'any-children'
-           AND NOT EXISTS (SELECT 1 FROM child c WHERE c.parent = w.spawner AND c.status = 'closed'))
-       OR (w.gate != 'any-children'
-           AND EXISTS (SELECT 1 FROM child c WHERE c.parent = w.spawner AND c.status != 'closed'))
-),
+    WHERE (w.gate = 'any-children' AND NOT EXISTS ({_KIDS} AND c.status = 'closed'))
+       OR (w.gate != 'any-children' AND EXISTS ({_KIDS} AND c.status != 'closed'))"""
+
+
+# The dependency-blocked set with each id's distance to its nearest directly blocked
+# ancestor (0 = blocked by its own edges); graph.py is the oracle this is tested against.
+_BLOCKED_DEPTHS = f"""
+WITH RECURSIVE
+direct(id, who) AS ({_direct("1")}),
 blocked(id, depth) AS (
-    SELECT d.id, 0 FROM direct d JOIN issues x ON x.id = d.id AND x.status != 'tombstone'
+    SELECT DISTINCT d.id, 0 FROM direct d JOIN issues x ON x.id = d.id AND x.status != 'tombstone'
     UNION
     SELECT d.issue_id, b.depth + 1 FROM blocked b
     JOIN dependencies d ON d.depends_on_id = b.id AND d.type = 'parent-child'
     JOIN issues c ON c.id = d.issue_id AND c.status != 'tombstone'
     WHERE b.depth < 50
+)"""
+BLOCKED_SQL = _BLOCKED_DEPTHS + "\nSELECT DISTINCT id FROM blocked"
+BLOCKED_DEPTH_SQL = _BLOCKED_DEPTHS + "\nSELECT id, min(depth) FROM blocked GROUP BY id"
+
+# The direct blockers (id, who) of the ids in the JSON array parameter.
+DIRECT_BLOCKERS_SQL = ("WITH ids(id) AS (SELECT value FROM json_each(?))"
+                       + _direct("d.issue_id IN (SELECT id FROM ids)"))
+
+_GATING = "('blocks','conditional-blocks','waits-for')"
+
+# Incremental maintenance of the blocked set.  After the rows of the ids in ?1 changed (?2:
+# the parents those ids had before the change), the ids whose blockedness may have changed:
+# the changed ids, the sources of gating edges to them, the waits-for edges whose spawner's
+# children changed, and every parent-child descendant of those.  (Every other issue has the
+# same ancestors, edges and ancestor statuses as before.)
+AFFECTED_SQL = f"""
+WITH RECURSIVE
+t(id) AS (SELECT value FROM json_each(?1)),
+sp(id) AS (
+    SELECT value FROM json_each(?2)
+    UNION SELECT d.depends_on_id FROM dependencies d
+    WHERE d.issue_id IN (SELECT id FROM t) AND d.type = 'parent-child'
+),
+seed(id) AS (
+    SELECT id FROM t
+    UNION SELECT d.issue_id FROM dependencies d
+    WHERE d.depends_on_id IN (SELECT id FROM t) AND d.type IN {_GATING}
+    UNION SELECT d.issue_id FROM dependencies d
+    WHERE d.type = 'waits-for' AND (d.depends_on_id IN (SELECT id FROM sp)
+                                    OR {_SPAWNER} IN (SELECT id FROM sp))
+),
+down(id) AS (
+    SELECT id FROM seed
+    UNION SELECT d.issue_id FROM dependencies d JOIN down ON d.depends_on_id = down.id
+    WHERE d.type = 'parent-child'
 )
-SELECT DISTINCT id FROM blocked
+SELECT id FROM down
+"""
+
+# Which of the ids in the JSON array parameter are dependency-blocked: a live issue is when
+# it or a live ancestor within 50 parent-child levels is directly blocked (the same rule as
+# BLOCKED_SQL, evaluated upwards from the given ids only).
+BLOCKED_AMONG_SQL = f"""
+WITH RECURSIVE
+up(id, anc, dist) AS (
+    SELECT x.id, x.id, 0 FROM issues x
+    WHERE x.id IN (SELECT value FROM json_each(?)) AND x.status != 'tombstone'
+    UNION
+    SELECT up.id, d.depends_on_id, up.dist + 1 FROM up
+    JOIN dependencies d ON d.issue_id = up.anc AND d.type = 'parent-child'
+    JOIN issues p ON p.id = d.depends_on_id AND p.status != 'tombstone'
+    WHERE up.dist < 50
+),
+direct(id, who) AS ({_direct("d.issue_id IN (SELECT anc FROM up)")})
+SELECT DISTINCT up.id FROM up WHERE up.anc IN (SELECT id FROM direct)
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3  # already loaded by bd.cache
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
@@ -18,9 +19,14 @@ if TYPE_CHECKING:
 from bd import config as cfgmod
 from bd import jsonl, model, queries
 from bd.cache import Cache, line_hash, stat_sig
-from bd.errors import NotFoundError, ValidationError
+from bd.errors import CacheBusyError, NotFoundError, ValidationError
 from bd.lock import WorkspaceLock
 from bd.workspace import DB_NAME, JSONL_NAME, find_beads_dir
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLite gave up waiting (its busy timeout) for another process's lock on the cache."""
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def default_actor() -> str:
@@ -60,7 +66,7 @@ class Tx:
         return rec
 
     def exists(self, rid: str) -> bool:
-        return rid in self.changed or (rid in self.lines.index and rid not in self.removed)
+        return rid in self.changed or (rid not in self.removed and self.lines.has(rid))
 
     def put(self, rec: dict[str, Any], *, affects_ready: bool = True) -> None:
         self.changed[rec["id"]] = rec
@@ -81,22 +87,40 @@ class Tx:
         data = self.lines.render(new_lines, self.removed)
         if data != self.lines.raw:
             jsonl.atomic_write(store.jsonl_path, data)
+            jsonl._step("store:jsonl-written")
+        # What bd renders is sorted and canonical; it is plain unless an untouched line was
+        # not (a line whose id is not its first key, say).
+        plain = getattr(self.lines, "spliced", False) or jsonl.is_plain(data, True)
+        if self.events:
+            # The audit log before the cache: if the cache update does not happen (a kill,
+            # a busy cache), the next refresh loads these events from the log.
+            store.log_events(self.events)
         cache = store.cache(check=False)
         conn = cache.conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            cache.apply(((self.changed[r], line, line_hash(line[:-1]))
-                         for r, line in new_lines.items()), self.removed,
-                        recompute=self.affects_ready or bool(self.removed), in_tx=True)
-            import hashlib
-
-            cache.record_written(stat_sig(store.jsonl_path), hashlib.sha256(data).hexdigest())
-            if self.events:
-                store.append_events(self.events, cache)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cache.apply(((self.changed[r], line[:-1], line_hash(line[:-1]))
+                             for r, line in new_lines.items()), self.removed,
+                            recompute=self.affects_ready or bool(self.removed), in_tx=True)
+                cache.record_written(stat_sig(store.jsonl_path), plain)
+                if plain:
+                    cache.rehash_blocks(data, [*self.changed, *self.removed])
+                if self.events:
+                    store.load_events(self.events, cache)
+                jsonl._step("store:before-commit")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+            # The change is in the JSONL, the truth; the cache still holds the old file's
+            # signature, so the next command refreshes it.
+            store.notices.append(f"bd: warning: the cache {store.db_path} was locked by "
+                                 "another process; the change is saved and the cache will "
+                                 "catch up on the next command")
 
 
 class Store:
@@ -172,8 +196,15 @@ class Store:
         if check and not self._cache.is_fresh(self.jsonl_path):
             with self.lock:
                 if not self._cache.is_fresh(self.jsonl_path):
-                    self._cache.refresh(self.jsonl_path)
-                    self._catch_up_events(self._cache)
+                    try:
+                        self._cache.refresh(self.jsonl_path)
+                        self._catch_up_events(self._cache)
+                    except sqlite3.OperationalError as exc:
+                        if not _busy(exc):
+                            raise
+                        raise CacheBusyError(
+                            "the cache is locked by another process (waited 30 s); try again",
+                            path=self.db_path) from None
             self.notices.extend(self._cache.notices)
             self._cache.notices.clear()
         return self._cache
@@ -195,21 +226,38 @@ class Store:
         from bd.timeutil import now_ts
 
         with self.lock:
-            self.cache()
-            lines = jsonl.Lines(self.jsonl_path, jsonl.read_bytes(self.jsonl_path))
+            lines = self._load_lines()
             tx = Tx(self, lines, now_ts())
             yield tx
             if tx.changed or tx.removed:
                 tx.commit()
 
+    def _load_lines(self) -> jsonl.Lines | jsonl.SortedLines:
+        """The JSONL's lines for a write (under the lock, with the cache fresh).
+
+        When the cache holds the signature of these very bytes and knows the file is plain,
+        the lines are located by binary search instead of scanning 10,000 of them: the file
+        was validated when the cache loaded it and has not changed since.
+        """
+        cache = self.cache()
+        raw = jsonl.read_bytes(self.jsonl_path)
+        if cache.is_plain() and cache.is_fresh(self.jsonl_path):
+            return jsonl.SortedLines(self.jsonl_path, raw)
+        return jsonl.Lines(self.jsonl_path, raw)
+
     # -- events (append-only log beside the JSONL; the cache mirrors it) -----------------------
 
-    def append_events(self, events: list[dict[str, Any]], cache: Cache) -> None:
+    def log_events(self, events: list[dict[str, Any]]) -> None:
+        """Append events to the log (under the workspace lock), fsynced."""
         data = b"".join(model.encode_json(e).encode("utf-8", "replace") + b"\n" for e in events)
         with open(self.events_path, "ab") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        jsonl._step("store:events-appended")
+
+    def load_events(self, events: list[dict[str, Any]], cache: Cache) -> None:
+        """Insert logged events into the cache (inside the caller's transaction)."""
         self._insert_events(cache, events)
         cache.set_meta("bd_events_offset", str(os.path.getsize(self.events_path)))
 
@@ -313,10 +361,20 @@ class Store:
 
         if not light:
             return Graph.build(self.all_records())
+        return self._light_graph(None)
+
+    def _light_graph(self, ids: list[str] | None) -> Any:
+        """The light graph over all issues, or over ``ids`` only (edges leaving the set are
+        then dangling, as edges to missing issues are)."""
+        from bd.graph import Graph
+
         conn = self.cache().conn
+        where, args = ("", ()) if ids is None else (
+            " WHERE {} IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
         deps: dict[str, list[dict[str, Any]]] = {}
         for a, b, t, meta in conn.execute(
-                "SELECT issue_id, depends_on_id, type, metadata FROM dependencies"):
+                "SELECT issue_id, depends_on_id, type, metadata FROM dependencies"
+                + where.format("issue_id") + " ORDER BY rowid", args):
             edge = {"issue_id": a, "depends_on_id": b, "type": t}
             if meta:
                 edge["metadata"] = meta
@@ -324,7 +382,8 @@ class Store:
         cols = ("id", "title", "status", "priority", "issue_type", "pinned", "ephemeral",
                 "is_template", "defer_until", "close_reason", "closed_at", "created_at")
         records = []
-        for row in conn.execute(f"SELECT {', '.join(cols)} FROM issues ORDER BY id"):
+        for row in conn.execute(f"SELECT {', '.join(cols)} FROM issues"
+                                + where.format("id") + " ORDER BY id", args):
             rec = {k: v for k, v in zip(cols, row) if v is not None}
             rec["pinned"], rec["ephemeral"], rec["is_template"] = (bool(row[5]), bool(row[6]),
                                                                    bool(row[7]))
@@ -333,16 +392,34 @@ class Store:
             records.append(rec)
         return Graph.build(records)
 
+    def tree(self, rid: str, *, direction: str = "down", max_depth: int = 50
+             ) -> list[dict[str, Any]]:
+        """graph.Graph.tree, over only the issues within ``max_depth + 1`` steps of ``rid``
+        (what the walk can show or mark truncated), so its cost follows the tree's size."""
+        steps = {"down": ("d.depends_on_id", "d.issue_id"), "up": ("d.issue_id", "d.depends_on_id")}
+        ids = {rid}
+        for way in (("up", "down") if direction == "both" else (direction,)):
+            if way not in steps:
+                break  # Graph.tree names the bad direction
+            nxt, cur = steps[way]
+            ids.update(row[0] for row in self.cache().conn.execute(
+                f"WITH RECURSIVE r(id, n) AS (SELECT ?, 0 UNION SELECT {nxt}, r.n + 1 "
+                f"FROM dependencies d JOIN r ON {cur} = r.id WHERE r.n <= ?) SELECT id FROM r",
+                (rid, max_depth)))
+        return self._light_graph(sorted(ids)).tree(rid, direction=direction,
+                                                   max_depth=max_depth)
+
     def ready(self, f: queries.ReadyFilter | None = None) -> list[dict[str, Any]]:
         return queries.ready(self.cache().conn, f or queries.ReadyFilter())
 
     def blocked(self, parent: str | None = None) -> list[dict[str, Any]]:
         """Blocked work with ``blocked_by`` / ``blocked_by_count`` explaining each."""
-        rows = queries.blocked(self.cache().conn, parent)
+        conn = self.cache().conn
+        rows = queries.blocked(conn, parent)
         if rows:
-            g = self.graph(light=True)
+            why = queries.blockers(conn, [rec["id"] for rec in rows])
             for rec in rows:
-                by = g.blockers(rec["id"])
+                by = why.get(rec["id"], [])
                 rec["blocked_by_count"] = len(by)
                 rec["blocked_by"] = by
         return rows
@@ -355,7 +432,7 @@ class Store:
         return queries.stale(self.cache().conn, days, status, limit)
 
     def stats(self) -> dict[str, Any]:
-        return self.graph(light=True).stats()
+        return queries.stats(self.cache().conn)
 
     def dependents(self, rid: str) -> list[tuple[str, str]]:
         """(issue_id, type) of the edges pointing at ``rid``."""

@@ -110,7 +110,7 @@ def _dep_tree(ctx: Context, o: Values) -> int:
     direction = "up" if o.reverse else o.direction
     if direction not in ("down", "up", "both"):
         raise UsageError("--direction must be down, up or both")
-    nodes = store.graph(light=True).tree(rid, direction=direction, max_depth=o.max_depth)
+    nodes = store.tree(rid, direction=direction, max_depth=o.max_depth)
     recs = store.get_many(sorted({n["id"] for n in nodes}))
     if ctx.json:
         ctx.out.json([{**out.issue_json(recs.get(n["id"], {"id": n["id"]})),
@@ -232,7 +232,7 @@ def _comment_add(ctx: Context, o: Values) -> int:
 
     text = o.text
     if o.file:
-        with open(o.file, encoding="utf-8") as fh:
+        with open(o.file, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
     if not text:
         raise UsageError("comment text required (use -f to read from file)")

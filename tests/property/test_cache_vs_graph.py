@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_graph_props import NOW, graphs  # noqa: E402
+from test_graph_props import NOW, STATUSES, graphs  # noqa: E402
 
-from bd import queries  # noqa: E402
+from bd import queries, schema  # noqa: E402
 from bd.cache import Cache, line_hash  # noqa: E402
 from bd.graph import Graph  # noqa: E402
 
@@ -81,3 +81,157 @@ def test_incremental_refresh_equals_fresh_build(first: list[dict[str, Any]],
     finally:
         cache.close()
         fresh.close()
+
+
+@st.composite
+def write_sequences(draw: st.DrawFn) -> tuple[list[dict[str, Any]],
+                                              list[list[tuple[str, dict[str, Any] | None]]]]:
+    """A first version, then steps that each rewrite, add or remove one to three records
+    (small changes, so the cache takes the incremental path for the blocked set)."""
+    first = _dedupe_edges(draw(graphs()))
+    state = {r["id"]: r for r in first}
+    steps = []
+    for _ in range(draw(st.integers(1, 8))):
+        pool = {r["id"]: r for r in _dedupe_edges(draw(graphs(max_n=12)))}
+        for rid in ("t-gone", "t-missing"):  # dangling targets may come to life
+            if draw(st.integers(0, 3)) == 0:
+                pool[rid] = {"id": rid, "title": rid,
+                             "status": draw(st.sampled_from(["open", "closed", "tombstone"]))}
+        ids = sorted(set(pool) | set(state))
+        chosen = draw(st.lists(st.sampled_from(ids), min_size=1, max_size=3, unique=True))
+        step: list[tuple[str, dict[str, Any] | None]] = []
+        for rid in chosen:
+            kind = draw(st.sampled_from(["status", "status", "replace", "remove"]))
+            if kind == "status" and rid in state:  # the common write: edges unchanged
+                rec = {**state[rid], "status": draw(st.sampled_from(STATUSES))}
+                if draw(st.booleans()):
+                    rec["close_reason"] = draw(st.sampled_from(["done", "failed"]))
+            elif kind == "remove":
+                rec = None
+            else:
+                rec = pool.get(rid)
+            step.append((rid, rec))
+            if rec is None:
+                state.pop(rid, None)
+            else:
+                state[rid] = rec
+        steps.append(step)
+    return first, steps
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(write_sequences())
+def test_incremental_blocked_set_equals_rebuild_after_writes(
+        seq: tuple[list[dict[str, Any]], list[list[tuple[str, dict[str, Any] | None]]]]) -> None:
+    """After every small write the maintained blocked set equals a full recomputation, the
+    graph oracle, and (at the end) a cache built from scratch."""
+    first, steps = seq
+    state = {r["id"]: r for r in first}
+    cache = _cache_of(first)
+    try:
+        for step in steps:
+            ups = []
+            gone = []
+            for rid, rec in step:
+                if rec is None:
+                    if state.pop(rid, None) is not None:
+                        gone.append(rid)
+                else:
+                    state[rid] = rec
+                    line = json.dumps(rec).encode()
+                    ups.append((rec, line, line_hash(line)))
+            cache.apply(ups, gone)
+            kept = {r[0] for r in cache.conn.execute("SELECT issue_id FROM blocked_issues_cache")}
+            assert kept == {r[0] for r in cache.conn.execute(schema.BLOCKED_SQL)}
+            assert kept == Graph.build(list(state.values()), now=NOW).dependency_blocked()
+        fresh = _cache_of(list(state.values()))
+        try:
+            for sql in ("SELECT id, status, bd_line FROM issues ORDER BY id",
+                        "SELECT issue_id, depends_on_id, type FROM dependencies ORDER BY 1, 2, 3",
+                        "SELECT issue_id FROM blocked_issues_cache ORDER BY 1"):
+                assert list(cache.conn.execute(sql)) == list(fresh.conn.execute(sql))
+        finally:
+            fresh.close()
+    finally:
+        cache.close()
+
+
+def test_blocked_set_through_a_deep_hierarchy_is_capped_at_50_levels() -> None:
+    """Inheritance stops 50 parent-child levels below the directly blocked issue, also when
+    the blocker is closed and reopened incrementally."""
+    records: list[dict[str, Any]] = [{"id": "b", "title": "b", "status": "open"},
+                                     {"id": "c-00", "title": "c", "dependencies": [
+                                         {"issue_id": "c-00", "depends_on_id": "b",
+                                          "type": "blocks"}]}]
+    for i in range(1, 60):
+        records.append({"id": f"c-{i:02}", "title": "c", "dependencies": [
+            {"issue_id": f"c-{i:02}", "depends_on_id": f"c-{i - 1:02}", "type": "parent-child"}]})
+    cache = _cache_of(records)
+    try:
+        def blocked() -> set[str]:
+            return {r[0] for r in cache.conn.execute("SELECT issue_id FROM blocked_issues_cache")}
+
+        expected = {f"c-{i:02}" for i in range(51)}
+        assert blocked() == expected == Graph.build(records, now=NOW).dependency_blocked()
+        for status, want in (("closed", set()), ("open", expected)):
+            rec = {"id": "b", "title": "b", "status": status}
+            line = json.dumps(rec).encode()
+            cache.apply([(rec, line, line_hash(line))])
+            assert blocked() == want
+    finally:
+        cache.close()
+
+
+def test_waits_for_gate_follows_a_child_moving_to_another_parent() -> None:
+    """A child leaving its parent changes the parent's waits-for gate (the incremental
+    update must look at the parents the child had before the change)."""
+    def rec(rid: str, status: str = "open", **deps: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": rid, "title": rid, "status": status}
+        if deps:
+            out["dependencies"] = [{"issue_id": rid, "depends_on_id": t, "type": k.replace("_", "-")}
+                                   for k, t in deps.items()]
+        return out
+
+    records = [rec("p"), rec("q"), rec("c1", "closed", parent_child="p"),
+               rec("c2", parent_child="p"), rec("w", waits_for="p")]
+    cache = _cache_of(records)
+    try:
+        def blocked() -> set[str]:
+            return {r[0] for r in cache.conn.execute("SELECT issue_id FROM blocked_issues_cache")}
+
+        assert blocked() == {"w"}
+        moved = rec("c2", parent_child="q")
+        line = json.dumps(moved).encode()
+        cache.apply([(moved, line, line_hash(line))])
+        assert blocked() == set()
+        assert blocked() == Graph.build([*records[:3], moved, records[4]],
+                                        now=NOW).dependency_blocked()
+    finally:
+        cache.close()
+
+
+STAMPS = [None, "", "2026-01-01T00:00:00Z", "2026-01-05T12:30:00.123456789Z",
+          "2026-01-02T00:00:00.5+01:00", "2026-01-03 04:05:06", "junk", "2026-01-04t00:00:00z",
+          "1969-12-31T23:59:59.9999999Z", "2026-02-30T00:00:00Z", "0"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(graphs(), st.lists(st.tuples(st.sampled_from(STAMPS), st.sampled_from(STAMPS)),
+                          min_size=10, max_size=10))
+def test_stats_and_blockers_equal_graph(records: list[dict[str, Any]],
+                                        stamps: list[tuple[str | None, str | None]]) -> None:
+    """`bd stats` and the blocked_by of `bd blocked`, computed in SQL, equal the oracle's."""
+    records = _dedupe_edges(records)
+    for rec, (created, closed) in zip(records, stamps):
+        for key, value in (("created_at", created), ("closed_at", closed)):
+            if value is not None:
+                rec[key] = value
+    cache = _cache_of(records)
+    try:
+        graph = Graph.build(records, now=NOW)
+        assert queries.stats(cache.conn, now=NOW_NS) == graph.stats()
+        ids = sorted(graph.blocked_ids() | graph.dependency_blocked() | set(graph._recs))
+        why = queries.blockers(cache.conn, ids)
+        assert {i: graph.blockers(i) for i in ids if graph.blockers(i)} == why
+    finally:
+        cache.close()
