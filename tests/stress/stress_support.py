@@ -48,7 +48,8 @@ def check_jsonl(path: Path) -> list[dict[str, Any]]:
         try:
             rec = json.loads(line)
         except ValueError as exc:
-            raise AssertionError(f"{path}:{n}: torn or malformed line ({exc}): {line[:120]!r}")
+            raise AssertionError(
+                f"{path}:{n}: torn or malformed line ({exc}): {line[:120]!r}") from None
         assert isinstance(rec, dict) and isinstance(rec.get("id"), str), f"{path}:{n}"
         records.append(rec)
     ids = [r["id"] for r in records]
@@ -56,17 +57,22 @@ def check_jsonl(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+# Bookkeeping, not a view of the data: signatures and offsets, an unused table, and the
+# refresh's hashes of runs of lines (how the file is cut into runs depends on its history).
+BOOKKEEPING = ("metadata", "config", "bd_blocks")
+
+
 def cache_dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table of the cache as sorted rows; bookkeeping left out (metadata: signatures
-    and offsets; config: unused) and so are autoincrement ids (events, comments)."""
+    """Every table of the cache as sorted rows, without the bookkeeping tables and the
+    autoincrement ids (events, comments)."""
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert not conn.execute("PRAGMA foreign_key_check").fetchall()
         out = {}
         tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT IN ('metadata', 'config')")]
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            if r[0] not in BOOKKEEPING]
         for table in tables:
             cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
             if table in ("events", "comments"):

@@ -41,6 +41,8 @@ from stress_support import (
     setup_remote,
 )
 
+pytestmark = pytest.mark.slow
+
 DRIVER = Path(__file__).with_name("crash_driver.py")
 TS = "2026-01-01T00:00:00Z"
 ROUNDS = env_int("BD_CRASH_ROUNDS", 16)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import make_repo
 from stress_support import (
     assert_cache_heals,
@@ -34,6 +35,8 @@ from stress_support import (
     run_bd,
     setup_remote,
 )
+
+pytestmark = pytest.mark.slow
 
 PROCS = env_int("BD_STRESS_PROCS", 16)
 OPS = env_int("BD_STRESS_OPS", 6)
@@ -73,6 +76,7 @@ class Own:
     closed: bool = False
     labels: set[str] = field(default_factory=set)
     deps: set[str] = field(default_factory=set)
+    comments: list[str] = field(default_factory=list)
 
 
 class Worker:
@@ -112,8 +116,8 @@ class Worker:
                 self.race(i // RACE_EVERY)
                 continue
             op = self.rng.choices(
-                ["create", "update", "label", "close", "dep", "read", "claim"],
-                [3, 4, 2, 1, 2, 3, 1])[0]
+                ["create", "update", "label", "comment", "close", "dep", "read", "claim"],
+                [3, 4, 2, 1, 1, 2, 3, 1])[0]
             getattr(self, "op_" + op)(i)
 
     # -- races: everyone at once, exactly one may win ---------------------------------------
@@ -151,6 +155,12 @@ class Worker:
             label = f"l{i}"
             self.ok("label", "add", own.id, label)
             own.labels.add(label)
+
+    def op_comment(self, i: int) -> None:
+        own = self.rng.choice(list(self.own.values()))
+        text = f"w{self.n} comment {i}"
+        self.ok("comments", "add", own.id, text)
+        own.comments.append(text)
 
     def op_close(self, i: int) -> None:
         own = self.rng.choice(list(self.own.values()))
@@ -246,6 +256,8 @@ def test_many_agents_on_one_clone(tmp_path: Path) -> None:
             assert set(rec.get("labels") or []) == own.labels, (context, own.id)
             deps = {d["depends_on_id"] for d in rec.get("dependencies") or []}
             assert deps == own.deps, (context, own.id)
+            assert [c["text"] for c in rec.get("comments") or []] == own.comments, \
+                (context, own.id)
     ids = [c.out for c in calls if c.args[0] == "create"]
     assert len(ids) == len({json.loads(o)["id"] for o in ids}), "two creates got one id"
 
@@ -279,8 +291,15 @@ def test_many_agents_on_one_clone(tmp_path: Path) -> None:
                 if c.rc:
                     assert "already exists" in c.error or "cycle" in c.error, (context, c.error)
 
-    # The cache is sound, current, and what a rebuild from the JSONL would hold.
+    # The cache is sound, current, and what a rebuild from the JSONL would hold; and after
+    # an edit behind bd's back (as a git pull makes) a read still brings it in line.
     assert_cache_matches_rebuild(repo, tmp_path / "rebuilt")
+    path = repo / ".beads" / "issues.jsonl"
+    text = path.read_text()
+    edited = text.replace('"title":"w0 own 1"', '"title":"w0 own 1, edited"')
+    assert edited != text
+    path.write_text(edited)
+    assert_cache_heals(repo, tmp_path / "rebuilt")
     slowest = max(calls, key=lambda c: c.seconds)
     print(f"\n{context}; slowest command {slowest.seconds:.1f}s ({' '.join(slowest.args)})")
 
