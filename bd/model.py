@@ -278,7 +278,7 @@ def parse_priority(value: Any) -> int:
     """``0..4`` or ``P0..P4``; words like 'high' are rejected with the original's message."""
     text = str(value).strip()
     digits = text[1:] if text[:1] in ("P", "p") else text
-    if not digits.isdigit() or not 0 <= int(digits) <= 4:
+    if not (digits.isascii() and digits.isdigit()) or not 0 <= int(digits) <= 4:  # not "²"
         raise ValidationError(
             f'invalid priority "{value}" (expected 0-4 or P0-P4, not words like high/medium/low)',
             field="priority")
@@ -311,7 +311,7 @@ def validate(rec: Mapping[str, Any], *, custom_statuses: Iterable[str] = (),
     title = rec.get("title")
     if not isinstance(title, str) or not title:
         raise ValidationError("title is required", field="title", issue_id=rid)
-    size = len(title.encode("utf-8"))
+    size = len(title.encode("utf-8", "surrogatepass"))  # a lone surrogate: 3 bytes, as U+FFFD
     if size > 500:
         raise ValidationError(f"title must be 500 characters or less (got {size})",
                               field="title", issue_id=rid)

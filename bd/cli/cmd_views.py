@@ -120,7 +120,7 @@ def list_filter(store: Any, o: Values, *, limit: int) -> ListFilter:
     g = o.get
     if g("pinned") and g("no_pinned"):
         raise UsageError("--pinned and --no-pinned are mutually exclusive")
-    sort = g("sort")
+    sort = g("sort") or None  # --sort "" is the default order
     if sort and sort not in ("priority", "created", "updated", "closed", "status", "id",
                              "title", "type", "assignee"):
         raise UsageError(f"invalid sort field '{sort}'")
