@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from bd.errors import ConflictMarkersError, DataError
+from bd.model import type_problem
 
 _MARKERS = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")
 _ID_HEAD = ID_HEAD = b'{"id":"'  # how a canonical line starts
@@ -31,15 +32,43 @@ def fast_id(line: bytes) -> str | None:
     return None
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value - value != 0:  # inf: a number too large for a float (Go refuses it too)
+        raise ValueError(f"number out of range {text[:20]}")
+    return value
+
+
+# NaN, Infinity and 1e400 would be written back as non-JSON; Go's decoder refuses them.
+_DECODER = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
+
+
 def parse_line(line: bytes, path: str, lineno: int, loads: Any = None) -> dict[str, Any]:
-    """Parse one line into a record dict, or raise a one-line DataError."""
+    """Parse one line into a record dict, or raise a one-line DataError.
+
+    Besides JSON syntax this refuses what bd could not store or write back: a known field
+    of the wrong type or nested too deeply (:func:`bd.model.type_problem`), NaN/Infinity,
+    invalid UTF-8, a lone surrogate escape (orjson refuses those itself), and a second "id"
+    key that disagrees with the first (the id scan reads the first, a parser the last).
+    """
     try:
-        try:
-            rec = (loads or json.loads)(line)
-        except ValueError:
-            if loads is None:
-                raise
-            rec = json.loads(line)  # orjson is stricter (NaN, huge ints): be liberal
+        rec = None
+        if loads is not None:
+            try:
+                rec = loads(line)
+            except ValueError:
+                pass  # orjson is stricter (huge ints): be liberal
+        if rec is None:
+            rec = _loads(line)
+            if (b"\\ud" in line or b"\\uD" in line) and isinstance(rec, dict):
+                json.dumps(rec, ensure_ascii=False).encode("utf-8")  # lone surrogates raise
+    except UnicodeError:
+        raise DataError("invalid text (not UTF-8, or a lone surrogate escape)", path=path,
+                        line=lineno) from None
     except (ValueError, RecursionError) as exc:
         detail = str(exc).split(":", 1)[0] if isinstance(exc, ValueError) else "nested too deeply"
         raise DataError(f"malformed JSON ({detail})", path=path, line=lineno) from None
@@ -48,7 +77,18 @@ def parse_line(line: bytes, path: str, lineno: int, loads: Any = None) -> dict[s
     rid = rec.get("id")
     if not isinstance(rid, str) or not rid:
         raise DataError("record has no id", path=path, line=lineno, field="id")
+    first = fast_id(line)
+    if first is not None and first != rid:
+        raise DataError(f'two "id" keys ({first}, {rid})', path=path, line=lineno,
+                        field="id")
+    problem = type_problem(rec)
+    if problem is not None:
+        raise DataError(problem, path=path, line=lineno, issue_id=rid)
     return rec
+
+
+def _loads(line: bytes) -> Any:
+    return _DECODER.decode(line.decode("utf-8-sig"))
 
 
 class Lines:

@@ -197,7 +197,7 @@ def update(store: Store, rid: str, changes: Mapping[str, Any] | None = None, *,
         changes["issue_type"] = store.check_type(changes["issue_type"])
     if "title" in changes:
         title = changes["title"]
-        if not title or len(title.encode("utf-8")) > 500:
+        if not title or len(title.encode("utf-8", "surrogatepass")) > 500:
             raise ValidationError("title must be 1-500 characters", field="title")
     if "priority" in changes and not 0 <= changes["priority"] <= 4:
         raise ValidationError(f"priority must be between 0 and 4 (got {changes['priority']})")

@@ -83,7 +83,15 @@ class Tx:
 
     def commit(self) -> None:
         store = self.store
+        for rid, rec in self.changed.items():  # never write a line the loader would refuse
+            problem = model.type_problem(rec)
+            if problem is not None:
+                raise ValidationError(f"{rid}: {problem}", issue_id=rid)
         new_lines = {rid: model.to_line(rec) for rid, rec in self.changed.items()}
+        for rid, line in new_lines.items():
+            if b"\xef\xbf\xbd" in line:  # U+FFFD: the line may have replaced lone surrogates
+                model.scrub(self.changed[rid])  # so the cache and the caller see the line
+        model.scrub(self.events)
         data = self.lines.render(new_lines, self.removed)
         if data != self.lines.raw:
             jsonl.atomic_write(store.jsonl_path, data)
