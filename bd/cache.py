@@ -19,7 +19,7 @@ import gc
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
@@ -143,8 +143,9 @@ _TEXT_NOT_NULL = frozenset({"title", "description", "design", "acceptance_criter
 # Record key -> (position in the row, kind): 1 a boolean column, 2 text NOT NULL, 0 other.
 _SLOTS = {key: (pos, 1 if col in _BOOL_COLS else 2 if col in _TEXT_NOT_NULL else 0)
           for pos, (col, key) in enumerate(schema.ISSUE_COLUMNS, start=2)}
-_EMPTY_ROW = [None, None, *(0 if col in _BOOL_COLS else "" if col in _TEXT_NOT_NULL else None
-                            for col, _ in schema.ISSUE_COLUMNS)]
+_EMPTY_ROW: list[Any] = [
+    None, None, *(0 if col in _BOOL_COLS else "" if col in _TEXT_NOT_NULL else None
+                  for col, _ in schema.ISSUE_COLUMNS)]
 _PLAIN = (str, int, float)
 
 
@@ -197,8 +198,9 @@ _NS_KEYS = ("created_at", "updated_at", "closed_at", "due_at", "defer_until")
 def _insert_sql(present: tuple[int, ...], ns: tuple[bool, ...]) -> str:
     absent = [pos for pos in _COLUMN if pos not in present]
     cols = ["id", *(_COLUMN[p] for p in present), "bd_line", "bd_line_hash",
-            *(c for c, on in zip(_NS_COLUMNS, ns) if on),
-            *(_COLUMN[p] for p in absent), *(c for c, on in zip(_NS_COLUMNS, ns) if not on)]
+            *(c for c, on in zip(_NS_COLUMNS, ns, strict=True) if on),
+            *(_COLUMN[p] for p in absent),
+            *(c for c, on in zip(_NS_COLUMNS, ns, strict=True) if not on)]
     vals = ["?"] * (3 + len(present) + sum(ns))
     vals += [_ABSENT[p] for p in absent] + ["NULL"] * (len(ns) - sum(ns))
     return f"INSERT INTO issues ({', '.join(cols)}) VALUES ({', '.join(vals)})"
@@ -359,7 +361,8 @@ class Cache:
         """(cache version, stored stat signature), or (None, None) if the cache is unusable."""
         try:
             rows = dict(self.conn.execute(
-                "SELECT key, value FROM metadata WHERE key IN ('bd_cache_version', 'bd_jsonl_sig')"))
+                "SELECT key, value FROM metadata "
+                "WHERE key IN ('bd_cache_version', 'bd_jsonl_sig')"))
         except sqlite3.DatabaseError:
             return None, None
         return rows.get("bd_cache_version"), rows.get("bd_jsonl_sig")
@@ -556,7 +559,7 @@ class Cache:
         if len(present) != len(order):
             jsonl.Lines(path, raw)  # raises the duplicate-id error with both line numbers
             raise DataError("duplicate ids", path=path)  # pragma: no cover
-        plain = plain and all(a < b for a, b in zip(order, order[1:]))
+        plain = plain and all(a < b for a, b in zip(order, order[1:], strict=False))
         by_hash.pop("", None)
         removed = [rid for rid in (*by_hash.values(), *unhashed) if rid not in present]
         if empty:
@@ -613,7 +616,7 @@ class Cache:
             starts = [0, *(found.offset(first) for _, first, _ in blocks[1:]), len(raw)]
         except jsonl.NotPlain:
             return None
-        if any(a > b for a, b in zip(starts, starts[1:])):
+        if any(a > b for a, b in zip(starts, starts[1:], strict=False)):
             return None
         view = memoryview(raw)
         stale = [k for k, (_, _, old) in enumerate(blocks)
@@ -692,7 +695,7 @@ class Cache:
             return
         conn.executemany("UPDATE bd_blocks SET hash = ? WHERE n = ?", rows)
 
-    def _load(self, upserts: list[tuple[Mapping[str, Any], bytes, bytes]]) -> None:
+    def _load(self, upserts: Sequence[tuple[Mapping[str, Any], bytes, bytes]]) -> None:
         """Fill an empty cache: plain inserts, then bd's indexes and the blocked set, once."""
         conn = self.conn
         for name in schema.BULK_INDEXES:

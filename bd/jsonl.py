@@ -311,7 +311,8 @@ class SortedLines:
         except _NotPlain:
             return self.full().render(changed, gone)
         self.spliced = True
-        view, out, pos = memoryview(self.raw), [], 0  # one copy of the untouched bytes
+        view, pos = memoryview(self.raw), 0  # one copy of the untouched bytes
+        out: list[bytes | memoryview] = []
         for start, end, line in edits:
             out.append(view[pos:start])
             out.append(line)

@@ -36,7 +36,7 @@ def default_actor() -> str:
 class Tx:
     """One write transaction: records parsed on demand, changed ones spliced back on commit."""
 
-    def __init__(self, store: Store, lines: jsonl.Lines, now: str) -> None:
+    def __init__(self, store: Store, lines: jsonl.Lines | jsonl.SortedLines, now: str) -> None:
         self.store = store
         self.lines = lines
         self.now = now

@@ -46,7 +46,7 @@ def _ups(records: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bytes, byt
                           min_size=10, max_size=10))
 def test_bulk_fill_equals_upserts(records: list[dict[str, Any]],
                                   extra: list[dict[str, Any]]) -> None:
-    for rec, more in zip(records, extra):
+    for rec, more in zip(records, extra, strict=False):
         for key, value in more.items():
             if key == "labels":
                 value = [value] if isinstance(value, str) else value

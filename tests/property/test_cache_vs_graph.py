@@ -188,8 +188,8 @@ def test_waits_for_gate_follows_a_child_moving_to_another_parent() -> None:
     def rec(rid: str, status: str = "open", **deps: str) -> dict[str, Any]:
         out: dict[str, Any] = {"id": rid, "title": rid, "status": status}
         if deps:
-            out["dependencies"] = [{"issue_id": rid, "depends_on_id": t, "type": k.replace("_", "-")}
-                                   for k, t in deps.items()]
+            out["dependencies"] = [{"issue_id": rid, "depends_on_id": t,
+                                    "type": k.replace("_", "-")} for k, t in deps.items()]
         return out
 
     records = [rec("p"), rec("q"), rec("c1", "closed", parent_child="p"),
@@ -222,7 +222,7 @@ def test_stats_and_blockers_equal_graph(records: list[dict[str, Any]],
                                         stamps: list[tuple[str | None, str | None]]) -> None:
     """`bd stats` and the blocked_by of `bd blocked`, computed in SQL, equal the oracle's."""
     records = _dedupe_edges(records)
-    for rec, (created, closed) in zip(records, stamps):
+    for rec, (created, closed) in zip(records, stamps, strict=False):
         for key, value in (("created_at", created), ("closed_at", closed)):
             if value is not None:
                 rec[key] = value
