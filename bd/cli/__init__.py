@@ -38,8 +38,8 @@ MODULES = {
     "export": "data", "import": "data",
     "prime": "agents", "onboard": "agents", "quickstart": "agents", "setup": "agents",
     "mcp": "agents",
-    "merge": "git", "resolve-conflicts": "git", "sync": "git",
     "repair-deps": "maint", "detect-pollution": "maint", "validate": "maint", "migrate": "maint",
+    "merge": "git", "resolve-conflicts": "git", "sync": "git",
 }
 GROUPS = {"config", "dep", "label", "comments", "epic", "hooks"}
 WRITES = {"create", "new", "q", "update", "close", "reopen", "defer", "undefer", "delete",
@@ -159,7 +159,7 @@ def _crash(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = [_text(a) for a in (sys.argv[1:] if argv is None else argv)]
     json_mode = "--json" in argv
     ctx: Context | None = None
     try:
@@ -167,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         if tokens[:1] in (["--version"], ["-V"]):
             sys.stdout.write(f"bd version {VERSION} (python)\n")
             return 0
-        if not tokens or tokens[0] in ("help", "--help", "-h") or "--help" in tokens \
-                or "-h" in tokens:
+        flags_part = tokens[:tokens.index("--")] if "--" in tokens else tokens  # -- x: text
+        if not tokens or tokens[0] in ("help", "--help", "-h") or "--help" in flags_part \
+                or "-h" in flags_part:
             from bd.cli.typer_app import show_help
 
             return show_help(tokens)
@@ -195,7 +196,21 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return 0
+    except OSError as exc:  # a file bd was pointed at cannot be read or written: not a bug
+        where = f"{exc.filename}: " if exc.filename else ""
+        _report(f"{where}{exc.strerror or exc}", json_mode)
+        return 1
     except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are caught
+        if type(exc).__module__ == "sqlite3" and "database is locked" in str(exc):
+            # Another process held beads.db past the busy timeout: not a bd bug.
+            _report("the cache database (beads.db) is locked by another process; try again",
+                    json_mode)
+            return 1
+        if type(exc).__module__ == "sqlite3" and any(m in str(exc) for m in _SQLITE_ENV):
+            store = ctx._store if ctx is not None else None  # a directory bd cannot write...
+            where = f"{store.db_path}: " if store is not None else ""
+            _report(f"{where}cannot use the cache database: {exc}", json_mode)
+            return 1
         path = _crash(exc)
         _report(f"internal error (this is a bd bug): {type(exc).__name__}: {exc}; "
                 f"details written to {path}", json_mode)
@@ -203,6 +218,21 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if ctx is not None:
             ctx.close()
+
+
+# SQLite errors that come from the file system, not from bd: reported like an OSError.
+_SQLITE_ENV = ("unable to open database file", "readonly database", "disk I/O error",
+               "database or disk is full")
+
+
+def _text(arg: str) -> str:
+    """An argument as valid text: bytes that are not UTF-8 (which Python decodes to lone
+    surrogates) become U+FFFD, as the original's JSON encoder writes them."""
+    try:
+        arg.encode("utf-8")
+        return arg
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in arg)
 
 
 def _report(message: str, json_mode: bool) -> None:
