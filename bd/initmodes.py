@@ -117,7 +117,7 @@ def init(cwd: str, opts: InitOptions) -> dict[str, Any]:
     setup_git(top, beads, result, skip_hooks=opts.skip_hooks,
               skip_merge_driver=opts.skip_merge_driver)
     if opts.branch:
-        from bd import syncbranch  # type: ignore[attr-defined]  # written separately
+        from bd import syncbranch
 
         notes = syncbranch.init_branch(beads, opts.branch)
         result["actions"].extend(notes or [])

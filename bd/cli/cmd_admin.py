@@ -52,18 +52,11 @@ def _init(ctx: Context, o: Values) -> int:
     return 0
 
 
-def _has_syncbranch() -> bool:
-    # Sync-branch mode is written separately (bd/syncbranch.py); offer --branch once it exists.
-    return os.path.exists(os.path.join(os.path.dirname(os.path.dirname(__file__)),
-                                       "syncbranch.py"))
-
-
 command("init", "Initialize bd in the current directory", opts=[
     opt("prefix", "-p", "--prefix", help="Issue id prefix (default: directory name)"),
     opt("quiet", "--quiet-init", type=bool, hidden=True),
-    *([opt("branch", "-b", "--branch",
-           help="Sync-branch mode: commit issues to this branch, not the current one")]
-      if _has_syncbranch() else []),
+    opt("branch", "-b", "--branch",
+        help="Sync-branch mode: commit issues to this branch, not the current one"),
     opt("force", "--force", type=bool,
         help="Re-run init in an initialized workspace (existing issues are kept)"),
     opt("team", "--team", type=bool,

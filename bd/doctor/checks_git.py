@@ -143,15 +143,9 @@ def sync_branch(ctx: DoctorContext) -> Result:
     branch = os.environ.get("BEADS_SYNC_BRANCH") or main_cfg.get("sync.branch")
     if not branch:
         return skipped("sync-branch", "no sync.branch configured")
-    try:
-        from bd import syncbranch
-    except ImportError:
-        return skipped("sync-branch", f"sync.branch is {branch!r} but this bd has no "
-                                      "sync-branch support")
-    health = getattr(syncbranch, "check_health", None)
-    if health is None:
-        return skipped("sync-branch", "no health check available")
-    problems = list(health(ctx.main_beads))  # [(level, message)]; empty when healthy
+    from bd import syncbranch
+
+    problems = syncbranch.check_health(ctx.main_beads)  # [(level, message)]; empty: healthy
     if ctx.setup_error:
         problems.insert(0, ("error", ctx.setup_error))
     if not problems:

@@ -140,19 +140,6 @@ def test_mode_flags_exclude_each_other(tmp_path: Path) -> None:
     assert proc.returncode == 2
 
 
-def test_branch_flag_waits_for_sync_branch_support(tmp_path: Path) -> None:
-    import bd as pkg
-
-    if (Path(pkg.__file__).parent / "syncbranch.py").exists():
-        pytest.skip("sync-branch mode is available")
-    root = plain_repo(tmp_path)
-    proc = bd("init", "--branch", "beads-sync", cwd=root, check=False)
-    assert proc.returncode == 2 and "--branch" in proc.stderr
-
-
-# --------------------------------------------------------------------------------- stealth
-
-
 def test_stealth_leaves_git_status_clean(tmp_path: Path) -> None:
     root = plain_repo(tmp_path)
     (root / "code.py").write_text("x = 1\n")
