@@ -166,47 +166,18 @@ pre-push:
       use_stdin: true
 """
 
-PRE_COMMIT_SNIPPET = """\
-# .pre-commit-config.yaml: run bd's git hooks alongside yours
-  - repo: local
-    hooks:
-      - id: bd-pre-commit
-        name: bd (beads) pre-commit
-        entry: bd hooks run pre-commit
-        language: system
-        pass_filenames: false
-        always_run: true
-        stages: [pre-commit]
-      - id: bd-post-merge
-        name: bd (beads) post-merge
-        entry: bd hooks run post-merge
-        language: system
-        pass_filenames: false
-        always_run: true
-        stages: [post-merge]
-      - id: bd-post-checkout
-        name: bd (beads) post-checkout
-        entry: bd hooks run post-checkout
-        language: system
-        pass_filenames: false
-        always_run: true
-        stages: [post-checkout]
-      - id: bd-post-rewrite
-        name: bd (beads) post-rewrite
-        entry: bd hooks run post-rewrite
-        language: system
-        pass_filenames: false
-        always_run: true
-        stages: [post-rewrite]
-      - id: bd-pre-push
-        name: bd (beads) pre-push
-        entry: bd hooks run pre-push
-        language: system
-        pass_filenames: false
-        always_run: true
-        stages: [pre-push]
-# then: pre-commit install -t pre-commit -t post-merge -t post-checkout -t post-rewrite -t pre-push
-"""
+PRE_COMMIT_SNIPPET = (
+    "# .pre-commit-config.yaml: run bd's git hooks alongside yours\n"
+    "  - repo: local\n"
+    "    hooks:\n"
+    + "".join(f"      - id: bd-{name}\n"
+              f"        name: bd (beads) {name}\n"
+              f"        entry: bd hooks run {name}\n"
+              "        language: system\n"
+              "        pass_filenames: false\n"
+              "        always_run: true\n"
+              f"        stages: [{name}]\n" for name in HOOKS)
+    + "# then: pre-commit install " + " ".join(f"-t {name}" for name in HOOKS) + "\n")
 
 
 # -- install / uninstall / status ------------------------------------------------------------
