@@ -47,8 +47,9 @@ def run_checked(root: Path, args: list[str], stdin: bytes = b"") -> Any:
     if res.returncode != 0:
         assert (root / JSONL).read_bytes() == before, f"failing bd {args!r} changed the JSONL"
     flags = args[:args.index("--")] if "--" in args else args
-    if "--json" in flags and res.stdout.strip() and args[0] != "export":
-        json.loads(res.stdout)  # --json always prints one JSON document
+    command = next((a for a in flags if not a.startswith("-")), None)
+    if "--json" in flags and res.stdout.strip() and command != "export":
+        json.loads(res.stdout)  # --json always prints one JSON document (export: JSONL)
     return res
 
 
