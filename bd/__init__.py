@@ -18,19 +18,19 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Store": "bd.store", "open_store": "bd.store", "Issue": "bd.model",
-    "ReadyFilter": "bd.queries", "ListFilter": "bd.queries", "Graph": "bd.graph",
+    "Store": "bd.store.store", "open_store": "bd.store.store", "Issue": "bd.core.model",
+    "ReadyFilter": "bd.store.queries", "ListFilter": "bd.store.queries", "Graph": "bd.core.graph",
     "BdError": "bd.errors", "NotFoundError": "bd.errors", "ValidationError": "bd.errors",
     "DataError": "bd.errors", "ClaimError": "bd.errors", "CycleError": "bd.errors",
-    "create": "bd.ops", "update": "bd.ops", "close": "bd.ops", "reopen": "bd.ops",
-    "add_dependency": "bd.ops", "remove_dependency": "bd.ops", "add_comment": "bd.ops",
-    "delete": "bd.ops", "defer": "bd.ops", "relate": "bd.ops",
+    "create": "bd.ops.issues", "update": "bd.ops.issues", "close": "bd.ops.issues", "reopen": "bd.ops.issues",
+    "add_dependency": "bd.ops.issues", "remove_dependency": "bd.ops.issues", "add_comment": "bd.ops.issues",
+    "delete": "bd.ops.issues", "defer": "bd.ops.issues", "relate": "bd.ops.issues",
 }
 
 
 def open(path: str | None = None, *, actor: str | None = None) -> Any:  # noqa: A001
     """Open the workspace at ``path`` (project dir, ``.beads`` dir or db path)."""
-    from bd.store import open_store
+    from bd.store.store import open_store
 
     return open_store(path, actor=actor)
 

@@ -67,7 +67,7 @@ class Context:
     @property
     def store(self) -> Any:
         if self._store is None:
-            from bd.store import Store
+            from bd.store.store import Store
 
             self._store = Store.discover(db=self.flags.get("db"), actor=self.flags.get("actor"))
         return self._store
@@ -238,7 +238,7 @@ def _text(arg: str) -> str:
 def _report(message: str, json_mode: bool) -> None:
     message = message.replace("\n", " ")
     if json_mode:
-        from bd.model import encode_json
+        from bd.core.model import encode_json
 
         sys.stdout.write(encode_json({"error": message}, indent=2) + "\n")
     else:

@@ -13,7 +13,7 @@ from bd.errors import UsageError
 
 
 def _init(ctx: Context, o: Values) -> int:
-    from bd.initmodes import InitOptions, init
+    from bd.git.initmodes import InitOptions, init
 
     modes = [m for m in ("stealth", "contributor", "team") if o.get(m)]
     if len(modes) > 1:
@@ -116,7 +116,7 @@ def _info(ctx: Context, o: Values) -> int:
     }
     if o.schema:
         from bd.cli.output import schema_json
-        from bd.maintenance import schema_info
+        from bd.ops.maintenance import schema_info
 
         info["schema"] = schema_json(schema_info(store, VERSION))
     if ctx.json:
@@ -139,7 +139,7 @@ def _config_path(ctx: Context) -> str:
 
 @command("config get", "Get a config value", args=[arg("key")])
 def _config_get(ctx: Context, o: Values) -> int:
-    from bd import config as cfgmod
+    from bd.store import config as cfgmod
 
     key = cfgmod.canonical_key(o.key)
     value = ctx.store.config.get(key)
@@ -153,7 +153,7 @@ def _config_get(ctx: Context, o: Values) -> int:
 @command("config set", "Set a config value (in .beads/config.yaml)",
          args=[arg("key"), arg("value")])
 def _config_set(ctx: Context, o: Values) -> int:
-    from bd import config as cfgmod
+    from bd.store import config as cfgmod
 
     key = cfgmod.canonical_key(o.key)
     with ctx.store.lock:
@@ -167,7 +167,7 @@ def _config_set(ctx: Context, o: Values) -> int:
 
 @command("config unset", "Remove a config value", args=[arg("key")])
 def _config_unset(ctx: Context, o: Values) -> int:
-    from bd import config as cfgmod
+    from bd.store import config as cfgmod
 
     key = cfgmod.canonical_key(o.key)
     with ctx.store.lock:

@@ -16,8 +16,8 @@ from bd.errors import UsageError
     opt("force", "--force", type=bool, help="Overwrite even if issues would be dropped"),
 ])
 def _export(ctx: Context, o: Values) -> int:
-    from bd import transfer
-    from bd.jsonl import atomic_write
+    from bd.ops import transfer
+    from bd.core.codec import atomic_write
 
     if o.format != "jsonl":
         raise UsageError(f"unsupported export format {o.format!r} (jsonl)")
@@ -50,7 +50,7 @@ def _export(ctx: Context, o: Values) -> int:
     opt("protect_left_snapshot", "--protect-left-snapshot", type=bool, hidden=True),
 ])
 def _import(ctx: Context, o: Values) -> int:
-    from bd import transfer
+    from bd.ops import transfer
 
     if o.extra:
         raise UsageError(f"import takes no positional arguments; did you mean: "

@@ -20,7 +20,7 @@ _MARK = {"ok": "✓", "warn": "⚠", "error": "✗"}
              opt("yes", "-y", "--yes", type=bool, hidden=True),  # fixes never ask
          ])
 def _doctor(ctx: Context, o: Values) -> int:
-    from bd import model
+    from bd.core import model
     from bd.doctor import run_checks
     from bd.doctor.context import DoctorContext
 

@@ -21,7 +21,7 @@ from bd.errors import BdError
 ])
 def _merge(ctx: Context, o: Values) -> int:
     """Exit 0 merged, 1 conflicts left with markers, 2 error (output untouched)."""
-    from bd import merge
+    from bd.core import merge
 
     try:
         settings = merge.load_settings()
@@ -48,9 +48,10 @@ def _merge(ctx: Context, o: Values) -> int:
     opt("path", "--file", help="JSONL file to resolve (default: the workspace's)"),
 ])
 def _resolve(ctx: Context, o: Values) -> int:
-    from bd import merge, resolve
-    from bd.lock import WorkspaceLock
-    from bd.workspace import JSONL_NAME, find_beads_dir
+    from bd.core import merge
+    from bd.git import resolve
+    from bd.store.lock import WorkspaceLock
+    from bd.store.workspace import JSONL_NAME, find_beads_dir
 
     if o.path:
         path, lock_dir = o.path, os.path.dirname(os.path.abspath(o.path))
@@ -90,8 +91,9 @@ def _resolve(ctx: Context, o: Values) -> int:
     opt("no_git_history", "--no-git-history", type=bool, hidden=True),
 ])
 def _sync(ctx: Context, o: Values) -> int:
-    from bd import sync, syncbranch
-    from bd.workspace import main_beads_dir
+    from bd.git import sync
+    from bd.git import syncbranch
+    from bd.store.workspace import main_beads_dir
 
     main = main_beads_dir(db=ctx.flags.get("db"))
     if o.flush_only or o.squash:
@@ -120,7 +122,7 @@ def _sync(ctx: Context, o: Values) -> int:
         branch = syncbranch.branch_from_config(main)
         if branch is None:
             raise BdError("bd sync --merge needs sync-branch mode (config sync.branch)")
-        from bd import git
+        from bd.git import runner as git
 
         text = syncbranch.merge_into_current(git.toplevel(os.path.dirname(main)), branch,
                                              dry_run=o.dry_run)

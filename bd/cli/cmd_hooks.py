@@ -31,7 +31,7 @@ def _print_results(ctx: Context, report: dict[str, Any]) -> None:
     opt("chain", "--chain", type=bool, hidden=True),  # chaining is always on
 ])
 def _install(ctx: Context, o: Values) -> int:
-    from bd import hooks
+    from bd.git import hooks
 
     report = hooks.install(os.getcwd(), force=o.force)
     if ctx.json:
@@ -49,7 +49,7 @@ def _install(ctx: Context, o: Values) -> int:
 
 @command("hooks uninstall", "Remove bd's git hooks and restore the hooks they chained")
 def _uninstall(ctx: Context, o: Values) -> int:
-    from bd import hooks
+    from bd.git import hooks
 
     report = hooks.uninstall(os.getcwd())
     if ctx.json:
@@ -61,7 +61,7 @@ def _uninstall(ctx: Context, o: Values) -> int:
 
 @command("hooks list", "Show each git hook: installed, chained, outdated, foreign or absent")
 def _list(ctx: Context, o: Values) -> int:
-    from bd import hooks
+    from bd.git import hooks
 
     report = hooks.status(os.getcwd())
     if ctx.json:
@@ -91,7 +91,7 @@ def _list(ctx: Context, o: Values) -> int:
     arg("args", "*", help="The arguments git passed to the hook"),
 ])
 def _run(ctx: Context, o: Values) -> int:
-    from bd import hooks
+    from bd.git import hooks
 
     hook_dir = os.environ.get(hooks.HOOK_DIR_ENV) or None
     stdin = None

@@ -8,7 +8,7 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd import model
+from bd.core import model
 from bd.cli import Context
 from bd.cli import output as out
 from bd.cli.registry import Values, arg, command, opt
@@ -100,7 +100,7 @@ def _create(ctx: Context, o: Values) -> int:
             ctx.out.warn("Creating issue with 'Test' prefix in production database.")
         if not description and "test" not in title.lower():
             ctx.out.warn("Creating issue without description.")
-    from bd import ops
+    from bd.ops import issues as ops
 
     rec = ops.create(
         ctx.store, title, description=description, issue_type=o.type,
@@ -130,7 +130,7 @@ _SECTIONS = {"priority": "priority", "type": "type", "description": "description
 
 def _create_from_file(ctx: Context, o: Values) -> int:
     """``## Title`` per issue with optional ``### Priority/Type/Description/...`` sections."""
-    from bd import ops
+    from bd.ops import issues as ops
 
     if o.title or o.title_opt:
         raise UsageError("cannot specify both a title and --file")
@@ -184,7 +184,7 @@ def _create_from_file(ctx: Context, o: Values) -> int:
                opt("type", "-t", "--type", default="task"),
                opt("labels", "-l", "--labels", multiple=True)])
 def _q(ctx: Context, o: Values) -> int:
-    from bd import ops
+    from bd.ops import issues as ops
 
     rec = ops.create(ctx.store, " ".join(o.title), issue_type=o.type,
                      priority=model.parse_priority(o.priority), labels=o.labels)
@@ -221,7 +221,7 @@ _UPDATE_FIELDS = (("status", "status"), ("title", "title"), ("type", "issue_type
     opt("session", "--session", hidden=True), opt("await_id", "--await-id", hidden=True),
 ])
 def _update(ctx: Context, o: Values) -> int:
-    from bd import ops
+    from bd.ops import issues as ops
 
     given = o._given
     changes: dict[str, Any] = {}
@@ -277,8 +277,8 @@ def _update(ctx: Context, o: Values) -> int:
     opt("session", "--session", hidden=True),
 ])
 def _close(ctx: Context, o: Values) -> int:
-    from bd import ops
-    from bd.queries import ReadyFilter
+    from bd.ops import issues as ops
+    from bd.store.queries import ReadyFilter
 
     ids = resolve_all(ctx, o.ids or [_last_touched(ctx)])
     before = {r["id"] for r in ctx.store.ready(ReadyFilter(limit=0))} if o.suggest_next else set()
@@ -306,7 +306,7 @@ def _close(ctx: Context, o: Values) -> int:
 @command("reopen", "Reopen closed issues", args=[arg("ids", "+")],
          opts=[opt("reason", "-r", "--reason", help="Why it is reopened")])
 def _reopen(ctx: Context, o: Values) -> int:
-    from bd import ops
+    from bd.ops import issues as ops
 
     recs = ops.reopen(ctx.store, resolve_all(ctx, o.ids), o.reason)
     if ctx.json:
@@ -320,7 +320,7 @@ def _reopen(ctx: Context, o: Values) -> int:
 @command("defer", "Defer issues (hidden from ready until undeferred or --until)",
          args=[arg("ids", "+")], opts=[opt("until", "--until", help="Time expression")])
 def _defer(ctx: Context, o: Values) -> int:
-    from bd import ops
+    from bd.ops import issues as ops
 
     recs = ops.defer(ctx.store, resolve_all(ctx, o.ids), o.until)
     if ctx.json:
@@ -333,7 +333,7 @@ def _defer(ctx: Context, o: Values) -> int:
 
 @command("undefer", "Return deferred issues to open", args=[arg("ids", "+")])
 def _undefer(ctx: Context, o: Values) -> int:
-    from bd import ops
+    from bd.ops import issues as ops
 
     recs = ops.defer(ctx.store, resolve_all(ctx, o.ids), undo=True)
     if ctx.json:
@@ -352,7 +352,7 @@ def _undefer(ctx: Context, o: Values) -> int:
                opt("reason", "--reason", default="delete"),
                opt("from_file", "--from-file", help="Read ids from a file, one per line")])
 def _delete(ctx: Context, o: Values) -> int:
-    from bd import ops
+    from bd.ops import issues as ops
 
     ids = list(o.ids)
     if o.from_file:

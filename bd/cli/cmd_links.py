@@ -23,7 +23,7 @@ def _target(ctx: Context, raw: str) -> str:
                    "parent-child, discovered-from, conditional-blocks, waits-for, ..."),
                opt("blocked_by", "--blocked-by"), opt("depends_on_opt", "--depends-on")])
 def _dep_add(ctx: Context, o: Values) -> int:
-    from bd import ops
+    from bd.ops import issues as ops
 
     other = o.depends_on or o.blocked_by or o.depends_on_opt
     if not other:
@@ -40,7 +40,7 @@ def _dep_add(ctx: Context, o: Values) -> int:
 @command("dep", "Shortcut: 'bd dep X --blocks Y' (X blocks Y)", args=[arg("blocker")],
          opts=[opt("blocks", "-b", "--blocks", help="The issue that X blocks")])
 def _dep_blocks(ctx: Context, o: Values) -> int:
-    from bd import ops
+    from bd.ops import issues as ops
 
     if not o.blocks:
         raise UsageError("'bd dep' needs a subcommand (add, remove, list, tree, cycles, "
@@ -58,7 +58,7 @@ def _dep_blocks(ctx: Context, o: Values) -> int:
          args=[arg("issue"), arg("depends_on")],
          opts=[opt("type", "-t", "--type", help="Only edges of this type")])
 def _dep_remove(ctx: Context, o: Values) -> int:
-    from bd import ops
+    from bd.ops import issues as ops
 
     a, b = ctx.store.resolve(o.issue), _target(ctx, o.depends_on)
     result = ops.remove_dependency(ctx.store, a, b, o.type)
@@ -141,7 +141,7 @@ def _dep_cycles(ctx: Context, o: Values) -> int:
 
 
 def _relate(ctx: Context, o: Values, undo: bool) -> int:
-    from bd import ops
+    from bd.ops import issues as ops
 
     a, b = ctx.store.resolve(o.a), ctx.store.resolve(o.b)
     result = ops.relate(ctx.store, a, b, undo=undo)
@@ -159,7 +159,7 @@ command("dep unrelate", "Remove a relates-to link", aliases=("unrelate",),
 
 
 def _label(ctx: Context, o: Values, remove: bool) -> int:
-    from bd import ops
+    from bd.ops import issues as ops
 
     if len(o.args) < 2:
         raise UsageError("usage: bd label add|remove ID... LABEL")
@@ -210,7 +210,7 @@ def _label_all(ctx: Context, o: Values) -> int:
 
 @command("comments", "List an issue's comments", args=[arg("id")])
 def _comments(ctx: Context, o: Values) -> int:
-    from bd.timeutil import ts_key
+    from bd.core.timeutil import ts_key
 
     rid = ctx.store.resolve(o.id)
     comments = sorted(ctx.store.get(rid).get("comments") or [],
@@ -228,7 +228,7 @@ def _comments(ctx: Context, o: Values) -> int:
 
 
 def _comment_add(ctx: Context, o: Values) -> int:
-    from bd import ops
+    from bd.ops import issues as ops
 
     text = o.text
     if o.file:

@@ -1,6 +1,6 @@
 """repair-deps, detect-pollution, validate and migrate: data-integrity maintenance.
 
-The work is in ``bd.maintenance``; these commands parse, make the library calls and render.
+The work is in ``bd.ops.maintenance``; these commands parse, make the library calls and render.
 A fix that writes is refused under ``--readonly`` (inspection is not), and a prompt is never
 shown without a terminal: non-interactive callers confirm with a flag instead.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from bd import maintenance
+from bd.ops import maintenance
 from bd.cli import Context
 from bd.cli import output as out
 from bd.cli.registry import Values, command, opt

@@ -7,12 +7,12 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd import model
+from bd.core import model
 from bd.cli import Context
 from bd.cli import output as out
 from bd.cli.registry import Opt, Values, arg, command, opt
 from bd.errors import UsageError
-from bd.queries import SORT_POLICIES, ListFilter, ReadyFilter
+from bd.store.queries import SORT_POLICIES, ListFilter, ReadyFilter
 
 
 def _prio(value: str | None) -> int | None:
@@ -111,7 +111,7 @@ _DISPLAY: list[Opt] = [
 def _when(value: str | None) -> int | None:
     if not value:
         return None
-    from bd.timeutil import parse_time_expr
+    from bd.core.timeutil import parse_time_expr
 
     return int(parse_time_expr(value).timestamp() * 1_000_000_000)
 

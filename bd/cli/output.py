@@ -9,7 +9,7 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd.model import ISSUE_FIELDS, _ordered, encode_json, priority_of, status_of, type_of
+from bd.core.model import ISSUE_FIELDS, _ordered, encode_json, priority_of, status_of, type_of
 
 # Keys the JSONL embeds but Issue-shaped output rows carry differently (see issue_json).
 _EMBEDDED = ("dependencies", "comments")
@@ -115,7 +115,7 @@ def short(rec: Mapping[str, Any]) -> str:
 
 
 def human_time(ts: Any) -> str:
-    from bd.timeutil import parse_ts
+    from bd.core.timeutil import parse_ts
 
     dt = parse_ts(ts) if isinstance(ts, str) else None
     try:
@@ -292,7 +292,7 @@ def repair_lines(orphans: Sequence[Mapping[str, Any]], fixed: int | None) -> Ite
 def pollution_json(found: Sequence[Mapping[str, Any]], cleaned: Mapping[str, Any] | None = None
                    ) -> dict[str, Any]:
     """``detect-pollution``: counts by confidence, the issues, and what --clean did."""
-    from bd.maintenance import HIGH_CONFIDENCE
+    from bd.ops.maintenance import HIGH_CONFIDENCE
 
     high = sum(1 for p in found if p["score"] >= HIGH_CONFIDENCE)
     out: dict[str, Any] = {
@@ -308,7 +308,7 @@ def pollution_json(found: Sequence[Mapping[str, Any]], cleaned: Mapping[str, Any
 
 
 def pollution_lines(found: Sequence[Mapping[str, Any]]) -> Iterable[str]:
-    from bd.maintenance import HIGH_CONFIDENCE
+    from bd.ops.maintenance import HIGH_CONFIDENCE
 
     if not found:
         yield "No test pollution detected!"

@@ -14,8 +14,8 @@ def _inspect_cache(db_path: str, jsonl_path: str) -> tuple[str, str]:
     """(state, detail): state is missing, corrupt, stale or fresh."""
     import sqlite3
 
-    from bd import schema
-    from bd.cache import stat_sig
+    from bd.store import schema
+    from bd.store.cache import stat_sig
 
     if not os.path.exists(db_path):
         return "missing", "not built yet"
@@ -45,8 +45,8 @@ def _inspect_cache(db_path: str, jsonl_path: str) -> tuple[str, str]:
 
 def _fix_cache(ctx: DoctorContext) -> None:
     """Rebuild or refresh the cache; a corrupt file is moved aside first, never deleted."""
-    from bd.store import Store
-    from bd.timeutil import now_ts
+    from bd.store.store import Store
+    from bd.core.timeutil import now_ts
 
     state, _ = _inspect_cache(ctx.db_path, ctx.jsonl_path)
     if state == "corrupt":
@@ -74,14 +74,14 @@ def cache(ctx: DoctorContext) -> Result:
 
 
 def _fix_gitignore(ctx: DoctorContext) -> None:
-    from bd.initmodes import ensure_gitignore
+    from bd.git.initmodes import ensure_gitignore
 
     ensure_gitignore(ctx.beads_dir or "")
 
 
 @check("gitignore", ".beads/.gitignore keeps the cache out of git", fix=_fix_gitignore)
 def gitignore(ctx: DoctorContext) -> Result:
-    from bd.initmodes import GITIGNORE_REQUIRED
+    from bd.git.initmodes import GITIGNORE_REQUIRED
 
     path = os.path.join(ctx.beads_dir or "", ".gitignore")
     try:

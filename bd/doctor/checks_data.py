@@ -90,7 +90,7 @@ def orphan_deps(ctx: DoctorContext) -> Result:
 
 @check("prefix", "Ids use the configured prefix")
 def prefix(ctx: DoctorContext) -> Result:
-    from bd import config as cfgmod
+    from bd.store import config as cfgmod
 
     configured = str(ctx.config.get("issue-prefix") or "").rstrip("-")
     if not configured:
@@ -122,7 +122,7 @@ def ttl_days(config: dict[str, object]) -> int:
 def tombstones(ctx: DoctorContext) -> Result:
     from datetime import UTC, datetime, timedelta
 
-    from bd.timeutil import parse_ts
+    from bd.core.timeutil import parse_ts
 
     days = ttl_days(ctx.config)
     cutoff = datetime.now(UTC) - timedelta(days=days)

@@ -24,15 +24,15 @@ def _not_team(ctx: DoctorContext, name: str) -> Result | None:
 
 
 def _fix_driver(ctx: DoctorContext) -> None:
-    from bd.initmodes import register_merge_driver
+    from bd.git.initmodes import register_merge_driver
 
     register_merge_driver(ctx.repo_top or "", overwrite=True)
 
 
 @check("merge-driver", "Merge driver configured", fix=_fix_driver)
 def merge_driver(ctx: DoctorContext) -> Result:
-    from bd import git
-    from bd.initmodes import DRIVER
+    from bd.git import runner as git
+    from bd.git.initmodes import DRIVER
 
     if (res := _not_team(ctx, "merge-driver")) is not None:
         return res
@@ -75,15 +75,15 @@ def bd_on_path(ctx: DoctorContext) -> Result:
 
 
 def _fix_attributes(ctx: DoctorContext) -> None:
-    from bd.initmodes import ensure_gitattributes
+    from bd.git.initmodes import ensure_gitattributes
 
     ensure_gitattributes(ctx.repo_top or "", ctx.main_jsonl)
 
 
 @check("gitattributes", ".gitattributes routes the JSONL to the driver", fix=_fix_attributes)
 def gitattributes(ctx: DoctorContext) -> Result:
-    from bd import git
-    from bd.initmodes import attributes_line
+    from bd.git import runner as git
+    from bd.git.initmodes import attributes_line
 
     if (res := _not_team(ctx, "gitattributes")) is not None:
         return res
@@ -99,14 +99,14 @@ def gitattributes(ctx: DoctorContext) -> Result:
 
 
 def _fix_hooks(ctx: DoctorContext) -> None:
-    from bd import hooks
+    from bd.git import hooks
 
     hooks.install(ctx.repo_top or "")
 
 
 @check("hooks", "Git hooks installed and current", fix=_fix_hooks)
 def hooks_installed(ctx: DoctorContext) -> Result:
-    from bd import hooks
+    from bd.git import hooks
 
     if (res := _not_team(ctx, "hooks")) is not None:
         return res
@@ -133,7 +133,7 @@ def hooks_installed(ctx: DoctorContext) -> Result:
 
 @check("sync-branch", "Sync branch healthy")
 def sync_branch(ctx: DoctorContext) -> Result:
-    from bd import config as cfgmod
+    from bd.store import config as cfgmod
 
     assert ctx.main_beads is not None
     try:
@@ -143,7 +143,7 @@ def sync_branch(ctx: DoctorContext) -> Result:
     branch = os.environ.get("BEADS_SYNC_BRANCH") or main_cfg.get("sync.branch")
     if not branch:
         return skipped("sync-branch", "no sync.branch configured")
-    from bd import syncbranch
+    from bd.git import syncbranch
 
     problems = syncbranch.check_health(ctx.main_beads)  # [(level, message)]; empty: healthy
     if ctx.setup_error:

@@ -23,7 +23,7 @@ class DoctorContext:
     """
 
     def __init__(self, cwd: str, *, db: str | None = None) -> None:
-        from bd import workspace
+        from bd.store import workspace
 
         self.cwd = os.path.abspath(cwd)
         main = getattr(workspace, "main_beads_dir", workspace.find_beads_dir)
@@ -48,14 +48,14 @@ class DoctorContext:
 
     @property
     def jsonl_path(self) -> str:
-        from bd.workspace import JSONL_NAME
+        from bd.store.workspace import JSONL_NAME
 
         assert self.beads_dir is not None
         return os.environ.get("BEADS_JSONL") or os.path.join(self.beads_dir, JSONL_NAME)
 
     @property
     def db_path(self) -> str:
-        from bd.workspace import DB_NAME
+        from bd.store.workspace import DB_NAME
 
         assert self.beads_dir is not None
         return os.path.join(self.beads_dir, DB_NAME)
@@ -63,7 +63,7 @@ class DoctorContext:
     @property
     def config(self) -> dict[str, Any]:
         def load() -> dict[str, Any]:
-            from bd import config as cfgmod
+            from bd.store import config as cfgmod
 
             assert self.beads_dir is not None
             try:
@@ -81,7 +81,7 @@ class DoctorContext:
     @property
     def repo_top(self) -> str | None:
         def find() -> str | None:
-            from bd import git
+            from bd.git import runner as git
 
             assert self.main_beads is not None
             return git.try_toplevel(os.path.dirname(self.main_beads))
@@ -90,7 +90,7 @@ class DoctorContext:
     @property
     def main_jsonl(self) -> str:
         """The JSONL path in the user's checkout (what .gitattributes must route)."""
-        from bd.workspace import JSONL_NAME
+        from bd.store.workspace import JSONL_NAME
 
         assert self.main_beads is not None
         return os.path.join(self.main_beads, JSONL_NAME)
@@ -106,7 +106,7 @@ class DoctorContext:
         """``team`` (the JSONL is meant to be committed), ``stealth`` (git ignores it),
         ``outside`` (the JSONL is not in the repository) or ``none`` (no repository)."""
         def find() -> str:
-            from bd import git
+            from bd.git import runner as git
 
             top = self.repo_top
             if top is None:

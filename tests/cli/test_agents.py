@@ -10,7 +10,7 @@ import pytest
 import yaml
 from conftest import bd, bdj, create
 
-from bd.agents import ONBOARD, PRIME_BUDGET_TOKENS, QUICKSTART, estimate_tokens
+from bd.agents.prime import ONBOARD, PRIME_BUDGET_TOKENS, QUICKSTART, estimate_tokens
 
 
 @pytest.fixture(autouse=True)

@@ -123,7 +123,7 @@ def test_a_lost_claim_is_reported_not_fatal(project: Repo,
     import bd
 
     repo = project
-    from bd.store import Store
+    from bd.store.store import Store
 
     a = repo.create("Alpha", "-p", "1")
     b = repo.create("Beta", "-p", "2")

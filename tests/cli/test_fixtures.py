@@ -82,7 +82,7 @@ def test_list_all_returns_every_live_record(loaded: dict[str, Any]) -> None:
 
 
 def test_ready_and_blocked_partition_the_work(loaded: dict[str, Any]) -> None:
-    from bd.graph import NON_WORK_TYPES
+    from bd.core.graph import NON_WORK_TYPES
 
     root, records = loaded["root"], loaded["records"]
     ready = bdj("ready", "--limit", "0", cwd=root)

@@ -34,7 +34,7 @@ def session(repo: Path | None, body: Callable[[Any], Awaitable[Any]], **kw: Any)
     import anyio
     from mcp.shared.memory import create_connected_server_and_client_session
 
-    from bd.mcp_server import Workspaces, build_server
+    from bd.agents.mcp_server import Workspaces, build_server
 
     async def main() -> Any:
         ws = Workspaces(str(repo) if repo else None, **kw)
@@ -62,7 +62,7 @@ async def error(client: Any, name: str, **args: Any) -> str:
 
 @needs_mcp
 def test_tool_list_names_schemas_and_size() -> None:
-    from bd.mcp_server import tools_list_size
+    from bd.agents.mcp_server import tools_list_size
 
     async def body(client: Any) -> Any:
         return (await client.list_tools()).tools
@@ -225,7 +225,7 @@ def test_context_sets_and_routes_the_workspace(tmp_path: Path,
 
 @needs_mcp
 def test_quickstart_resource_and_instructions(repo: Path) -> None:
-    from bd.agents import QUICKSTART
+    from bd.agents.prime import QUICKSTART
 
     async def body(c: Any) -> Any:
         resources = (await c.list_resources()).resources

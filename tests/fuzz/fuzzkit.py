@@ -18,7 +18,7 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from bd import model
+from bd.core import model
 
 _OVERRIDE = int(os.environ.get("BD_FUZZ_EXAMPLES") or 0)
 
@@ -180,7 +180,7 @@ def jsonl_files(draw: Any, ids: list[str] | None = None, max_lines: int = 6) -> 
 @st.composite
 def valid_files(draw: Any, ids: list[str] | None = None) -> bytes:
     """A JSONL bd accepts: records that pass the loader, one per id, canonical lines."""
-    from bd import jsonl
+    from bd.core import codec as jsonl
     from bd.errors import DataError
 
     out: dict[str, bytes] = {}

@@ -27,7 +27,14 @@ from fuzzkit import (
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bd import config, ids, jsonl, merge, model, resolve, timeutil, transfer
+from bd.store import config
+from bd.core import ids
+from bd.core import codec as jsonl
+from bd.core import merge
+from bd.core import model
+from bd.git import resolve
+from bd.core import timeutil
+from bd.ops import transfer
 from bd.errors import BdError, DataError, UsageError, ValidationError
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -66,7 +73,7 @@ def test_a_parsed_record_can_be_stored_and_written_back(line: bytes) -> None:
     assert out.endswith(b"\n") and out.count(b"\n") == 1
     again = jsonl.parse_line(out[:-1], "f", 3)
     assert again == model.canonical(rec) or _same_but_empties(again, rec)
-    from bd.cache import issue_row
+    from bd.store.cache import issue_row
 
     issue_row(rec, line, b"h")  # every column value sqlite can bind
     assert json.loads(model.encode_json(rec, indent=2)) == rec
@@ -160,7 +167,7 @@ def test_the_store_reads_any_file_or_fails_cleanly(tmp_path_factory: Any, first:
                                                    raw: bytes) -> None:
     """A cache built from one file, then the file replaced by anything: the refresh takes
     it or fails cleanly, and a failed refresh leaves no trace once the file is good again."""
-    from bd.store import Store
+    from bd.store.store import Store
 
     beads = _workspace(tmp_path_factory.mktemp("ws"), first)
     with Store(str(beads)) as store:
@@ -188,8 +195,8 @@ def test_the_store_reads_any_file_or_fails_cleanly(tmp_path_factory: Any, first:
 def test_a_write_never_stores_what_the_loader_would_refuse(tmp_path: Path) -> None:
     """Library callers: lone surrogates are written as U+FFFD (the returned record, the cache
     and the event log agree with the line); an out-of-range number fails before the write."""
-    from bd import ops
-    from bd.store import Store
+    from bd.ops import issues as ops
+    from bd.store.store import Store
 
     beads = _workspace(tmp_path, b"")
     with Store(str(beads), actor="actor \udcff") as store:
@@ -211,7 +218,7 @@ def test_a_write_never_stores_what_the_loader_would_refuse(tmp_path: Path) -> No
 @given(valid_files(ids=IDS[:6]), jsonl_files(ids=IDS[:6], max_lines=4))
 def test_import_of_any_file_succeeds_or_changes_nothing(tmp_path_factory: Any, mine: bytes,
                                                         theirs: bytes) -> None:
-    from bd.store import Store
+    from bd.store.store import Store
 
     beads = _workspace(tmp_path_factory.mktemp("ws"), mine)
     with Store(str(beads)) as store:

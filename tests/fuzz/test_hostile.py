@@ -111,7 +111,7 @@ def test_show_of_junk_is_a_clean_not_found(ws: Path) -> None:
 
 def test_nul_round_trips_through_library_import_and_files(ws: Path, tmp_path: Path) -> None:
     import bd as bdlib
-    from bd import ops
+    from bd.ops import issues as ops
 
     with bdlib.open(str(ws)) as store:
         rec = ops.create(store, "nul\x00title", description="a\x00b", notes="\x00")
@@ -391,7 +391,7 @@ def test_hostile_issue_prefixes_are_refused_and_directory_names_made_safe(
 # -- git hooks never pass issue text to a shell ----------------------------------------------
 
 def test_the_hook_templates_interpolate_no_issue_data() -> None:
-    hooks = pytest.importorskip("bd.hooks")
+    hooks = pytest.importorskip("bd.git.hooks")
     template_dir = Path(hooks.__file__).parent / "hooks_templates"
     for template in template_dir.iterdir():
         text = template.read_text()
@@ -407,7 +407,7 @@ def test_the_hook_templates_interpolate_no_issue_data() -> None:
 
 
 def test_a_commit_with_hostile_issue_text_runs_no_shell_command(tmp_path: Path) -> None:
-    pytest.importorskip("bd.hooks")
+    pytest.importorskip("bd.git.hooks")
     root = make_repo(tmp_path / "r")
     marker = tmp_path / "marker"
     bd("hooks", "install", cwd=root)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import bd, bdj, create, git, jsonl_path
 
-from bd import hooks
+from bd.git import hooks
 
 HOOK_NAMES = ["pre-commit", "post-merge", "post-checkout", "post-rewrite", "pre-push"]
 
@@ -60,7 +60,7 @@ def cache_state(root: Path) -> tuple[set[str], str | None]:
 
 
 def stat_sig(path: Path) -> str:
-    from bd.cache import stat_sig as sig
+    from bd.store.cache import stat_sig as sig
 
     return sig(str(path))
 
@@ -296,7 +296,7 @@ def test_pre_commit_framework_snippet_and_manifest(tmp_path: Path) -> None:
 def test_template_ships_inside_the_package() -> None:
     import bd
 
-    template = Path(bd.__file__).parent / "hooks_templates" / "shim.sh"
+    template = Path(bd.__file__).parent / "git" / "hooks_templates" / "shim.sh"
     assert template.is_file()
     pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text()
     assert '"hooks_templates/*"' in pyproject

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 from test_graph_props import graphs  # noqa: E402
 
-from bd.cache import Cache, line_hash  # noqa: E402
+from bd.store.cache import Cache, line_hash  # noqa: E402
 
 ODD = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False),
                 st.text(max_size=3), st.lists(st.integers(), max_size=2),

@@ -1,4 +1,4 @@
-"""Property tests for bd.graph over random issue graphs."""
+"""Property tests for bd.core.graph over random issue graphs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bd.graph import AFFECTS_READY, FAILURE_WORDS, INACTIVE_STATUSES, Graph
+from bd.core.graph import AFFECTS_READY, FAILURE_WORDS, INACTIVE_STATUSES, Graph
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
 STATUSES = ["open", "in_progress", "blocked", "closed", "deferred", "hooked", "pinned", "tombstone", "review"]

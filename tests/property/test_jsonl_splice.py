@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bd import jsonl
+from bd.core import codec as jsonl
 
 IDS = st.text(alphabet="ab.-019é\"\\", min_size=1, max_size=5)
 

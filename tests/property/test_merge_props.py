@@ -10,8 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bd import merge, model
-from bd.timeutil import ts_key
+from bd.core import merge
+from bd.core import model
+from bd.core.timeutil import ts_key
 
 NOW = ts_key("2025-06-01T00:00:00Z")
 IDS = [f"t-{c}" for c in "abcdef"] + ["t-a.1", "t-a.2"]

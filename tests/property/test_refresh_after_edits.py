@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bd import ops, schema
-from bd.cache import Cache
-from bd.store import Store
+from bd.ops import issues as ops
+from bd.store import schema
+from bd.store.cache import Cache
+from bd.store.store import Store
 
 TABLES = ("SELECT id, status, title, bd_line, bd_lead_us FROM issues ORDER BY id",
           "SELECT issue_id, depends_on_id, type FROM dependencies ORDER BY 1, 2, 3",

@@ -108,7 +108,7 @@ def assert_same_tables(mine: dict[str, list[tuple[Any, ...]]],
 
 def assert_cache_current(root: Path) -> None:
     """The cache records the signature of the JSONL as it is now."""
-    from bd.cache import stat_sig
+    from bd.store.cache import stat_sig
 
     beads = root / ".beads"
     assert cache_signature(beads / "beads.db") == stat_sig(str(beads / "issues.jsonl")), \
@@ -140,7 +140,7 @@ def assert_cache_matches_rebuild(repo: Path, scratch: Path) -> None:
 def assert_cache_heals(root: Path, scratch: Path) -> None:
     """A real read works, and the cache then equals a rebuild from the JSONL and the event
     log (built in-process in a copy of .beads without beads.db)."""
-    from bd.store import Store
+    from bd.store.store import Store
 
     proc = run_bd(["list", "--all", "--json"], root, timeout=60)
     assert_no_leak(proc, "the read after the crash")

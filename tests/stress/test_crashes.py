@@ -6,7 +6,7 @@ from the JSONL holds.
 Two halves:
 
 * deterministic: ``crash_driver.py`` runs a command in-process with the library's crash hook
-  (``bd.jsonl._crash_hook``) set to SIGKILL the process at write step N, for every N the
+  (``bd.core.codec._crash_hook``) set to SIGKILL the process at write step N, for every N the
   command has (temp written, synced, renamed, JSONL replaced, events appended, before the
   cache commit, a cache refresh before its commit), for create, update, claim, close,
   dependencies, delete, import, export, the merge driver and resolve-conflicts;
@@ -231,7 +231,7 @@ def drain_group(pgid: int) -> None:
 
 
 def test_random_kills(tmp_path: Path) -> None:
-    from bd import merge
+    from bd.core import merge
 
     rng = random.Random(SEED)
     a, b = setup_remote(tmp_path, seeds=6)

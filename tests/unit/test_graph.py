@@ -1,4 +1,4 @@
-"""Example tests for bd.graph: readiness rules, hierarchy, paths, cycles, trees, reports."""
+"""Example tests for bd.core.graph: readiness rules, hierarchy, paths, cycles, trees, reports."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bd.errors import UsageError
-from bd.graph import (
+from bd.core.graph import (
     AFFECTS_READY,
     NON_WORK_TYPES,
     Graph,

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from bd import ids
+from bd.core import ids
 from bd.errors import AmbiguousIdError, BdError, NotFoundError, ValidationError
 
 # --- hash_suffix ------------------------------------------------------------------------

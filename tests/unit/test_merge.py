@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bd import merge
+from bd.core import merge
 from bd.errors import DataError
-from bd.timeutil import ts_key
+from bd.core.timeutil import ts_key
 
 NOW = ts_key("2025-06-01T00:00:00Z")
 T0, T1, T2, T3 = ("2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z", "2025-01-03T00:00:00Z",
@@ -256,7 +256,7 @@ def test_strict_mode_leaves_true_conflicts_as_markers() -> None:
                             jl(rec(title="R", updated_at=T2)), strict=True, now_ns=NOW)
     assert res.conflicts == ["t-1"]
     assert res.data.startswith(b"<<<<<<< left\n") and b"=======\n" in res.data
-    from bd.resolve import split_markers
+    from bd.git.resolve import split_markers
 
     base, ours, theirs = split_markers(res.data)
     again = merge.merge_bytes(base, ours, theirs, now_ns=NOW)

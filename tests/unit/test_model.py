@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bd import model
+from bd.core import model
 
 
 def test_go_escapes_and_key_order() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bd import timeutil as tu
+from bd.core import timeutil as tu
 from bd.errors import UsageError
 
 UTC = timezone.utc

@@ -15,7 +15,7 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-    from bd.store import Store
+    from bd.store.store import Store
 
 PRIME_BUDGET_TOKENS = 1500
 OVERRIDE_NAME = "PRIME.md"
@@ -152,7 +152,7 @@ def _cut(title: str) -> str:
 
 
 def _row(rec: dict[str, Any]) -> str:
-    from bd.model import priority_of, type_of
+    from bd.core.model import priority_of, type_of
 
     who = f" @{rec['assignee']}" if rec.get("assignee") else ""
     return f"- {rec['id']} [P{priority_of(rec)} {type_of(rec)}]{who} {_cut(rec.get('title', ''))}"
@@ -160,7 +160,7 @@ def _row(rec: dict[str, Any]) -> str:
 
 def state(store: Store) -> dict[str, Any]:
     """The numbers and short lists the primer reports: counts, ready, in progress."""
-    from bd.queries import ListFilter, ReadyFilter
+    from bd.store.queries import ListFilter, ReadyFilter
 
     ready = store.ready(ReadyFilter(limit=_LIST_CAP + 1))
     active = store.list(ListFilter(status="in_progress", limit=_LIST_CAP + 1, sort="priority"))

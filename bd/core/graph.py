@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from bd.errors import UsageError
-from bd.schema import NON_WORK_TYPES  # noqa: F401 - defined beside the SQL, part of this API
+from bd.store.schema import NON_WORK_TYPES  # noqa: F401 - defined beside the SQL, part of this API
 
 AFFECTS_READY = frozenset({"blocks", "parent-child", "conditional-blocks", "waits-for"})
 WORK_STATUSES = frozenset({"open", "in_progress", "blocked"})

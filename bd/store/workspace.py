@@ -48,7 +48,7 @@ def find_beads_dir(start: str | None = None, db: str | None = None) -> str:
     found = _find(start, db)
     if os.path.isfile(os.path.join(found, "config.yaml")) or \
             os.environ.get("BEADS_SYNC_BRANCH"):
-        from bd.syncbranch import data_dir
+        from bd.git.syncbranch import data_dir
 
         found = data_dir(found)
     check_links(found)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from bd.errors import ConflictMarkersError, DataError
-from bd.model import type_problem
+from bd.core.model import type_problem
 
 _MARKERS = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")
 _ID_HEAD = ID_HEAD = b'{"id":"'  # how a canonical line starts
@@ -51,7 +51,7 @@ def parse_line(line: bytes, path: str, lineno: int, loads: Any = None) -> dict[s
     """Parse one line into a record dict, or raise a one-line DataError.
 
     Besides JSON syntax this refuses what bd could not store or write back: a known field
-    of the wrong type or nested too deeply (:func:`bd.model.type_problem`), NaN/Infinity,
+    of the wrong type or nested too deeply (:func:`bd.core.model.type_problem`), NaN/Infinity,
     invalid UTF-8, a lone surrogate escape (orjson refuses those itself), and a second "id"
     key that disagrees with the first (the id scan reads the first, a parser the last).
     """

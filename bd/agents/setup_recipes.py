@@ -22,7 +22,7 @@ import json
 import os
 import re
 
-from bd.agents import ONBOARD
+from bd.agents.prime import ONBOARD
 from bd.errors import BdError, UsageError
 
 TYPE_CHECKING = False
@@ -410,7 +410,7 @@ def recipe(name: str, user: bool = False) -> Recipe:
 
 def project_root(cwd: str | None = None) -> str:
     """Where project-scope files go: the top of the git work tree, else the directory."""
-    from bd.git import try_toplevel
+    from bd.git.runner import try_toplevel
 
     cwd = os.path.abspath(cwd or os.getcwd())
     return try_toplevel(cwd) or cwd
@@ -433,7 +433,7 @@ def _created() -> set[str]:
 
 
 def _save_created(paths: set[str]) -> None:
-    from bd.jsonl import atomic_write
+    from bd.core.codec import atomic_write
 
     path = _state_path()
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -453,7 +453,7 @@ def _read(path: str) -> str | None:
 
 
 def _write(path: str, text: str, created: set[str]) -> None:
-    from bd.jsonl import atomic_write
+    from bd.core.codec import atomic_write
 
     missing = []
     parent = os.path.dirname(path)

@@ -142,14 +142,14 @@ _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 
 def set_value(path: str, key: str, value: str | None) -> None:
     """Set (or with None, remove) one flat key, keeping comments and the other lines."""
-    from bd.jsonl import atomic_write
+    from bd.core.codec import atomic_write
 
     key = canonical_key(key)
     if not key or key[0] in ".-" or not _KEY_CHARS.issuperset(key):
         raise ConfigError(f"invalid config key {key[:60]!r} (letters, digits, '_', '.' and "
                           "'-' only)", field=key[:60])
     if key == "issue-prefix" and value is not None:
-        from bd.ids import check_prefix
+        from bd.core.ids import check_prefix
 
         check_prefix(value.rstrip("-"))
     try:

@@ -1,7 +1,7 @@
 """The merge rules for one issue changed on both sides: every field three-way, with a
 documented, side-independent rule for each true conflict (docs/merge.md).
 
-Pure functions over record dicts; ``bd.merge`` decides *which* records need them.
+Pure functions over record dicts; ``bd.core.merge`` decides *which* records need them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd.timeutil import ts_key
+from bd.core.timeutil import ts_key
 
 NOTES_RULE = "\n\n---\n\n"
 CLOSE_FIELDS = ("closed_at", "close_reason", "closed_by_session")

@@ -29,12 +29,13 @@ from mcp.server.lowlevel import Server
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.stdio import stdio_server
 
-from bd import agents, model
+from bd.agents.prime import prime as agents
+from bd.core import model
 from bd.cli import output as out
 from bd.errors import BdError, NotInitializedError, UsageError
-from bd.queries import ListFilter, ReadyFilter
-from bd.store import Store
-from bd.workspace import DB_NAME, JSONL_NAME, find_beads_dir
+from bd.store.queries import ListFilter, ReadyFilter
+from bd.store.store import Store
+from bd.store.workspace import DB_NAME, JSONL_NAME, find_beads_dir
 
 QUICKSTART_URI = "beads://quickstart"
 INSTRUCTIONS = (
@@ -219,7 +220,7 @@ def _show(ws: Workspaces, a: dict[str, Any]) -> Any:
 
 
 def _create(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd import ops
+    from bd.ops import issues as ops
 
     store = ws.store(a.get("workspace_root"))
     rec = ops.create(
@@ -237,7 +238,7 @@ _UPDATE_FIELDS = ("status", "priority", "assignee", "title", "description", "des
 
 
 def _update(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd import ops
+    from bd.ops import issues as ops
 
     store = ws.store(a.get("workspace_root"))
     rid = store.resolve(a["issue_id"])
@@ -253,14 +254,14 @@ def _update(ws: Workspaces, a: dict[str, Any]) -> Any:
 
 
 def _claim(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd import ops
+    from bd.ops import issues as ops
 
     store = ws.store(a.get("workspace_root"))
     return out.issue_json(ops.update(store, store.resolve(a["issue_id"]), claim=True))
 
 
 def _close(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd import ops
+    from bd.ops import issues as ops
 
     store = ws.store(a.get("workspace_root"))
     closed = ops.close(store, [store.resolve(a["issue_id"])], a.get("reason") or "Completed")
@@ -268,7 +269,7 @@ def _close(ws: Workspaces, a: dict[str, Any]) -> Any:
 
 
 def _reopen(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd import ops
+    from bd.ops import issues as ops
 
     store = ws.store(a.get("workspace_root"))
     ids = [store.resolve(i) for i in a["issue_ids"]]
@@ -276,7 +277,7 @@ def _reopen(ws: Workspaces, a: dict[str, Any]) -> Any:
 
 
 def _dep(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd import ops
+    from bd.ops import issues as ops
 
     store = ws.store(a.get("workspace_root"))
     target = a["depends_on_id"]
@@ -302,8 +303,8 @@ def _stats(ws: Workspaces, a: dict[str, Any]) -> Any:
 
 
 def _comments(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd import ops
-    from bd.timeutil import ts_key
+    from bd.ops import issues as ops
+    from bd.core.timeutil import ts_key
 
     store = ws.store(a.get("workspace_root"))
     rid = store.resolve(a["issue_id"])
@@ -316,7 +317,7 @@ def _comments(ws: Workspaces, a: dict[str, Any]) -> Any:
 
 
 def _labels(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd import ops
+    from bd.ops import issues as ops
 
     store = ws.store(a.get("workspace_root"))
     if not a.get("issue_id"):

@@ -24,7 +24,8 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd import jsonl, schema
+from bd.core import codec as jsonl
+from bd.store import schema
 from bd.errors import DataError
 
 _COLS = [c for c, _ in schema.ISSUE_COLUMNS]
@@ -86,7 +87,7 @@ def _ts(value: Any) -> int | None:
         return None
     ns = _ts_go(value)
     if ns is None:
-        from bd.timeutil import ts_key
+        from bd.core.timeutil import ts_key
 
         ns = ts_key(value)
     # SQLite integers are 64-bit: an instant outside 1677-2262 (a due date in 2300, year
@@ -108,7 +109,7 @@ def _lead_us(created: Any, closed: Any) -> int | None:
         return end // 1000 - start // 1000
     from datetime import timedelta
 
-    from bd.graph import _parse_ts
+    from bd.core.graph import _parse_ts
 
     begin, finish = _parse_ts(created), _parse_ts(closed)
     if begin is None or finish is None:
@@ -854,7 +855,7 @@ class Cache:
 
     def record_written(self, sig: str, plain: bool) -> None:
         """The JSONL signature the rows now match (inside the caller's transaction), and
-        whether the file is plain (:func:`bd.jsonl.is_plain`: writes may then splice it, and
+        whether the file is plain (:func:`bd.core.codec.is_plain`: writes may then splice it, and
         bd_blocks describes it)."""
         self.set_meta("bd_jsonl_sig", sig)
         self.set_meta("bd_jsonl_plain", "1" if plain else "0")

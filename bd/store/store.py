@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3  # already loaded by bd.cache
+import sqlite3  # already loaded by bd.store.cache
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd import config as cfgmod
-from bd import jsonl, model, queries
-from bd.cache import Cache, line_hash, stat_sig
+from bd.store import config as cfgmod
+from bd.core import codec as jsonl
+from bd.core import model
+from bd.store import queries
+from bd.store.cache import Cache, line_hash, stat_sig
 from bd.errors import CacheBusyError, NotFoundError, ValidationError
-from bd.lock import WorkspaceLock
-from bd.workspace import DB_NAME, JSONL_NAME, find_beads_dir
+from bd.store.lock import WorkspaceLock
+from bd.store.workspace import DB_NAME, JSONL_NAME, find_beads_dir
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -231,7 +233,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """Lock, load, yield a Tx for mutation, then write atomically and update the cache."""
-        from bd.timeutil import now_ts
+        from bd.core.timeutil import now_ts
 
         with self.lock:
             lines = self._load_lines()
@@ -312,7 +314,7 @@ class Store:
 
     def resolve(self, partial: str) -> str:
         """Resolve a full or partial id (spec §5.5) to an existing issue id."""
-        from bd import ids
+        from bd.core import ids
 
         conn = self.cache().conn
         query = partial.strip()
@@ -365,7 +367,7 @@ class Store:
         ``light`` builds it from cache columns and edge rows instead of parsing every JSON
         line: enough for readiness, blockers, stats, trees and cycles, several times faster.
         """
-        from bd.graph import Graph
+        from bd.core.graph import Graph
 
         if not light:
             return Graph.build(self.all_records())
@@ -374,7 +376,7 @@ class Store:
     def _light_graph(self, ids: list[str] | None) -> Any:
         """The light graph over all issues, or over ``ids`` only (edges leaving the set are
         then dangling, as edges to missing issues are)."""
-        from bd.graph import Graph
+        from bd.core.graph import Graph
 
         conn = self.cache().conn
         where, args = ("", ()) if ids is None else (

@@ -11,7 +11,7 @@ Rules that make it safe next to a user's own work:
 * without a remote or an upstream the commit stays local and the report says what was skipped.
 
 In sync-branch mode (``sync.branch``) the same cycle runs inside bd's own worktree of that
-branch (``bd.syncbranch``); the user's work tree, index and HEAD are never touched.
+branch (``bd.git.syncbranch``); the user's work tree, index and HEAD are never touched.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd import git
+from bd.git import runner as git
 from bd.errors import BdError
 
 PUSH_ATTEMPTS = 4
@@ -135,7 +135,7 @@ def _settle_jsonl_conflicts(repo: str, jsonl_rel: str) -> bool:
     """After a pull stopped on conflicts: if the JSONL is the only conflicted path, rebuild it
     with the merge engine, stage it and continue the merge or rebase (repeatedly, for a
     rebase of several commits).  Returns False when other paths conflict."""
-    from bd import resolve
+    from bd.git import resolve
 
     for _ in range(200):
         conflicted = _conflicted(repo)
@@ -211,8 +211,8 @@ def sync(beads_dir: str, *, message: str | None = None, do_pull: bool = True,
     (post-merge after the pull, pre-push) see ``BD_SYNC_IN_PROGRESS=1`` and leave the work
     (and the lock) to this process.
     """
-    from bd.lock import WorkspaceLock
-    from bd.syncbranch import data_dir
+    from bd.store.lock import WorkspaceLock
+    from bd.git.syncbranch import data_dir
 
     previous = os.environ.get("BD_SYNC_IN_PROGRESS")
     os.environ["BD_SYNC_IN_PROGRESS"] = "1"
@@ -229,7 +229,7 @@ def sync(beads_dir: str, *, message: str | None = None, do_pull: bool = True,
 
 def _sync(beads_dir: str, *, message: str | None, do_pull: bool, do_push: bool,
           dry_run: bool) -> SyncReport:
-    from bd import syncbranch
+    from bd.git import syncbranch
 
     branch_cfg = syncbranch.configured_branch(beads_dir)
     if branch_cfg is not None:
@@ -265,7 +265,7 @@ def _sync(beads_dir: str, *, message: str | None, do_pull: bool, do_push: bool,
     if do_pull:
         before = git.out(["rev-parse", "HEAD"], repo)
         pull(repo, remote, remote_branch, jsonl_rel)
-        from bd.merge import take_recorded_notes
+        from bd.core.merge import take_recorded_notes
 
         report.notes.extend(take_recorded_notes(repo))
         report.pulled = True
@@ -285,14 +285,14 @@ def _sync(beads_dir: str, *, message: str | None, do_pull: bool, do_push: bool,
 
 def _check_jsonl(path: str) -> None:
     """The JSONL must be readable before bd commits or after it pulls."""
-    from bd import jsonl
+    from bd.core import codec as jsonl
 
     jsonl.Lines(path, jsonl.read_bytes(path))
 
 
 def status(main_beads: str) -> dict[str, Any]:
     """Where the data is synced to and how far local and remote have drifted."""
-    from bd import syncbranch
+    from bd.git import syncbranch
 
     branch_cfg = syncbranch.configured_branch(main_beads)
     if branch_cfg is not None:

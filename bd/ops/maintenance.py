@@ -14,9 +14,9 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-    from bd.store import Store
+    from bd.store.store import Store
 
-from bd import model
+from bd.core import model
 from bd.errors import BdError, UsageError
 
 # -- orphaned dependencies -------------------------------------------------------------------
@@ -98,7 +98,7 @@ def is_test_title(title: str) -> bool:
 
 
 def _created_minute(rec: dict[str, Any]) -> int | None:
-    from bd.timeutil import parse_ts
+    from bd.core.timeutil import parse_ts
 
     value = rec.get("created_at")
     dt = parse_ts(value) if isinstance(value, str) else None
@@ -161,8 +161,8 @@ def clean_pollution(store: Store, found: list[dict[str, Any]]) -> dict[str, Any]
     Deletion makes tombstones (the records stay in the JSONL, marked deleted), so the
     backup is a second copy, as in the original.
     """
-    from bd import ops
-    from bd.jsonl import atomic_write
+    from bd.ops import issues as ops
+    from bd.core.codec import atomic_write
 
     ids = [p["id"] for p in found]
     if not ids:
@@ -185,7 +185,7 @@ def duplicate_groups(records: list[dict[str, Any]]) -> list[list[str]]:
 
     Closed and deleted issues are not compared: closing a duplicate is how it is resolved.
     """
-    from bd.timeutil import ts_key
+    from bd.core.timeutil import ts_key
 
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for rec in records:
@@ -209,7 +209,7 @@ _MARKERS = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")  # a JSON line never
 
 def conflict_marker_lines(path: str) -> list[int]:
     """1-based numbers of the lines of ``path`` that are git conflict markers."""
-    from bd.jsonl import read_bytes
+    from bd.core.codec import read_bytes
 
     return [n for n, line in enumerate(read_bytes(path).split(b"\n"), 1)
             if line.startswith(_MARKERS)]
@@ -372,7 +372,7 @@ def _read_cache_meta(db_path: str) -> dict[str, str] | None:
 
 def _jsonl_summary(path: str) -> tuple[int, list[str], str | None]:
     """(live issue count, ids, error) of the JSONL, parsed strictly."""
-    from bd import jsonl
+    from bd.core import codec as jsonl
 
     try:
         lines = jsonl.Lines(path, jsonl.read_bytes(path))
@@ -385,8 +385,8 @@ def _jsonl_summary(path: str) -> tuple[int, list[str], str | None]:
 
 def inspect_migration(store: Store) -> dict[str, Any]:
     """The workspace's state and what the next command would migrate; changes nothing."""
-    from bd import schema
-    from bd.cache import stat_sig
+    from bd.store import schema
+    from bd.store.cache import stat_sig
 
     db_exists = os.path.exists(store.db_path)
     meta = _read_cache_meta(store.db_path) if db_exists else None
@@ -436,7 +436,7 @@ def inspect_migration(store: Store) -> dict[str, Any]:
 def migrate(store: Store, *, dry_run: bool = False) -> dict[str, Any]:
     """Bring the cache to the current format and in line with the JSONL (what any command
     would do on its first read), reporting the versions before and after."""
-    from bd import schema
+    from bd.store import schema
 
     before = inspect_migration(store)
     previous = before["current_state"]["schema_version"]
@@ -459,7 +459,7 @@ def schema_info(store: Store, version: str) -> dict[str, Any]:
     ``schema_version`` is the bd release whose schema the cache follows (``version``), as
     in the original; ``cache_version`` is bd's own cache format.
     """
-    from bd import schema
+    from bd.store import schema
 
     conn = store.cache().conn
     tables = [r[0] for r in conn.execute(

@@ -13,7 +13,7 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd import merge
+from bd.core import merge
 from bd.errors import DataError
 
 _OPEN, _BASE, _SEP, _CLOSE = b"<<<<<<<", b"|||||||", b"=======", b">>>>>>>"
@@ -70,7 +70,7 @@ def split_markers(raw: bytes, path: str = "issues.jsonl") -> tuple[bytes, bytes,
 
 def stages_from_git(path: str) -> tuple[bytes, bytes, bytes] | None:
     """The index stages of a conflicted ``path`` (None when git holds no conflict for it)."""
-    from bd import git
+    from bd.git import runner as git
 
     directory = os.path.dirname(os.path.abspath(path))
     try:
@@ -97,7 +97,7 @@ def stages_from_git(path: str) -> tuple[bytes, bytes, bytes] | None:
 def resolve_file(path: str, *, dry_run: bool = False, ttl: float = merge.DEFAULT_TTL_DAYS,
                  now_ns: int | None = None) -> dict[str, Any]:
     """Rebuild a conflicted JSONL in place. Returns a report (source, counts, notes)."""
-    from bd import jsonl
+    from bd.core import codec as jsonl
 
     raw = jsonl.read_bytes(path)
     staged = stages_from_git(path)
@@ -120,7 +120,7 @@ def resolve_file(path: str, *, dry_run: bool = False, ttl: float = merge.DEFAULT
         return report
     jsonl.atomic_write(path, res.data)
     if staged is not None:
-        from bd import git
+        from bd.git import runner as git
 
         directory = os.path.dirname(os.path.abspath(path))
         git.run(["add", "--", os.path.basename(path)], directory)

@@ -9,7 +9,7 @@
   (``~/.beads-planning/<project>`` or ``--planning-repo``), set up in team mode; the project's
   ``.beads/`` holds only a ``redirect`` file pointing there and is excluded, so pull requests
   to the project never carry planning data.
-* sync branch (``--branch NAME``): team mode, then ``bd.syncbranch.init_branch``.
+* sync branch (``--branch NAME``): team mode, then ``bd.git.syncbranch.init_branch``.
 
 Re-running init is safe: every step checks before it writes, nothing that exists is
 overwritten (issues never), and each step reports what it did.
@@ -23,9 +23,9 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd import git
+from bd.git import runner as git
 from bd.errors import BdError
-from bd.ids import check_prefix, safe_prefix
+from bd.core.ids import check_prefix, safe_prefix
 
 MODES = ("team", "stealth", "contributor")
 DRIVER = "bd merge %A %O %A %B"
@@ -117,7 +117,7 @@ def init(cwd: str, opts: InitOptions) -> dict[str, Any]:
     setup_git(top, beads, result, skip_hooks=opts.skip_hooks,
               skip_merge_driver=opts.skip_merge_driver)
     if opts.branch:
-        from bd import syncbranch
+        from bd.git import syncbranch
 
         notes = syncbranch.init_branch(beads, opts.branch)
         result["actions"].extend(notes or [])
@@ -129,7 +129,7 @@ def setup_git(top: str, beads: str, result: dict[str, Any], *, skip_hooks: bool 
               skip_merge_driver: bool = False) -> None:
     """Team-mode git integration for the workspace ``beads`` of repository ``top``:
     merge driver, ``.gitattributes`` line, hooks.  Appends notes to ``result``."""
-    from bd import hooks
+    from bd.git import hooks
 
     actions, warnings = result["actions"], result["warnings"]
     if not skip_merge_driver:
@@ -167,9 +167,9 @@ def create_workspace(beads: str, *, prefix: str | None = None, force: bool = Fal
                      actor: str | None = None, default_prefix: str | None = None
                      ) -> dict[str, Any]:
     """Create (or complete) the ``.beads`` directory; never touches existing issues."""
-    from bd import config as cfgmod
-    from bd.jsonl import atomic_write
-    from bd.store import Store
+    from bd.store import config as cfgmod
+    from bd.core.codec import atomic_write
+    from bd.store.store import Store
 
     cfg_path = os.path.join(beads, "config.yaml")
     jsonl_path = os.path.join(beads, "issues.jsonl")
@@ -229,7 +229,7 @@ def create_workspace(beads: str, *, prefix: str | None = None, force: bool = Fal
 
 def ensure_gitignore(beads: str) -> list[str]:
     """Add the required cache patterns missing from ``.beads/.gitignore``; returns them."""
-    from bd.jsonl import atomic_write
+    from bd.core.codec import atomic_write
 
     path = os.path.join(beads, ".gitignore")
     text = _read_text(path)

@@ -1,6 +1,6 @@
 """Git hooks: install, uninstall and inspect bd's shims, and do what each hook does.
 
-An installed hook is a shim of a few lines (``bd/hooks_templates/shim.sh``) that re-enters
+An installed hook is a shim of a few lines (``bd/git/hooks_templates/shim.sh``) that re-enters
 ``bd hooks run NAME``; a hook that was there before is renamed ``NAME.old`` and runs first,
 with the same arguments and stdin, so bd chains the user's hooks and never replaces them.
 Hook managers that own the hooks directory (lefthook, the pre-commit framework) are left
@@ -15,7 +15,7 @@ What the hooks do (``run_hook``):
 * pre-push: refuse to push commits whose JSONL is invalid.
 
 The library never prints: ``run_hook`` returns the exit code and the messages for stderr.
-Every git command runs through ``bd.git`` with an argument list, never a shell, so no issue
+Every git command runs through ``bd.git.runner`` with an argument list, never a shell, so no issue
 text can reach one.
 """
 
@@ -27,7 +27,7 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd import git
+from bd.git import runner as git
 from bd.errors import BdError, DataError
 
 HOOKS = ("pre-commit", "post-merge", "post-checkout", "post-rewrite", "pre-push")
@@ -397,8 +397,8 @@ class _Workspace:
 def _workspace(cwd: str) -> _Workspace | None:
     """The ``.beads`` of the work tree the hook runs in; None when this checkout has none,
     or when it redirects to a workspace outside the repository (its own hooks handle it)."""
-    from bd import config as cfgmod
-    from bd.workspace import JSONL_NAME
+    from bd.store import config as cfgmod
+    from bd.store.workspace import JSONL_NAME
 
     top = cwd
     if not os.path.isdir(os.path.join(top, ".beads")):
@@ -430,7 +430,7 @@ def _truthy(value: Any, default: bool) -> bool:
 def validate_jsonl(data: bytes, label: str) -> None:
     """Raise a DataError naming ``label:line`` if ``data`` is not a valid issues JSONL:
     conflict markers, a line that is not a JSON object with an id, or a duplicate id."""
-    from bd import jsonl
+    from bd.core import codec as jsonl
 
     lines = jsonl.Lines(label, data)
     for line, lineno in zip(lines.lines, lines.linenos, strict=True):
@@ -438,7 +438,7 @@ def validate_jsonl(data: bytes, label: str) -> None:
 
 
 def _read(path: str) -> bytes:
-    from bd.jsonl import read_bytes
+    from bd.core.codec import read_bytes
 
     return read_bytes(path)
 
@@ -545,7 +545,7 @@ def _refresh(ws: _Workspace, name: str) -> Outcome:
     if name != "post-rewrite" and git.rebase_in_progress(ws.top):
         return Outcome()  # post-rewrite runs when the rebase is done
     from bd.errors import LockTimeoutError
-    from bd.store import Store
+    from bd.store.store import Store
 
     store = Store(ws.beads, lock_timeout=2.0)
     try:

@@ -11,9 +11,9 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd import model
+from bd.core import model
 from bd.errors import BdError, ClaimError, CycleError, NotFoundError, ValidationError
-from bd.store import Store, Tx
+from bd.store.store import Store, Tx
 
 UPDATABLE = ("status", "priority", "title", "assignee", "description", "design",
              "acceptance_criteria", "notes", "issue_type", "estimated_minutes", "external_ref",
@@ -44,7 +44,7 @@ def _check_external(target: str) -> None:
 
 
 def _time_field(expr: str | None, flag: str) -> str | None:
-    from bd.timeutil import format_ts, parse_time_expr
+    from bd.core.timeutil import format_ts, parse_time_expr
 
     if expr is None or expr == "":
         return None
@@ -64,7 +64,7 @@ def create(store: Store, title: str, *, description: str = "", issue_type: str =
            waits_for: str | None = None, waits_for_gate: str = "all-children"
            ) -> dict[str, Any]:
     """Create one issue; returns the stored record."""
-    from bd import ids
+    from bd.core import ids
 
     if explicit_id and parent:
         raise ValidationError("cannot specify both --id and --parent")
@@ -301,7 +301,7 @@ def defer(store: Store, rids: list[str], until: str | None = None, *,
 
 
 def _check_cycle(store: Store, issue_id: str, target: str, dep_type: str) -> None:
-    from bd.graph import AFFECTS_READY, Graph
+    from bd.core.graph import AFFECTS_READY, Graph
 
     if dep_type not in AFFECTS_READY:
         return
@@ -331,7 +331,7 @@ def _check_cycle(store: Store, issue_id: str, target: str, dep_type: str) -> Non
 
 def add_dependency(store: Store, issue_id: str, target: str, dep_type: str = "blocks",
                    metadata: str | None = None) -> dict[str, Any]:
-    from bd import ids
+    from bd.core import ids
 
     _check_dep_type(dep_type)
     if issue_id == target:
@@ -423,7 +423,7 @@ def labels(store: Store, rids: list[str], label: str, *, remove: bool = False
 def add_comment(store: Store, rid: str, text: str, author: str) -> dict[str, Any]:
     if not text.strip():
         raise ValidationError("comment text required (use -f to read from file)")
-    from bd.timeutil import format_ts
+    from bd.core.timeutil import format_ts
 
     import datetime as _dt
 

@@ -58,7 +58,7 @@ def branch_from_config(beads_dir: str) -> str | None:
         return None
     if b"sync" not in raw:
         return None
-    from bd import config as cfgmod
+    from bd.store import config as cfgmod
 
     cfg = cfgmod.parse(raw.decode("utf-8", "replace"), path)
     value = cfg.get("sync.branch") or cfg.get("sync-branch")
@@ -133,13 +133,13 @@ def data_dir(beads_dir: str) -> str:
 # -- the worktree ---------------------------------------------------------------------------
 
 def worktree_path(repo: str, branch: str) -> str:
-    from bd import git
+    from bd.git import runner as git
 
     return os.path.join(git.common_dir(repo), WORKTREES, branch)
 
 
 def _registered(repo: str, path: str) -> bool:
-    from bd import git
+    from bd.git import runner as git
 
     listing = git.run(["worktree", "list", "--porcelain"], repo, check=False).stdout
     real = os.path.realpath(path)
@@ -152,7 +152,7 @@ def _registered(repo: str, path: str) -> bool:
 def remote_name(repo: str) -> str | None:
     """The remote bd syncs with: ``sync.remote`` in git config, the current branch's remote,
     ``origin``, or the only remote there is."""
-    from bd import git
+    from bd.git import runner as git
 
     remotes = git.remotes(repo)
     if not remotes:
@@ -171,7 +171,7 @@ def remote_name(repo: str) -> str | None:
 def ensure_worktree(repo: str, branch: str, main_beads: str | None = None) -> str:
     """The healthy worktree of ``branch``; creates or repairs it (folder deleted, stale
     registration, branch only on the remote, branch missing)."""
-    from bd import git
+    from bd.git import runner as git
 
     validate_branch(branch)
     path = worktree_path(repo, branch)
@@ -208,7 +208,7 @@ def ensure_worktree(repo: str, branch: str, main_beads: str | None = None) -> st
 
 
 def _materialise(path: str, branch: str) -> None:
-    from bd import git
+    from bd.git import runner as git
 
     if not os.path.isdir(os.path.join(path, ".beads")) and git.ok(
             ["rev-parse", "--verify", "--quiet", "HEAD"], path):
@@ -219,7 +219,7 @@ def _materialise(path: str, branch: str) -> None:
 def _create_branch(repo: str, branch: str) -> None:
     """A new sync branch starts at the current HEAD (so it can be merged into main later);
     in a repository without commits it starts from an empty root commit."""
-    from bd import git
+    from bd.git import runner as git
 
     if git.has_commits(repo):
         git.run(["branch", "--quiet", branch, "HEAD"], repo)
@@ -248,15 +248,15 @@ def _seed(beads: str, main_beads: str | None) -> None:
         if main_beads and os.path.isfile(main_jsonl):
             with open(main_jsonl, "rb") as fh:
                 data = fh.read()  # issues from before sync-branch mode move along
-        from bd.jsonl import atomic_write
+        from bd.core.codec import atomic_write
 
         atomic_write(jsonl_path, data)
 
 
 def commit(path: str, message: str, *, dry_run: bool = False) -> str | None:
     """Commit the worktree's ``.beads`` data (hooks off); the new short id or None."""
-    from bd import git
-    from bd.sync import status_lines
+    from bd.git import runner as git
+    from bd.git.sync import status_lines
 
     names = [os.path.join(".beads", n) for n in ("issues.jsonl", "config.yaml", ".gitignore",
                                                   "interactions.jsonl")]
@@ -277,8 +277,8 @@ def commit(path: str, message: str, *, dry_run: bool = False) -> str | None:
 def init_branch(main_beads: str, branch: str) -> list[str]:
     """Turn on sync-branch mode for the workspace at ``main_beads``: config, branch, worktree,
     first commit on the branch.  Returns notes for the user."""
-    from bd import config as cfgmod
-    from bd import git
+    from bd.store import config as cfgmod
+    from bd.git import runner as git
 
     validate_branch(branch)
     repo = os.path.dirname(os.path.abspath(main_beads))
@@ -295,8 +295,8 @@ def init_branch(main_beads: str, branch: str) -> list[str]:
 
 def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: bool = True,
          do_push: bool = True, dry_run: bool = False) -> Any:
-    from bd import git
-    from bd.sync import SyncReport, _check_jsonl, default_message, push
+    from bd.git import runner as git
+    from bd.git.sync import SyncReport, _check_jsonl, default_message, push
 
     root = os.path.dirname(os.path.abspath(main_beads))
     if is_worktree_dir(main_beads):
@@ -326,7 +326,7 @@ def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: b
     if do_push:
         has_remote = git.ok(["rev-parse", "--verify", "--quiet",
                              f"refs/remotes/{remote}/{branch}"], path)
-        from bd.sync import ahead_behind
+        from bd.git.sync import ahead_behind
 
         ahead = ahead_behind(path, f"{remote}/{branch}")[0] if has_remote else 1
         if ahead:
@@ -347,13 +347,14 @@ def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: b
 def pull(path: str, remote: str, branch: str, notes: list[str] | None = None) -> bool:
     """Bring ``remote/branch`` into the worktree: fast-forward, or a merge commit whose JSONL
     is the merge engine's result.  Never resets or rebases.  True when anything came in."""
-    from bd import git, merge
+    from bd.git import runner as git
+    from bd.core import merge
 
     fetched = git.run(["fetch", "--quiet", remote, branch], path, check=False)
     ref = f"refs/remotes/{remote}/{branch}"
     if fetched.returncode != 0 or not git.ok(["rev-parse", "--verify", "--quiet", ref], path):
         return False  # the branch is not on the remote yet: the first push creates it
-    from bd.sync import ahead_behind
+    from bd.git.sync import ahead_behind
 
     ahead, behind = ahead_behind(path, ref)
     if not behind:
@@ -372,14 +373,14 @@ def pull(path: str, remote: str, branch: str, notes: list[str] | None = None) ->
         notes.extend(n for n in result.notes if "two different issues" in n)
     git.run([*NO_HOOKS, "merge", "--quiet", "--no-ff", "--no-commit", ref], path,
             check=False, env={"GIT_MERGE_AUTOEDIT": "no"})
-    from bd.sync import _conflicted
+    from bd.git.sync import _conflicted
 
     others = [p for p in _conflicted(path) if p != jsonl_rel]
     if others:
         git.run(["merge", "--abort"], path, check=False)
         raise SyncBranchError(f"the sync branch has conflicts outside .beads/ "
                               f"({', '.join(others[:3])}); nothing was changed")
-    from bd.jsonl import atomic_write
+    from bd.core.codec import atomic_write
 
     atomic_write(os.path.join(path, jsonl_rel), result.data)
     git.run(["add", "--sparse", "--", jsonl_rel], path)
@@ -392,8 +393,8 @@ def pull(path: str, remote: str, branch: str, notes: list[str] | None = None) ->
 def merge_into_current(repo: str, branch: str, *, dry_run: bool = False) -> str:
     """``bd sync --merge``: merge the sync branch into the checked-out branch (the user asked;
     this is the one sync step that changes their branch).  Requires a clean work tree."""
-    from bd import git
-    from bd.sync import status_lines
+    from bd.git import runner as git
+    from bd.git.sync import status_lines
 
     if not git.ok(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], repo):
         raise SyncBranchError(f"no local branch {branch!r} to merge")
@@ -408,7 +409,7 @@ def merge_into_current(repo: str, branch: str, *, dry_run: bool = False) -> str:
                     f"Merge sync branch '{branch}'", branch], repo, check=False,
                    env={"GIT_MERGE_AUTOEDIT": "no"})
     if proc.returncode != 0:
-        from bd.sync import _conflicted, _settle_jsonl_conflicts
+        from bd.git.sync import _conflicted, _settle_jsonl_conflicts
 
         if not _conflicted(repo):
             raise SyncBranchError(f"git merge {branch} failed: "
@@ -422,7 +423,7 @@ def merge_into_current(repo: str, branch: str, *, dry_run: bool = False) -> str:
 
 def check_health(main_beads: str) -> list[tuple[str, str]]:
     """Problems with sync-branch mode as (level, message); empty when healthy or unused."""
-    from bd import git
+    from bd.git import runner as git
 
     branch = branch_from_config(main_beads)
     if branch is None:

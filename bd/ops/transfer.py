@@ -13,9 +13,10 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd import jsonl, model
+from bd.core import codec as jsonl
+from bd.core import model
 from bd.errors import DataError, ValidationError
-from bd.store import Store
+from bd.store.store import Store
 
 
 def _comment_key(c: Any) -> tuple[str, str, str]:
@@ -42,7 +43,8 @@ def parse_input(data: bytes, path: str) -> list[dict[str, Any]]:
     try:
         lines = jsonl.Lines(path, data)  # conflict markers, duplicates, missing ids
     except ConflictMarkersError:
-        from bd import merge, resolve
+        from bd.core import merge
+        from bd.git import resolve
 
         staged = resolve.stages_from_git(path) if path != "-" else None
         sides = staged if staged is not None else resolve.split_markers(data, path)
@@ -53,7 +55,7 @@ def parse_input(data: bytes, path: str) -> list[dict[str, Any]]:
 
 def import_records(store: Store, records: Iterable[dict[str, Any]], *, dry_run: bool = False,
                    skip_existing: bool = False, force: bool = False) -> dict[str, int]:
-    from bd.timeutil import ts_key
+    from bd.core.timeutil import ts_key
 
     records = list(records)
     prefix = store.prefix

@@ -32,10 +32,11 @@ TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd import jsonl, model
+from bd.core import codec as jsonl
+from bd.core import model
 from bd.errors import BdError, DataError
-from bd.mergerules import _enc, _merge_comments, _rule_for, _tkey, merge_records
-from bd.timeutil import ts_key
+from bd.core.mergerules import _enc, _merge_comments, _rule_for, _tkey, merge_records
+from bd.core.timeutil import ts_key
 
 DEFAULT_TTL_DAYS = 30
 GRACE_NS = 3600 * 1_000_000_000  # one hour of clock skew, as the original
@@ -387,7 +388,7 @@ def _same_issue(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def _fresh_id(rid: str, rec: dict[str, Any], taken: set[str]) -> str:
     """A new id for the issue that lost an id collision: the next child number under the
     same parent for ``P.n`` ids, else a hash of the record under the same prefix."""
-    from bd import ids as idmod
+    from bd.core import ids as idmod
 
     parent = idmod.parent_of(rid)
     if parent is not None:
@@ -438,7 +439,7 @@ NOTES_FILE = "bd-merge-notes"
 
 def record_renames(res: MergeResult, cwd: str | None = None) -> None:
     """Append the id moves of a driver run to ``<git-dir>/bd-merge-notes`` (best effort)."""
-    from bd import git
+    from bd.git import runner as git
 
     try:
         path = os.path.join(git.git_dir(cwd or os.getcwd()), NOTES_FILE)
@@ -452,7 +453,7 @@ def record_renames(res: MergeResult, cwd: str | None = None) -> None:
 
 def take_recorded_notes(repo: str) -> list[str]:
     """The notes driver runs left for ``repo`` since the last call (the file is removed)."""
-    from bd import git
+    from bd.git import runner as git
 
     path = os.path.join(git.git_dir(repo), NOTES_FILE)
     try:
@@ -466,8 +467,8 @@ def take_recorded_notes(repo: str) -> list[str]:
 
 def load_settings(cwd: str | None = None) -> dict[str, Any]:
     """Merge settings from the nearest workspace's config.yaml (none found: defaults)."""
-    from bd import config as cfgmod
-    from bd.workspace import find_beads_dir
+    from bd.store import config as cfgmod
+    from bd.store.workspace import find_beads_dir
 
     try:
         beads = find_beads_dir(cwd)
