@@ -17,15 +17,33 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
+_OPS = ("create", "update", "close", "reopen", "add_dependency", "remove_dependency",
+        "add_comment", "defer", "relate")
 _LAZY = {
     "Store": "bd.store.store", "open_store": "bd.store.store", "Issue": "bd.core.model",
     "ReadyFilter": "bd.store.queries", "ListFilter": "bd.store.queries", "Graph": "bd.core.graph",
     "BdError": "bd.errors", "NotFoundError": "bd.errors", "ValidationError": "bd.errors",
     "DataError": "bd.errors", "ClaimError": "bd.errors", "CycleError": "bd.errors",
-    "create": "bd.ops.issues", "update": "bd.ops.issues", "close": "bd.ops.issues", "reopen": "bd.ops.issues",
-    "add_dependency": "bd.ops.issues", "remove_dependency": "bd.ops.issues", "add_comment": "bd.ops.issues",
-    "delete": "bd.ops.issues", "defer": "bd.ops.issues", "relate": "bd.ops.issues",
+    **{name: "bd.ops.issues" for name in _OPS}, "delete": "bd.ops.delete",
 }
+
+
+def _ensure_sync_worktree(repo: str, branch: str, main_beads: str) -> str:
+    """Creates the sync-branch worktree when discovery finds it missing (git layer)."""
+    from bd.git.syncbranch import ensure_worktree
+
+    return ensure_worktree(repo, branch, main_beads)
+
+
+def _install_providers() -> None:
+    # The store layer runs no git; discovery calls back into the git layer through this
+    # hook when sync-branch mode needs its worktree created or repaired.
+    from bd.store import workspace
+
+    workspace.set_worktree_provider(_ensure_sync_worktree)
+
+
+_install_providers()
 
 
 def open(path: str | None = None, *, actor: str | None = None) -> Any:  # noqa: A001

@@ -29,9 +29,9 @@ from mcp.server.lowlevel import Server
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.stdio import stdio_server
 
-from bd.agents.prime import prime as agents
+from bd.agents import prime as agents
 from bd.core import model
-from bd.cli import output as out
+from bd.core import shapes as out
 from bd.errors import BdError, NotInitializedError, UsageError
 from bd.store.queries import ListFilter, ReadyFilter
 from bd.store.store import Store
@@ -213,7 +213,7 @@ def _list(ws: Workspaces, a: dict[str, Any]) -> Any:
 
 
 def _show(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd.cli.cmd_issues import details
+    from bd.store.details import details
 
     store = ws.store(a.get("workspace_root"))
     return details(store, store.resolve(a["issue_id"]))
@@ -303,8 +303,8 @@ def _stats(ws: Workspaces, a: dict[str, Any]) -> Any:
 
 
 def _comments(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd.ops import issues as ops
     from bd.core.timeutil import ts_key
+    from bd.ops import issues as ops
 
     store = ws.store(a.get("workspace_root"))
     rid = store.resolve(a["issue_id"])
@@ -360,7 +360,7 @@ def call(ws: Workspaces, name: str, arguments: dict[str, Any] | None) -> Any:
 
 def build_server(ws: Workspaces) -> Server[Any, Any]:
     """An MCP server whose tools run on ``ws``."""
-    from bd.cli import VERSION
+    from bd.version import VERSION
 
     server: Server[Any, Any] = Server("bd", version=VERSION, instructions=INSTRUCTIONS)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
+
+from bd.errors import BdError, UsageError
+from bd.version import VERSION  # noqa: F401 - re-exported: bd.cli.VERSION
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
-
-from bd.errors import BdError, UsageError
-
-VERSION = "0.46.0"  # the original release whose CLI and data format bd matches
 
 # command name -> module defining it; groups map "group sub".
 MODULES = {

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
-if TYPE_CHECKING:
-    from typing import Any
 
 from bd.cli import VERSION, Context
 from bd.cli.registry import Values, arg, command, opt
 from bd.errors import UsageError
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _init(ctx: Context, o: Values) -> int:
@@ -107,8 +108,7 @@ def _where(ctx: Context, o: Values) -> int:
 ])
 def _info(ctx: Context, o: Values) -> int:
     store = ctx.store
-    conn = store.cache().conn
-    count = conn.execute("SELECT count(*) FROM issues WHERE status != 'tombstone'").fetchone()[0]
+    count = store.count_live()
     info: dict[str, Any] = {
         "database_path": store.db_path, "jsonl_path": store.jsonl_path,
         "beads_dir": store.beads_dir, "mode": "direct", "daemon_connected": False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from bd.agents.prime import prime as agents
+from bd.agents import prime as agents
 from bd.cli import MODULES, Context
 from bd.cli import output as out
 from bd.cli.registry import Values, arg, command, opt
@@ -67,7 +67,7 @@ def _quickstart(ctx: Context, o: Values) -> int:
     opt("list", "--list", type=bool, help="List the recipes"),
 ])
 def _setup(ctx: Context, o: Values) -> int:
-    from bd.agents.prime import setup_recipes as sr
+    from bd.agents import setup_recipes as sr
 
     if o.list or not o.recipe:
         rows = [{"recipe": r.name, "tool": r.title, "writes": r.summary,

@@ -17,7 +17,7 @@ from bd.errors import UsageError
 ])
 def _export(ctx: Context, o: Values) -> int:
     from bd.ops import transfer
-    from bd.core.codec import atomic_write
+    from bd.store.jsonl import atomic_write
 
     if o.format != "jsonl":
         raise UsageError(f"unsupported export format {o.format!r} (jsonl)")

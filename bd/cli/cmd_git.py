@@ -21,11 +21,11 @@ from bd.errors import BdError
 ])
 def _merge(ctx: Context, o: Values) -> int:
     """Exit 0 merged, 1 conflicts left with markers, 2 error (output untouched)."""
-    from bd.core import merge
+    from bd.git import driver
 
     try:
-        settings = merge.load_settings()
-        res = merge.merge_files(o.output, o.base, o.left, o.right, ttl=settings["ttl"],
+        settings = driver.load_settings()
+        res = driver.merge_files(o.output, o.base, o.left, o.right, ttl=settings["ttl"],
                                 strict=o.strict or settings["strict"])
     except BdError as exc:
         sys.stderr.write(f"bd merge: {exc}\n")
@@ -34,7 +34,7 @@ def _merge(ctx: Context, o: Values) -> int:
         if o.debug or "two different issues" in note:
             sys.stderr.write(f"bd merge: {note}\n")
     if res.renamed:
-        merge.record_renames(res)  # bd sync reports them (git hides a driver's stderr there)
+        driver.record_renames(res)  # bd sync reports them (git hides a driver's stderr there)
     if res.conflicts:
         sys.stderr.write(f"bd merge: {len(res.conflicts)} issue(s) changed differently on both "
                          f"sides were left with conflict markers ({', '.join(res.conflicts)}); "
@@ -48,8 +48,7 @@ def _merge(ctx: Context, o: Values) -> int:
     opt("path", "--file", help="JSONL file to resolve (default: the workspace's)"),
 ])
 def _resolve(ctx: Context, o: Values) -> int:
-    from bd.core import merge
-    from bd.git import resolve
+    from bd.git import driver, resolve
     from bd.store.lock import WorkspaceLock
     from bd.store.workspace import JSONL_NAME, find_beads_dir
 
@@ -59,7 +58,7 @@ def _resolve(ctx: Context, o: Values) -> int:
         beads = find_beads_dir(db=ctx.flags.get("db"))
         path = os.environ.get("BEADS_JSONL") or os.path.join(beads, JSONL_NAME)
         lock_dir = beads
-    settings = merge.load_settings()
+    settings = driver.load_settings()
     with WorkspaceLock(os.path.join(lock_dir, ".bd.lock")):
         report = resolve.resolve_file(path, dry_run=o.dry_run, ttl=settings["ttl"])
     if ctx.json:
@@ -91,8 +90,8 @@ def _resolve(ctx: Context, o: Values) -> int:
     opt("no_git_history", "--no-git-history", type=bool, hidden=True),
 ])
 def _sync(ctx: Context, o: Values) -> int:
-    from bd.git import sync
-    from bd.git import syncbranch
+    from bd.git import sync, syncbranch
+    from bd.store import workspace
     from bd.store.workspace import main_beads_dir
 
     main = main_beads_dir(db=ctx.flags.get("db"))
@@ -119,7 +118,7 @@ def _sync(ctx: Context, o: Values) -> int:
                 ctx.out.line(f"{key}: {value}")
         return 0
     if o.merge:
-        branch = syncbranch.branch_from_config(main)
+        branch = workspace.branch_from_config(main)
         if branch is None:
             raise BdError("bd sync --merge needs sync-branch mode (config sync.branch)")
         from bd.git import runner as git

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
-if TYPE_CHECKING:
-    from typing import Any
 
 from bd.cli import Context
 from bd.cli.registry import Values, arg, command, opt
 from bd.errors import BdError
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 _MARK = {"installed": "✓", "chained": "✓", "updated": "✓", "replaced": "✓", "unchanged": "✓",
          "removed": "✓", "restored": "✓", "absent": "-", "skipped": "!", "outdated": "!",
@@ -91,15 +92,15 @@ def _list(ctx: Context, o: Values) -> int:
     arg("args", "*", help="The arguments git passed to the hook"),
 ])
 def _run(ctx: Context, o: Values) -> int:
-    from bd.git import hooks
+    from bd.git import hookrun, hooks
 
     hook_dir = os.environ.get(hooks.HOOK_DIR_ENV) or None
     stdin = None
-    if hooks.needs_stdin(o.name, hook_dir) and not sys.stdin.isatty():
+    if hookrun.needs_stdin(o.name, hook_dir) and not sys.stdin.isatty():
         stdin = sys.stdin.buffer.read()
     try:
-        outcome = hooks.run_hook(o.name, list(o.args), cwd=os.getcwd(), hook_dir=hook_dir,
-                                 stdin=stdin)
+        outcome = hookrun.run_hook(o.name, list(o.args), cwd=os.getcwd(), hook_dir=hook_dir,
+                                   stdin=stdin)
     except BdError as err:
         if o.name.startswith("post-"):  # git ignores a post-* hook's status: warn, go on
             sys.stderr.write(f"bd: warning: {o.name} hook: {err}\n")

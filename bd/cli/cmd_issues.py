@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
-TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
-if TYPE_CHECKING:
-    from typing import Any
 
-from bd.core import model
 from bd.cli import Context
 from bd.cli import output as out
 from bd.cli.registry import Values, arg, command, opt
+from bd.core import model
 from bd.errors import BdError, UsageError
+from bd.store.details import details
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 _PRIO_HELP = "Priority 0-4 or P0-P4 (0 = critical)"
 
@@ -152,7 +154,7 @@ def _create_from_file(ctx: Context, o: Values) -> int:
             specs[-1].setdefault(section, []).append(line)
     calls = []
     for spec in specs:
-        def text_of(key: str) -> str:
+        def text_of(key: str, spec: dict[str, Any] = spec) -> str:
             return "\n".join(spec.get(key) or []).strip()
         calls.append((spec["title"], dict(
             description=text_of("description"), issue_type=text_of("type") or o.type,
@@ -352,7 +354,7 @@ def _undefer(ctx: Context, o: Values) -> int:
                opt("reason", "--reason", default="delete"),
                opt("from_file", "--from-file", help="Read ids from a file, one per line")])
 def _delete(ctx: Context, o: Values) -> int:
-    from bd.ops import issues as ops
+    from bd.ops import delete as delete_ops
 
     ids = list(o.ids)
     if o.from_file:
@@ -360,8 +362,8 @@ def _delete(ctx: Context, o: Values) -> int:
             ids += [line.strip() for line in fh if line.strip() and not line.startswith("#")]
     if not ids:
         raise UsageError("no issue ids given")
-    result = ops.delete(ctx.store, ids, force=o.force and not o.dry_run, cascade=o.cascade,
-                        reason=o.reason)
+    result = delete_ops.delete(ctx.store, ids, force=o.force and not o.dry_run,
+                               cascade=o.cascade, reason=o.reason)
     if ctx.json:
         ctx.out.json(result)
     elif result.get("preview"):
@@ -376,56 +378,6 @@ def _delete(ctx: Context, o: Values) -> int:
         ctx.out.line(f"  Dependencies removed: {result['dependencies_removed']}, "
                      f"references updated: {result['references_updated']}")
     return 0
-
-
-def details(store: Any, rid: str, *, events: bool = False,
-            unresolved: bool = False) -> dict[str, Any]:
-    """The IssueDetails shape of ``show --json``.
-
-    ``unresolved`` puts placeholders for dependencies on external or missing issues among
-    the dependencies (human output). Otherwise (JSON) ``dependencies`` holds real issues only,
-    as in the original, since clients validate each as a full Issue (timestamps included),
-    and the others are listed in ``unresolved_dependencies`` as ``{id, dependency_type,
-    status}`` with status ``external`` or ``missing``.
-    """
-    rec = store.get(rid)
-    d = out.issue_json(rec)
-    d["labels"] = d.pop("labels")  # IssueDetails: relations come last, labels first of them
-    deps = [dep for dep in rec.get("dependencies") or [] if isinstance(dep, dict)]
-    targets = store.get_many([str(dep.get("depends_on_id")) for dep in deps])
-    d["dependencies"] = []
-    elsewhere: list[dict[str, Any]] = []
-    for dep in deps:
-        target = targets.get(str(dep.get("depends_on_id")))
-        if target is None:
-            target = {"id": dep.get("depends_on_id"), "title": "", "status": "external"
-                      if str(dep.get("depends_on_id")).startswith("external:") else "missing",
-                      "priority": 2}
-            if not unresolved:
-                elsewhere.append({"id": target["id"], "dependency_type": dep.get("type")
-                                  or "blocks", "status": target["status"]})
-                continue
-        row = out.issue_json(target)
-        row["dependency_type"] = dep.get("type") or "blocks"
-        d["dependencies"].append(row)
-    edges = store.dependents(rid)
-    sources = store.get_many([a for a, _ in edges])
-    d["dependents"] = []
-    for a, dep_type in edges:
-        if a in sources:
-            row = out.issue_json(sources[a])
-            row["dependency_type"] = dep_type
-            d["dependents"].append(row)
-    d["comments"] = list(rec.get("comments") or [])
-    parent = next((dep.get("depends_on_id") for dep in deps
-                   if dep.get("type") == "parent-child"), None)
-    if parent:
-        d["parent"] = parent
-    if not unresolved:  # bd's addition: after the original's keys
-        d["unresolved_dependencies"] = elsewhere
-    if events:
-        d["_events"] = store.events(rid)
-    return d
 
 
 @command("show", "Show issue details", args=[arg("ids", "+")], opts=[

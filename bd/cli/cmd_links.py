@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
-if TYPE_CHECKING:
-    from typing import Any
 
 from bd.cli import Context
 from bd.cli import output as out
 from bd.cli.registry import Values, arg, command, opt
 from bd.errors import UsageError
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _target(ctx: Context, raw: str) -> str:

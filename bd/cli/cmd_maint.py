@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import sys
 
-from bd.ops import maintenance
 from bd.cli import Context
 from bd.cli import output as out
 from bd.cli.registry import Values, command, opt
 from bd.errors import BdError, UsageError
+from bd.ops import maintenance
 
 
 def _refuse_readonly(ctx: Context, what: str) -> None:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
-if TYPE_CHECKING:
-    from typing import Any
 
-from bd.core import model
 from bd.cli import Context
 from bd.cli import output as out
 from bd.cli.registry import Opt, Values, arg, command, opt
+from bd.core import model
 from bd.errors import UsageError
 from bd.store.queries import SORT_POLICIES, ListFilter, ReadyFilter
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _prio(value: str | None) -> int | None:
@@ -50,8 +51,7 @@ def _ready(ctx: Context, o: Values) -> int:
     if ctx.json:
         ctx.out.json([out.issue_json(r) for r in rows])
         return 0
-    any_open = bool(rows) or bool(store.cache().conn.execute(
-        "SELECT 1 FROM issues WHERE status IN ('open','in_progress') LIMIT 1").fetchone())
+    any_open = bool(rows) or store.any_active()
     for line in out.ready_list(rows, any_open):
         ctx.out.line(line)
     return 0
@@ -157,7 +157,8 @@ def _agent_mode() -> bool:
 
 @command("list", "List issues (open ones by default)",
          opts=[*_FILTERS, *_LIST_ONLY, *_DISPLAY,
-               opt("limit", "-n", "--limit", type=int, help="Maximum issues (default 50, 0 = all)")])
+               opt("limit", "-n", "--limit", type=int,
+                   help="Maximum issues (default 50, 0 = all)")])
 def _list(ctx: Context, o: Values) -> int:
     limit = o.limit if o.limit is not None else (20 if _agent_mode() else 50)
     f = list_filter(ctx.store, o, limit=limit + 1 if limit > 0 else 0)

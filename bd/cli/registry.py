@@ -9,11 +9,12 @@ the typer app in ``bd.cli.typer_app``, which renders ``--help`` and the CLI refe
 from __future__ import annotations
 
 from collections.abc import Callable
+
+from bd.errors import UsageError
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
-
-from bd.errors import UsageError
 
 
 # Plain classes, not dataclasses: importing dataclasses (and inspect) costs ~7 ms per process.

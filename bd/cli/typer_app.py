@@ -18,7 +18,14 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from bd.cli import (
-    GLOBAL_BOOL, GLOBAL_VALUE, GROUPS, MODULES, VERSION, WRITES, Context, partition_globals,
+    GLOBAL_BOOL,
+    GLOBAL_VALUE,
+    GROUPS,
+    MODULES,
+    VERSION,
+    WRITES,
+    Context,
+    partition_globals,
     registry,
 )
 from bd.cli.registry import Command

@@ -8,14 +8,14 @@ Untouched lines are carried as raw bytes so a write never changes them.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
+
+from bd.core.model import type_problem
+from bd.errors import ConflictMarkersError, DataError
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
-
-from bd.errors import ConflictMarkersError, DataError
-from bd.core.model import type_problem
 
 _MARKERS = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")
 _ID_HEAD = ID_HEAD = b'{"id":"'  # how a canonical line starts
@@ -147,7 +147,7 @@ class Lines:
         gone = set(removed)
         new = {rid: line for rid, line in changed.items() if rid not in self.index}
         out: list[tuple[str, bytes]] = []
-        for rid, line in zip(self.ids, self.lines):
+        for rid, line in zip(self.ids, self.lines, strict=False):
             if rid in gone:
                 continue
             out.append((rid, changed.get(rid, line + b"\n")))
@@ -335,62 +335,3 @@ def check_markers(line: bytes, path: str, lineno: int) -> None:
         raise ConflictMarkersError(
             "git conflict markers found; resolve the merge first "
             "(bd resolve-conflicts, or git checkout --theirs/--ours)", path=path, line=lineno)
-
-
-def read_bytes(path: str) -> bytes:
-    """The file's bytes; a missing file is empty. A directory or unreadable file is an error."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        return b""
-    except IsADirectoryError:
-        raise DataError("is a directory, expected a JSONL file", path=path) from None
-    except OSError as exc:
-        raise DataError(f"cannot read: {exc.strerror}", path=path) from None
-
-
-# Test hook for crash tests: called with a step name between the steps of a write.
-_crash_hook = None
-
-
-def _step(name: str) -> None:
-    if _crash_hook is not None:
-        _crash_hook(name)
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a crash leaves either the old or the new file, never a mix."""
-    real = os.path.realpath(path)
-    directory = os.path.dirname(real) or "."
-    tmp = os.path.join(directory, f".{os.path.basename(real)}.{os.getpid()}.tmp")
-    # O_NOFOLLOW: a link planted under the temporary name must not redirect the write.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
-                 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        _step("written")
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        os.unlink(tmp)
-        raise
-    os.close(fd)
-    try:
-        mode = os.stat(real).st_mode & 0o777
-        os.chmod(tmp, mode)
-    except FileNotFoundError:
-        pass
-    _step("synced")
-    os.replace(tmp, real)
-    _step("renamed")
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)

@@ -12,13 +12,14 @@ import json
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from bd.core.model import NON_WORK_TYPES  # noqa: F401 - part of this API
+from bd.errors import UsageError
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
-
-from bd.errors import UsageError
-from bd.store.schema import NON_WORK_TYPES  # noqa: F401 - defined beside the SQL, part of this API
 
 AFFECTS_READY = frozenset({"blocks", "parent-child", "conditional-blocks", "waits-for"})
 WORK_STATUSES = frozenset({"open", "in_progress", "blocked"})
@@ -93,7 +94,7 @@ class Graph:
     @classmethod
     def build(cls, records: Iterable[Mapping[str, Any]], *, now: datetime | None = None) -> Graph:
         """Index ``records``; ``now`` decides whether ``defer_until`` is in the future."""
-        g = cls(now if now is not None else datetime.now(timezone.utc))
+        g = cls(now if now is not None else datetime.now(UTC))
         recs, tombs = g._recs, g._tombs
         for rec in records:
             iid = rec.get("id")

@@ -27,16 +27,15 @@ The rules are written out with examples in docs/merge.md; the short form:
 from __future__ import annotations
 
 import hashlib
-import os
+
+from bd.core import codec, model
+from bd.core.mergerules import _enc, _merge_comments, _rule_for, _tkey, merge_records
+from bd.core.timeutil import ts_key
+from bd.errors import BdError, DataError
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
-
-from bd.core import codec as jsonl
-from bd.core import model
-from bd.errors import BdError, DataError
-from bd.core.mergerules import _enc, _merge_comments, _rule_for, _tkey, merge_records
-from bd.core.timeutil import ts_key
 
 DEFAULT_TTL_DAYS = 30
 GRACE_NS = 3600 * 1_000_000_000  # one hour of clock skew, as the original
@@ -98,9 +97,9 @@ class _Side:
         for n in odd:  # in file order, so the error names the first bad line
             _check_line(all_lines[n - 1], name, n)
         for line in touched:
-            rid = jsonl.fast_id(line)
+            rid = codec.fast_id(line)
             if rid is None:
-                rec = jsonl.parse_line(line, name, self._lineno(line))
+                rec = codec.parse_line(line, name, self._lineno(line))
                 rid = rec["id"]
                 self._parsed[rid] = rec
             if rid in self.index:
@@ -120,7 +119,7 @@ class _Side:
             line = self.index.get(rid)
             if line is None:
                 return None
-            got = self._parsed[rid] = jsonl.parse_line(line, self.name, self._lineno(line))
+            got = self._parsed[rid] = codec.parse_line(line, self.name, self._lineno(line))
         return got
 
 
@@ -143,7 +142,7 @@ def _check_line(line: bytes, name: str, lineno: int) -> None:
         raise DataError("git conflict markers found (resolve that merge first)", path=name,
                         line=lineno)
     if not (line.startswith(b'{"id":"') and line.rstrip(b"\r").endswith(b"}")):
-        jsonl.parse_line(line, name, lineno)  # anything unusual is parsed: precise errors
+        codec.parse_line(line, name, lineno)  # anything unusual is parsed: precise errors
 
 
 def _check_lines(lines: list[bytes], name: str) -> None:
@@ -157,7 +156,7 @@ def _sort_key(line: bytes) -> bytes:
     # closing quote sorts below every id character).
     if line.startswith(b'{"id":"') and b"\\" not in line[7:line.find(b'"', 7)]:
         return line
-    rec = jsonl.parse_line(line, "merge", 0)
+    rec = codec.parse_line(line, "merge", 0)
     return b'{"id":"' + rec["id"].encode("utf-8") + b'"'
 
 
@@ -197,8 +196,8 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
 
 
 def _id_of(line: bytes) -> str:
-    rid = jsonl.fast_id(line)
-    return rid if rid is not None else jsonl.parse_line(line, "merge", 0)["id"]
+    rid = codec.fast_id(line)
+    return rid if rid is not None else codec.parse_line(line, "merge", 0)["id"]
 
 
 def _normalise_whole(raw: bytes, name: str) -> bytes:
@@ -410,70 +409,3 @@ def _fresh_id(rid: str, rec: dict[str, Any], taken: set[str]) -> str:
         nonce += 1
         if nonce % 8 == 0:
             length += 1
-
-
-# -- files ----------------------------------------------------------------------------------
-
-def read_input(path: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise DataError("no such file", path=path) from None
-    except IsADirectoryError:
-        raise DataError("is a directory, expected a JSONL file", path=path) from None
-    except OSError as exc:
-        raise DataError(f"cannot read: {exc.strerror}", path=path) from None
-
-
-def merge_files(output: str, base: str, left: str, right: str, **kw: Any) -> MergeResult:
-    """Read all three inputs, merge, then replace ``output`` atomically (only on success)."""
-    data = [read_input(p) for p in (base, left, right)]
-    res = merge_bytes(*data, names=(base, left, right), **kw)
-    jsonl.atomic_write(output, res.data)
-    return res
-
-
-NOTES_FILE = "bd-merge-notes"
-
-
-def record_renames(res: MergeResult, cwd: str | None = None) -> None:
-    """Append the id moves of a driver run to ``<git-dir>/bd-merge-notes`` (best effort)."""
-    from bd.git import runner as git
-
-    try:
-        path = os.path.join(git.git_dir(cwd or os.getcwd()), NOTES_FILE)
-        with open(path, "a", encoding="utf-8") as fh:
-            for note in res.notes:
-                if "two different issues" in note:
-                    fh.write(note + "\n")
-    except (OSError, BdError):
-        pass
-
-
-def take_recorded_notes(repo: str) -> list[str]:
-    """The notes driver runs left for ``repo`` since the last call (the file is removed)."""
-    from bd.git import runner as git
-
-    path = os.path.join(git.git_dir(repo), NOTES_FILE)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            notes = [line.rstrip("\n") for line in fh if line.strip()]
-        os.unlink(path)
-    except FileNotFoundError:
-        return []
-    return notes
-
-
-def load_settings(cwd: str | None = None) -> dict[str, Any]:
-    """Merge settings from the nearest workspace's config.yaml (none found: defaults)."""
-    from bd.store import config as cfgmod
-    from bd.store.workspace import find_beads_dir
-
-    try:
-        beads = find_beads_dir(cwd)
-    except BdError:
-        return {"ttl": DEFAULT_TTL_DAYS, "strict": False}
-    cfg = cfgmod.load(os.path.join(beads, "config.yaml"))
-    strict = str(cfg.get("merge.strict", "")).lower() in ("1", "true", "yes", "on")
-    return {"ttl": ttl_days(cfg), "strict": strict}

@@ -7,11 +7,12 @@ Pure functions over record dicts; ``bd.core.merge`` decides *which* records need
 from __future__ import annotations
 
 import json
+
+from bd.core.timeutil import ts_key
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
-
-from bd.core.timeutil import ts_key
 
 NOTES_RULE = "\n\n---\n\n"
 CLOSE_FIELDS = ("closed_at", "close_reason", "closed_by_session")

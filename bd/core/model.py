@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+
+from bd.errors import ValidationError
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
-
-from bd.errors import ValidationError
 
 # Go struct field order of types.Issue (spec cli-and-data §2.1, git-and-merge §1.2).
 ISSUE_FIELDS: tuple[str, ...] = (
@@ -44,6 +45,12 @@ BUILTIN_TYPES = ("bug", "feature", "task", "epic", "chore", "message", "merge-re
                  "molecule", "gate", "event")
 TYPE_ALIASES = {"mr": "merge-request", "feat": "feature", "mol": "molecule"}
 AGENT_STATES = ("idle", "spawning", "running", "working", "stuck", "done", "stopped", "dead")
+# Workflow types outside the work set unless asked for (the one rule of core/graph.py, and
+# the SQL of store/queries.py; defined here so the read path need not import the graph).
+NON_WORK_TYPES = frozenset({
+    "merge-request", "gate", "molecule", "message", "agent", "role", "rig", "event", "convoy",
+    "slot",
+})
 TEXT_FIELDS = ("description", "design", "acceptance_criteria", "notes")
 DEFAULT_PRIORITY = 2
 

@@ -8,11 +8,11 @@ fraction digits, plus SQLite's ``YYYY-MM-DD HH:MM:SS`` (UTC).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from bd.errors import UsageError
 
-UTC = timezone.utc
+UTC = UTC
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # RFC 3339 (either case for T/Z, as the RFC allows) and the space-separated SQL form.

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import os
+
+from bd.doctor.registry import Result, check, ok
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from bd.doctor.context import DoctorContext
-
-from bd.doctor.registry import Result, check, ok
 
 
 def _inspect_cache(db_path: str, jsonl_path: str) -> tuple[str, str]:
     """(state, detail): state is missing, corrupt, stale or fresh."""
     import sqlite3
 
-    from bd.store import schema
-    from bd.store.cache import stat_sig
+    from bd.store.cache import schema, stat_sig
 
     if not os.path.exists(db_path):
         return "missing", "not built yet"
@@ -45,8 +45,8 @@ def _inspect_cache(db_path: str, jsonl_path: str) -> tuple[str, str]:
 
 def _fix_cache(ctx: DoctorContext) -> None:
     """Rebuild or refresh the cache; a corrupt file is moved aside first, never deleted."""
-    from bd.store.store import Store
     from bd.core.timeutil import now_ts
+    from bd.store.store import Store
 
     state, _ = _inspect_cache(ctx.db_path, ctx.jsonl_path)
     if state == "corrupt":

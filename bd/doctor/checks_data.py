@@ -6,11 +6,11 @@ own command (``bd resolve-conflicts``, ``bd repair-deps``), named in each messag
 
 from __future__ import annotations
 
+from bd.doctor.registry import Result, check, ok, skipped
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from bd.doctor.context import DoctorContext
-
-from bd.doctor.registry import Result, check, ok, skipped
 
 TTL_KEYS = ("tombstone.ttl_days", "tombstone.ttl-days")
 DEFAULT_TTL_DAYS = 30

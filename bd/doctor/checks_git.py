@@ -5,12 +5,13 @@ the sync branch.  They apply where the JSONL is committed (team mode); a stealth
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
-if TYPE_CHECKING:
-    from bd.doctor.context import DoctorContext
 
 from bd.doctor.registry import Result, check, ok, skipped
 from bd.errors import BdError
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from bd.doctor.context import DoctorContext
 
 
 def _not_team(ctx: DoctorContext, name: str) -> Result | None:

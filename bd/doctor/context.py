@@ -4,13 +4,14 @@ each computed once and shared by every check (``invalidate`` after a fix)."""
 from __future__ import annotations
 
 import os
+
+from bd.errors import BdError, NotInitializedError
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
     from bd.doctor.scan import Scan
-
-from bd.errors import BdError, NotInitializedError
 
 
 class DoctorContext:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+
+from bd.errors import BdError
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
     from bd.doctor.context import DoctorContext
-
-from bd.errors import BdError
 
 STATUSES = ("ok", "warn", "error")
 # The modules whose import registers the checks, in the order they run and print.

@@ -7,6 +7,7 @@ wants the whole picture, so this scan keeps going and files each line under what
 from __future__ import annotations
 
 import json
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import json
 import os
+
+from bd.core.ids import check_prefix, safe_prefix
+from bd.errors import BdError
+from bd.git import runner as git
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
-
-from bd.git import runner as git
-from bd.errors import BdError
-from bd.core.ids import check_prefix, safe_prefix
 
 MODES = ("team", "stealth", "contributor")
 DRIVER = "bd merge %A %O %A %B"
@@ -168,7 +169,7 @@ def create_workspace(beads: str, *, prefix: str | None = None, force: bool = Fal
                      ) -> dict[str, Any]:
     """Create (or complete) the ``.beads`` directory; never touches existing issues."""
     from bd.store import config as cfgmod
-    from bd.core.codec import atomic_write
+    from bd.store.jsonl import atomic_write
     from bd.store.store import Store
 
     cfg_path = os.path.join(beads, "config.yaml")
@@ -229,7 +230,7 @@ def create_workspace(beads: str, *, prefix: str | None = None, force: bool = Fal
 
 def ensure_gitignore(beads: str) -> list[str]:
     """Add the required cache patterns missing from ``.beads/.gitignore``; returns them."""
-    from bd.core.codec import atomic_write
+    from bd.store.jsonl import atomic_write
 
     path = os.path.join(beads, ".gitignore")
     text = _read_text(path)

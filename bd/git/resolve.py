@@ -9,12 +9,13 @@ block belong to both sides, a ``|||||||`` section (diff3 style) is the base.
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
-if TYPE_CHECKING:
-    from typing import Any
 
 from bd.core import merge
 from bd.errors import DataError
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 _OPEN, _BASE, _SEP, _CLOSE = b"<<<<<<<", b"|||||||", b"=======", b">>>>>>>"
 
@@ -97,7 +98,7 @@ def stages_from_git(path: str) -> tuple[bytes, bytes, bytes] | None:
 def resolve_file(path: str, *, dry_run: bool = False, ttl: float = merge.DEFAULT_TTL_DAYS,
                  now_ns: int | None = None) -> dict[str, Any]:
     """Rebuild a conflicted JSONL in place. Returns a report (source, counts, notes)."""
-    from bd.core import codec as jsonl
+    from bd.store import jsonl
 
     raw = jsonl.read_bytes(path)
     staged = stages_from_git(path)

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import os
 import re
+
+from bd.errors import BdError
+from bd.git import steps
+from bd.store import jsonl
+from bd.store.workspace import WORKTREES, branch_from_config, is_worktree_dir
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd.errors import BdError
-
-WORKTREES = "beads-worktrees"
 NO_HOOKS = ["-c", "core.hooksPath=/dev/null"]
 _VALID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]$|^[A-Za-z0-9]$")
 _GITIGNORE = ("# bd: local files (the issue data, issues.jsonl, is tracked)\n"
@@ -41,93 +44,6 @@ def validate_branch(name: str) -> None:
         raise SyncBranchError(f"the sync branch cannot be {name!r}: bd's worktree would hold "
                               "it checked out and block 'git checkout " + name + "'",
                               field="sync.branch")
-
-
-# -- fast discovery (no subprocess): used on every bd command ------------------------------
-
-def branch_from_config(beads_dir: str) -> str | None:
-    """``sync.branch`` for the workspace whose main ``.beads`` is ``beads_dir``."""
-    env = os.environ.get("BEADS_SYNC_BRANCH")
-    if env is not None:
-        return env.strip() or None
-    path = os.path.join(beads_dir, "config.yaml")
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError:
-        return None
-    if b"sync" not in raw:
-        return None
-    from bd.store import config as cfgmod
-
-    cfg = cfgmod.parse(raw.decode("utf-8", "replace"), path)
-    value = cfg.get("sync.branch") or cfg.get("sync-branch")
-    return str(value).strip() or None if value else None
-
-
-def _git_dirs(work_root: str) -> tuple[str, str] | None:
-    """(git dir, common dir) of the work tree at ``work_root``, read from the files git keeps."""
-    dotgit = os.path.join(work_root, ".git")
-    if os.path.isdir(dotgit):
-        gitdir = dotgit
-    elif os.path.isfile(dotgit):
-        with open(dotgit, encoding="utf-8") as fh:
-            text = fh.read().strip()
-        if not text.startswith("gitdir:"):
-            return None
-        gitdir = os.path.normpath(os.path.join(work_root, text[7:].strip()))
-    else:
-        return None
-    common = gitdir
-    commondir_file = os.path.join(gitdir, "commondir")
-    if os.path.isfile(commondir_file):
-        with open(commondir_file, encoding="utf-8") as fh:
-            common = os.path.normpath(os.path.join(gitdir, fh.read().strip()))
-    return gitdir, common
-
-
-def _head_branch(gitdir: str) -> str | None:
-    try:
-        with open(os.path.join(gitdir, "HEAD"), encoding="utf-8") as fh:
-            head = fh.read().strip()
-    except OSError:
-        return None
-    return head[16:] if head.startswith("ref: refs/heads/") else None
-
-
-def configured_branch(beads_dir: str) -> str | None:
-    """The sync branch when sync-branch mode applies here (None when unset, or when the sync
-    branch is the one checked out: then bd simply commits on it)."""
-    branch = branch_from_config(beads_dir)
-    if branch is None or is_worktree_dir(beads_dir):
-        return branch
-    dirs = _git_dirs(os.path.dirname(os.path.abspath(beads_dir)))
-    if dirs is not None and _head_branch(dirs[0]) == branch:
-        return None
-    return branch
-
-
-def is_worktree_dir(beads_dir: str) -> bool:
-    parts = os.path.abspath(beads_dir).split(os.sep)
-    return len(parts) >= 3 and WORKTREES in parts[:-2]
-
-
-def data_dir(beads_dir: str) -> str:
-    """Where the issue data of the workspace at ``beads_dir`` lives (itself, or the sync
-    worktree's ``.beads``, created or repaired when needed)."""
-    if is_worktree_dir(beads_dir):
-        return beads_dir
-    branch = configured_branch(beads_dir)
-    if branch is None:
-        return beads_dir
-    root = os.path.dirname(os.path.abspath(beads_dir))
-    dirs = _git_dirs(root)
-    if dirs is not None:
-        candidate = os.path.join(dirs[1], WORKTREES, branch, ".beads")
-        if os.path.isfile(os.path.join(candidate, "issues.jsonl")) and os.path.exists(
-                os.path.join(dirs[1], WORKTREES, branch, ".git")):
-            return candidate
-    return os.path.join(ensure_worktree(root, branch, beads_dir), ".beads")
 
 
 # -- the worktree ---------------------------------------------------------------------------
@@ -248,7 +164,7 @@ def _seed(beads: str, main_beads: str | None) -> None:
         if main_beads and os.path.isfile(main_jsonl):
             with open(main_jsonl, "rb") as fh:
                 data = fh.read()  # issues from before sync-branch mode move along
-        from bd.core.codec import atomic_write
+        from bd.store.jsonl import atomic_write
 
         atomic_write(jsonl_path, data)
 
@@ -256,13 +172,12 @@ def _seed(beads: str, main_beads: str | None) -> None:
 def commit(path: str, message: str, *, dry_run: bool = False) -> str | None:
     """Commit the worktree's ``.beads`` data (hooks off); the new short id or None."""
     from bd.git import runner as git
-    from bd.git.sync import status_lines
 
     names = [os.path.join(".beads", n) for n in ("issues.jsonl", "config.yaml", ".gitignore",
                                                   "interactions.jsonl")]
     present = [n for n in names if os.path.exists(os.path.join(path, n))
                or git.is_tracked(n, path)]
-    if not present or not status_lines(path, present):
+    if not present or not steps.status_lines(path, present):
         return None
     if dry_run:
         return "(dry run)"
@@ -277,8 +192,8 @@ def commit(path: str, message: str, *, dry_run: bool = False) -> str | None:
 def init_branch(main_beads: str, branch: str) -> list[str]:
     """Turn on sync-branch mode for the workspace at ``main_beads``: config, branch, worktree,
     first commit on the branch.  Returns notes for the user."""
-    from bd.store import config as cfgmod
     from bd.git import runner as git
+    from bd.store import config as cfgmod
 
     validate_branch(branch)
     repo = os.path.dirname(os.path.abspath(main_beads))
@@ -296,7 +211,6 @@ def init_branch(main_beads: str, branch: str) -> list[str]:
 def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: bool = True,
          do_push: bool = True, dry_run: bool = False) -> Any:
     from bd.git import runner as git
-    from bd.git.sync import SyncReport, _check_jsonl, default_message, push
 
     root = os.path.dirname(os.path.abspath(main_beads))
     if is_worktree_dir(main_beads):
@@ -305,11 +219,11 @@ def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: b
     else:
         repo = root
         path = ensure_worktree(repo, branch, main_beads)
-    report = SyncReport("sync-branch", path, branch)
+    report = steps.SyncReport("sync-branch", path, branch)
     report.dry_run = dry_run
     jsonl_rel = os.path.join(".beads", "issues.jsonl")
-    _check_jsonl(os.path.join(path, jsonl_rel))
-    report.committed = commit(path, message or default_message(), dry_run=dry_run)
+    jsonl.check(os.path.join(path, jsonl_rel))
+    report.committed = commit(path, message or steps.default_message(), dry_run=dry_run)
     remote = remote_name(repo)
     if remote is None:
         report.skipped.append("pull and push: this repository has no remote")
@@ -320,24 +234,23 @@ def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: b
     if do_pull:
         report.merged_remote = pull(path, remote, branch, report.notes)
         report.pulled = True
-        _check_jsonl(os.path.join(path, jsonl_rel))
+        jsonl.check(os.path.join(path, jsonl_rel))
     else:
         report.skipped.append("pull (--no-pull)")
     if do_push:
         has_remote = git.ok(["rev-parse", "--verify", "--quiet",
                              f"refs/remotes/{remote}/{branch}"], path)
-        from bd.git.sync import ahead_behind
 
-        ahead = ahead_behind(path, f"{remote}/{branch}")[0] if has_remote else 1
+        ahead = steps.ahead_behind(path, f"{remote}/{branch}")[0] if has_remote else 1
         if ahead:
             push_env = {"BD_SYNC_IN_PROGRESS": "1"}
             try:
-                push(path, remote, branch, jsonl_rel, set_upstream=not has_remote,
+                steps.push(path, remote, branch, jsonl_rel, set_upstream=not has_remote,
                      env=push_env)
             except BdError:
                 # someone pushed meanwhile: merge theirs (same engine) and try again
                 pull(path, remote, branch, report.notes)
-                push(path, remote, branch, jsonl_rel, env=push_env)
+                steps.push(path, remote, branch, jsonl_rel, env=push_env)
             report.pushed = True
     else:
         report.skipped.append("push (--no-push)")
@@ -347,16 +260,16 @@ def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: b
 def pull(path: str, remote: str, branch: str, notes: list[str] | None = None) -> bool:
     """Bring ``remote/branch`` into the worktree: fast-forward, or a merge commit whose JSONL
     is the merge engine's result.  Never resets or rebases.  True when anything came in."""
-    from bd.git import runner as git
     from bd.core import merge
+    from bd.git import driver
+    from bd.git import runner as git
 
     fetched = git.run(["fetch", "--quiet", remote, branch], path, check=False)
     ref = f"refs/remotes/{remote}/{branch}"
     if fetched.returncode != 0 or not git.ok(["rev-parse", "--verify", "--quiet", ref], path):
         return False  # the branch is not on the remote yet: the first push creates it
-    from bd.git.sync import ahead_behind
 
-    ahead, behind = ahead_behind(path, ref)
+    ahead, behind = steps.ahead_behind(path, ref)
     if not behind:
         return False
     if not ahead:
@@ -367,20 +280,19 @@ def pull(path: str, remote: str, branch: str, notes: list[str] | None = None) ->
     base = git.show_blob(path, f"{base_commit}:{jsonl_rel}") or b""
     ours = git.show_blob(path, f"HEAD:{jsonl_rel}") or b""
     theirs = git.show_blob(path, f"{ref}:{jsonl_rel}") or b""
-    settings = merge.load_settings(path)
+    settings = driver.load_settings(path)
     result = merge.merge_bytes(base, ours, theirs, ttl=settings["ttl"])
     if notes is not None:
         notes.extend(n for n in result.notes if "two different issues" in n)
     git.run([*NO_HOOKS, "merge", "--quiet", "--no-ff", "--no-commit", ref], path,
             check=False, env={"GIT_MERGE_AUTOEDIT": "no"})
-    from bd.git.sync import _conflicted
 
-    others = [p for p in _conflicted(path) if p != jsonl_rel]
+    others = [p for p in steps.conflicted(path) if p != jsonl_rel]
     if others:
         git.run(["merge", "--abort"], path, check=False)
         raise SyncBranchError(f"the sync branch has conflicts outside .beads/ "
                               f"({', '.join(others[:3])}); nothing was changed")
-    from bd.core.codec import atomic_write
+    from bd.store.jsonl import atomic_write
 
     atomic_write(os.path.join(path, jsonl_rel), result.data)
     git.run(["add", "--sparse", "--", jsonl_rel], path)
@@ -394,11 +306,10 @@ def merge_into_current(repo: str, branch: str, *, dry_run: bool = False) -> str:
     """``bd sync --merge``: merge the sync branch into the checked-out branch (the user asked;
     this is the one sync step that changes their branch).  Requires a clean work tree."""
     from bd.git import runner as git
-    from bd.git.sync import status_lines
 
     if not git.ok(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], repo):
         raise SyncBranchError(f"no local branch {branch!r} to merge")
-    dirty = [p for code, p in status_lines(repo, ["."]) if not code.startswith("??")]
+    dirty = [p for code, p in steps.status_lines(repo, ["."]) if not code.startswith("??")]
     if dirty:
         raise SyncBranchError(f"the work tree has uncommitted changes ({', '.join(dirty[:3])});"
                               " commit or stash them before bd sync --merge")
@@ -409,12 +320,11 @@ def merge_into_current(repo: str, branch: str, *, dry_run: bool = False) -> str:
                     f"Merge sync branch '{branch}'", branch], repo, check=False,
                    env={"GIT_MERGE_AUTOEDIT": "no"})
     if proc.returncode != 0:
-        from bd.git.sync import _conflicted, _settle_jsonl_conflicts
 
-        if not _conflicted(repo):
+        if not steps.conflicted(repo):
             raise SyncBranchError(f"git merge {branch} failed: "
                                   f"{git.first_line(proc.stderr or proc.stdout)}")
-        if not _settle_jsonl_conflicts(repo, ".beads/issues.jsonl"):
+        if not steps.settle_jsonl_conflicts(repo, ".beads/issues.jsonl"):
             git.run(["merge", "--abort"], repo, check=False)
             raise SyncBranchError(f"merging {branch} stopped on conflicts in files other than "
                                   ".beads/issues.jsonl; the merge was aborted")

@@ -1,19 +1,19 @@
 """Mutating operations: create, update, claim, close, reopen, defer, dependencies, labels,
-comments and delete.  Each runs in one Store transaction (lock + atomic write)."""
+comments (delete: ``bd.ops.delete``).  Each runs in one Store transaction (lock + atomic write)."""
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterable, Mapping
-TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
-if TYPE_CHECKING:
-    from typing import Any
 
 from bd.core import model
 from bd.errors import BdError, ClaimError, CycleError, NotFoundError, ValidationError
 from bd.store.store import Store, Tx
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 UPDATABLE = ("status", "priority", "title", "assignee", "description", "design",
              "acceptance_criteria", "notes", "issue_type", "estimated_minutes", "external_ref",
@@ -423,16 +423,16 @@ def labels(store: Store, rids: list[str], label: str, *, remove: bool = False
 def add_comment(store: Store, rid: str, text: str, author: str) -> dict[str, Any]:
     if not text.strip():
         raise ValidationError("comment text required (use -f to read from file)")
-    from bd.core.timeutil import format_ts
-
     import datetime as _dt
+
+    from bd.core.timeutil import format_ts
 
     with store.transaction() as tx:
         rec = tx.require(rid)
         comments = list(rec.get("comments") or [])
         next_id = 1 + max([c.get("id", 0) for c in comments
                            if isinstance(c.get("id"), int)] or [0])
-        stamp = format_ts(_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0))
+        stamp = format_ts(_dt.datetime.now(_dt.UTC).replace(microsecond=0))
         comment = {"id": next_id, "issue_id": rid, "author": author, "text": text,
                    "created_at": stamp}
         comments.append(comment)
@@ -440,77 +440,3 @@ def add_comment(store: Store, rid: str, text: str, author: str) -> dict[str, Any
         tx.put(rec, affects_ready=False)  # like the original, updated_at is left alone
         tx.event(rid, "commented", comment=text)
     return comment
-
-
-def _rewrite_refs(rec: dict[str, Any], rid: str) -> bool:
-    pattern = re.compile(r"(?<![\w\[:-])" + re.escape(rid) + r"(?![\w-]|\.\d)")
-    changed = False
-    for key in model.TEXT_FIELDS:
-        text = rec.get(key)
-        if isinstance(text, str) and rid in text:
-            new = pattern.sub(f"[deleted:{rid}]", text)
-            if new != text:
-                rec[key] = new
-                changed = True
-    return changed
-
-
-def delete(store: Store, rids: list[str], *, force: bool = False, cascade: bool = False,
-           reason: str = "delete") -> dict[str, Any]:
-    """Tombstone issues (preview unless ``force``); edges removed, references rewritten."""
-    targets = list(dict.fromkeys(rids))
-    for rid in targets:
-        store.exact(rid)
-    if cascade:
-        seen = set(targets)
-        queue = list(targets)
-        while queue:
-            for dependent, _ in store.dependents(queue.pop()):
-                if dependent not in seen:
-                    seen.add(dependent)
-                    targets.append(dependent)
-                    queue.append(dependent)
-    doomed = set(targets)
-    connected: set[str] = set()
-    for rid in targets:
-        connected |= {d for d, _ in store.dependents(rid)}
-    result: dict[str, Any] = {"deleted": targets, "deleted_count": len(targets),
-                              "dependencies_removed": 0, "references_updated": 0,
-                              "orphaned_issues": sorted(connected - doomed)}
-    if not force:
-        result["preview"] = True
-        return result
-    batch = len(targets) > 1
-    with store.transaction() as tx:
-        for rid in targets:
-            rec = tx.require(rid)
-            others = {d.get("depends_on_id") for d in rec.get("dependencies") or []}
-            result["dependencies_removed"] += len(rec.get("dependencies") or [])
-            old_type = model.type_of(rec)
-            rec.pop("dependencies", None)
-            rec.pop("closed_at", None)
-            rec.update(status="tombstone", deleted_at=tx.now, updated_at=tx.now,
-                       deleted_by="batch delete" if batch else store.actor,
-                       delete_reason="batch delete" if batch else reason,
-                       original_type=old_type)
-            tx.put(rec)
-            tx.event(rid, "deleted", comment=reason)
-            for other in (others | connected) - doomed:
-                if not isinstance(other, str) or not tx.exists(other):
-                    continue
-                orec = tx.require(other)
-                deps = orec.get("dependencies") or []
-                kept = [d for d in deps if d.get("depends_on_id") != rid]
-                touched = len(kept) != len(deps)
-                result["dependencies_removed"] += len(deps) - len(kept)
-                if kept:
-                    orec["dependencies"] = kept
-                else:
-                    orec.pop("dependencies", None)
-                if _rewrite_refs(orec, rid):
-                    result["references_updated"] += 1
-                    touched = True
-                if touched:
-                    orec["updated_at"] = tx.now
-                    tx.put(orec)
-    return result

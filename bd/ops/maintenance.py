@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import os
 import re
+
+from bd.core import model
+from bd.errors import BdError, UsageError
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
     from bd.store.store import Store
-
-from bd.core import model
-from bd.errors import BdError, UsageError
 
 # -- orphaned dependencies -------------------------------------------------------------------
 
@@ -161,8 +162,8 @@ def clean_pollution(store: Store, found: list[dict[str, Any]]) -> dict[str, Any]
     Deletion makes tombstones (the records stay in the JSONL, marked deleted), so the
     backup is a second copy, as in the original.
     """
-    from bd.ops import issues as ops
-    from bd.core.codec import atomic_write
+    from bd.ops import delete as delete_ops
+    from bd.store.jsonl import atomic_write
 
     ids = [p["id"] for p in found]
     if not ids:
@@ -170,7 +171,7 @@ def clean_pollution(store: Store, found: list[dict[str, Any]]) -> dict[str, Any]
     backup = os.path.join(store.beads_dir, BACKUP_NAME)
     records = store.get_many(ids)
     atomic_write(backup, b"".join(model.to_line(records[i]) for i in ids if i in records))
-    ops.delete(store, ids, force=True, reason="test pollution")
+    delete_ops.delete(store, ids, force=True, reason="test pollution")
     return {"deleted": len(ids), "deleted_ids": ids, "backup_path": backup}
 
 
@@ -209,7 +210,7 @@ _MARKERS = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")  # a JSON line never
 
 def conflict_marker_lines(path: str) -> list[int]:
     """1-based numbers of the lines of ``path`` that are git conflict markers."""
-    from bd.core.codec import read_bytes
+    from bd.store.jsonl import read_bytes
 
     return [n for n, line in enumerate(read_bytes(path).split(b"\n"), 1)
             if line.startswith(_MARKERS)]
@@ -372,10 +373,11 @@ def _read_cache_meta(db_path: str) -> dict[str, str] | None:
 
 def _jsonl_summary(path: str) -> tuple[int, list[str], str | None]:
     """(live issue count, ids, error) of the JSONL, parsed strictly."""
-    from bd.core import codec as jsonl
+    from bd.core import codec
+    from bd.store import jsonl
 
     try:
-        lines = jsonl.Lines(path, jsonl.read_bytes(path))
+        lines = codec.Lines(path, jsonl.read_bytes(path))
     except BdError as exc:
         return 0, [], str(exc)
     live = [rid for rid in lines.ids
@@ -385,8 +387,7 @@ def _jsonl_summary(path: str) -> tuple[int, list[str], str | None]:
 
 def inspect_migration(store: Store) -> dict[str, Any]:
     """The workspace's state and what the next command would migrate; changes nothing."""
-    from bd.store import schema
-    from bd.store.cache import stat_sig
+    from bd.store.cache import schema, stat_sig
 
     db_exists = os.path.exists(store.db_path)
     meta = _read_cache_meta(store.db_path) if db_exists else None
@@ -436,7 +437,7 @@ def inspect_migration(store: Store) -> dict[str, Any]:
 def migrate(store: Store, *, dry_run: bool = False) -> dict[str, Any]:
     """Bring the cache to the current format and in line with the JSONL (what any command
     would do on its first read), reporting the versions before and after."""
-    from bd.store import schema
+    from bd.store.cache import schema
 
     before = inspect_migration(store)
     previous = before["current_state"]["schema_version"]
@@ -459,7 +460,7 @@ def schema_info(store: Store, version: str) -> dict[str, Any]:
     ``schema_version`` is the bd release whose schema the cache follows (``version``), as
     in the original; ``cache_version`` is bd's own cache format.
     """
-    from bd.store import schema
+    from bd.store.cache import schema
 
     conn = store.cache().conn
     tables = [r[0] for r in conn.execute(

@@ -9,14 +9,15 @@ resurrected, and nothing is written unless the whole input is valid.
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from bd.core import codec, model
+from bd.errors import DataError, ValidationError
+from bd.store import jsonl
+from bd.store.store import Store
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
-
-from bd.core import codec as jsonl
-from bd.core import model
-from bd.errors import DataError, ValidationError
-from bd.store.store import Store
 
 
 def _comment_key(c: Any) -> tuple[str, str, str]:
@@ -41,7 +42,7 @@ def parse_input(data: bytes, path: str) -> list[dict[str, Any]]:
     from bd.errors import ConflictMarkersError
 
     try:
-        lines = jsonl.Lines(path, data)  # conflict markers, duplicates, missing ids
+        lines = codec.Lines(path, data)  # conflict markers, duplicates, missing ids
     except ConflictMarkersError:
         from bd.core import merge
         from bd.git import resolve
@@ -49,8 +50,9 @@ def parse_input(data: bytes, path: str) -> list[dict[str, Any]]:
         staged = resolve.stages_from_git(path) if path != "-" else None
         sides = staged if staged is not None else resolve.split_markers(data, path)
         data = merge.merge_bytes(*sides, names=("base", "ours", "theirs")).data
-        lines = jsonl.Lines(path, data)
-    return [jsonl.parse_line(line, path, n) for line, n in zip(lines.lines, lines.linenos)]
+        lines = codec.Lines(path, data)
+    return [codec.parse_line(line, path, n)
+            for line, n in zip(lines.lines, lines.linenos, strict=True)]
 
 
 def import_records(store: Store, records: Iterable[dict[str, Any]], *, dry_run: bool = False,
@@ -120,13 +122,13 @@ def export_bytes(store: Store, *, status: str | None = None,
     """The JSONL (canonical lines, sorted, tombstones and comments kept, wisps left out)."""
     raw = jsonl.read_bytes(store.jsonl_path)
     store.cache()  # validates the file (a malformed JSONL fails here)
-    lines = jsonl.Lines(store.jsonl_path, raw)
+    lines = codec.Lines(store.jsonl_path, raw)
     out = []
-    for rid, line, n in sorted(zip(lines.ids, lines.lines, lines.linenos)):
+    for _rid, line, n in sorted(zip(lines.ids, lines.lines, lines.linenos, strict=True)):
         if status is None and b'"ephemeral":true' not in line:
             out.append(line + b"\n")
             continue
-        rec = jsonl.parse_line(line, store.jsonl_path, n)
+        rec = codec.parse_line(line, store.jsonl_path, n)
         if rec.get("ephemeral") or (status and model.status_of(rec) != status):
             continue
         out.append(line + b"\n")
@@ -141,10 +143,10 @@ def check_export_target(path: str, data: bytes, force: bool) -> None:
     if not existing.strip():
         return
     try:
-        old = set(jsonl.Lines(path, existing).ids)
+        old = set(codec.Lines(path, existing).ids)
     except DataError:
         return
-    new = set(jsonl.Lines("<export>", data).ids)
+    new = set(codec.Lines("<export>", data).ids)
     lost = sorted(old - new)
     if lost:
         raise DataError(f"refusing to export: it would drop {len(lost)} issue(s) present in the "

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+
+from bd.errors import ConfigError
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
-
-from bd.errors import ConfigError
 
 # Keys whose values are comma lists.
 LIST_KEYS = ("status.custom", "types.custom", "allowed_prefixes")
@@ -142,7 +143,7 @@ _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 
 def set_value(path: str, key: str, value: str | None) -> None:
     """Set (or with None, remove) one flat key, keeping comments and the other lines."""
-    from bd.core.codec import atomic_write
+    from bd.store.jsonl import atomic_write
 
     key = canonical_key(key)
     if not key or key[0] in ".-" or not _KEY_CHARS.issuperset(key):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import time
+
+from bd.errors import LockTimeoutError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import TracebackType
-
-from bd.errors import LockTimeoutError
 
 
 class WorkspaceLock:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import time
+
+from bd.core.model import NON_WORK_TYPES
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
-
-from bd.store.schema import NON_WORK_TYPES
 
 _NON_WORK = "(" + ",".join(f"'{t}'" for t in sorted(NON_WORK_TYPES)) + ")"
 HOUR_NS = 3_600_000_000_000
@@ -182,7 +183,7 @@ def blockers(conn: Any, ids: list[str]) -> dict[str, list[str]]:
     """Why each of ``ids`` is dependency-blocked, as graph.Graph.blockers says: the targets
     (or waits-for spawners) of its own blocking edges, else its parents one level nearer to
     a directly blocked ancestor.  Ids that are not dependency-blocked are left out."""
-    from bd.store.schema import BLOCKED_DEPTH_SQL, DIRECT_BLOCKERS_SQL
+    from bd.store.cache.schema import BLOCKED_DEPTH_SQL, DIRECT_BLOCKERS_SQL
 
     # The depths of the whole blocked set: one pass down from the directly blocked issues
     # costs less than walking up from thousands of rows (`bd blocked` prints them all).

@@ -10,127 +10,25 @@ from __future__ import annotations
 import json
 import os
 import sqlite3  # already loaded by bd.store.cache
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
+
+from bd.core import codec, model
+from bd.errors import CacheBusyError, NotFoundError, ValidationError
+from bd.store import config as cfgmod
+from bd.store import jsonl, queries
+from bd.store.cache import Cache
+from bd.store.lock import WorkspaceLock
+from bd.store.tx import Tx, _busy
+from bd.store.workspace import DB_NAME, JSONL_NAME, find_beads_dir
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-from bd.store import config as cfgmod
-from bd.core import codec as jsonl
-from bd.core import model
-from bd.store import queries
-from bd.store.cache import Cache, line_hash, stat_sig
-from bd.errors import CacheBusyError, NotFoundError, ValidationError
-from bd.store.lock import WorkspaceLock
-from bd.store.workspace import DB_NAME, JSONL_NAME, find_beads_dir
-
-
-def _busy(exc: sqlite3.OperationalError) -> bool:
-    """SQLite gave up waiting (its busy timeout) for another process's lock on the cache."""
-    return "locked" in str(exc) or "busy" in str(exc)
-
 
 def default_actor() -> str:
     return os.environ.get("BD_ACTOR") or os.environ.get("USER") or "unknown"
-
-
-class Tx:
-    """One write transaction: records parsed on demand, changed ones spliced back on commit."""
-
-    def __init__(self, store: Store, lines: jsonl.Lines | jsonl.SortedLines, now: str) -> None:
-        self.store = store
-        self.lines = lines
-        self.now = now
-        self.changed: dict[str, dict[str, Any]] = {}
-        self.removed: set[str] = set()
-        self.events: list[dict[str, Any]] = []
-        self.affects_ready = False
-
-    def get(self, rid: str) -> dict[str, Any] | None:
-        if rid in self.changed:
-            return self.changed[rid]
-        if rid in self.removed:
-            return None
-        return self.lines.record(rid)
-
-    def require(self, rid: str) -> dict[str, Any]:
-        rec = self.get(rid)
-        if rec is None:
-            raise NotFoundError(f"issue {rid} not found", issue_id=rid)
-        return rec
-
-    def live(self, rid: str) -> dict[str, Any]:
-        """A record that must exist and not be deleted (targets of links, labels, parents)."""
-        rec = self.require(rid)
-        if model.status_of(rec) == "tombstone":
-            raise ValidationError(f"issue {rid} is deleted", issue_id=rid)
-        return rec
-
-    def exists(self, rid: str) -> bool:
-        return rid in self.changed or (rid not in self.removed and self.lines.has(rid))
-
-    def put(self, rec: dict[str, Any], *, affects_ready: bool = True) -> None:
-        self.changed[rec["id"]] = rec
-        self.affects_ready = self.affects_ready or affects_ready
-
-    def event(self, issue_id: str, event_type: str, *, old: Any = None, new: Any = None,
-              comment: str | None = None) -> None:
-        self.events.append({
-            "issue_id": issue_id, "event_type": event_type, "actor": self.store.actor,
-            "old_value": old if old is None or isinstance(old, str) else model.encode_json(old),
-            "new_value": new if new is None or isinstance(new, str) else model.encode_json(new),
-            "comment": comment, "created_at": self.now,
-        })
-
-    def commit(self) -> None:
-        store = self.store
-        for rid, rec in self.changed.items():  # never write a line the loader would refuse
-            problem = model.type_problem(rec)
-            if problem is not None:
-                raise ValidationError(f"{rid}: {problem}", issue_id=rid)
-        new_lines = {rid: model.to_line(rec) for rid, rec in self.changed.items()}
-        for rid, line in new_lines.items():
-            if b"\xef\xbf\xbd" in line:  # U+FFFD: the line may have replaced lone surrogates
-                model.scrub(self.changed[rid])  # so the cache and the caller see the line
-        model.scrub(self.events)
-        data = self.lines.render(new_lines, self.removed)
-        if data != self.lines.raw:
-            jsonl.atomic_write(store.jsonl_path, data)
-            jsonl._step("store:jsonl-written")
-        # What bd renders is sorted and canonical; it is plain unless an untouched line was
-        # not (a line whose id is not its first key, say).
-        plain = getattr(self.lines, "spliced", False) or jsonl.is_plain(data, True)
-        if self.events:
-            # The audit log before the cache: if the cache update does not happen (a kill,
-            # a busy cache), the next refresh loads these events from the log.
-            store.log_events(self.events)
-        cache = store.cache(check=False)
-        conn = cache.conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                cache.apply(((self.changed[r], line[:-1], line_hash(line[:-1]))
-                             for r, line in new_lines.items()), self.removed,
-                            recompute=self.affects_ready or bool(self.removed), in_tx=True)
-                cache.record_written(stat_sig(store.jsonl_path), plain)
-                if plain:
-                    cache.rehash_blocks(data, [*self.changed, *self.removed])
-                if self.events:
-                    store.load_events(self.events, cache)
-                jsonl._step("store:before-commit")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        except sqlite3.OperationalError as exc:
-            if not _busy(exc):
-                raise
-            # The change is in the JSONL, the truth; the cache still holds the old file's
-            # signature, so the next command refreshes it.
-            store.notices.append(f"bd: warning: the cache {store.db_path} was locked by "
-                                 "another process; the change is saved and the cache will "
-                                 "catch up on the next command")
 
 
 class Store:
@@ -242,7 +140,7 @@ class Store:
             if tx.changed or tx.removed:
                 tx.commit()
 
-    def _load_lines(self) -> jsonl.Lines | jsonl.SortedLines:
+    def _load_lines(self) -> codec.Lines | codec.SortedLines:
         """The JSONL's lines for a write (under the lock, with the cache fresh).
 
         When the cache holds the signature of these very bytes and knows the file is plain,
@@ -252,8 +150,8 @@ class Store:
         cache = self.cache()
         raw = jsonl.read_bytes(self.jsonl_path)
         if cache.is_plain() and cache.is_fresh(self.jsonl_path):
-            return jsonl.SortedLines(self.jsonl_path, raw)
-        return jsonl.Lines(self.jsonl_path, raw)
+            return codec.SortedLines(self.jsonl_path, raw)
+        return codec.Lines(self.jsonl_path, raw)
 
     # -- events (append-only log beside the JSONL; the cache mirrors it) -----------------------
 
@@ -394,7 +292,7 @@ class Store:
         records = []
         for row in conn.execute(f"SELECT {', '.join(cols)} FROM issues"
                                 + where.format("id") + " ORDER BY id", args):
-            rec = {k: v for k, v in zip(cols, row) if v is not None}
+            rec = {k: v for k, v in zip(cols, row, strict=False) if v is not None}
             rec["pinned"], rec["ephemeral"], rec["is_template"] = (bool(row[5]), bool(row[6]),
                                                                    bool(row[7]))
             if row[0] in deps:
@@ -455,12 +353,24 @@ class Store:
             "SELECT id, issue_id, event_type, actor, old_value, new_value, comment, created_at "
             "FROM events WHERE issue_id = ? ORDER BY id", (rid,))
         names = [d[0] for d in cur.description]
-        return [{k: v for k, v in zip(names, row) if v is not None} for row in cur]
+        return [{k: v for k, v in zip(names, row, strict=False) if v is not None} for row in cur]
 
     def label_counts(self) -> list[dict[str, Any]]:
         return [{"label": label, "count": n} for label, n in self.cache().conn.execute(
             "SELECT l.label, count(*) FROM labels l JOIN issues i ON i.id = l.issue_id "
             "WHERE i.status != 'tombstone' GROUP BY l.label ORDER BY l.label")]
+
+    def count_live(self) -> int:
+        """Issues in the workspace, tombstones not counted."""
+        row = self.cache().conn.execute(
+            "SELECT count(*) FROM issues WHERE status != 'tombstone'").fetchone()
+        return int(row[0])
+
+    def any_active(self) -> bool:
+        """Whether any issue is open or in progress (ready says why it lists nothing)."""
+        return self.cache().conn.execute(
+            "SELECT 1 FROM issues WHERE status IN ('open','in_progress') LIMIT 1"
+        ).fetchone() is not None
 
     def count_top_level(self) -> int:
         prefix = self.prefix + "-"

@@ -180,14 +180,14 @@ def jsonl_files(draw: Any, ids: list[str] | None = None, max_lines: int = 6) -> 
 @st.composite
 def valid_files(draw: Any, ids: list[str] | None = None) -> bytes:
     """A JSONL bd accepts: records that pass the loader, one per id, canonical lines."""
-    from bd.core import codec as jsonl
+    from bd.core import codec
     from bd.errors import DataError
 
     out: dict[str, bytes] = {}
     for rec in draw(st.lists(records(ids), min_size=1, max_size=7)):
         line = _line_of(rec, "canonical")
         try:
-            jsonl.parse_line(line, "f", 1)
+            codec.parse_line(line, "f", 1)
         except DataError:
             continue
         out[rec["id"]] = line

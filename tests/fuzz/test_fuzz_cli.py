@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import bd, bdj, make_repo
-from fuzzkit import (IDS, argv_text, assert_clean, fuzz_settings, jsonl_files, run_main,
-                     valid_files)
+from fuzzkit import IDS, argv_text, assert_clean, fuzz_settings, jsonl_files, run_main, valid_files
 from hypothesis import event, given
 from hypothesis import strategies as st
 

@@ -27,15 +27,11 @@ from fuzzkit import (
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bd.store import config
-from bd.core import ids
-from bd.core import codec as jsonl
-from bd.core import merge
-from bd.core import model
-from bd.git import resolve
-from bd.core import timeutil
-from bd.ops import transfer
+from bd.core import codec, ids, merge, model, timeutil
 from bd.errors import BdError, DataError, UsageError, ValidationError
+from bd.git import resolve
+from bd.ops import transfer
+from bd.store import config, jsonl
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -46,7 +42,7 @@ NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 @given(jsonl_files())
 def test_the_loader_accepts_or_names_file_and_line(raw: bytes) -> None:
     try:
-        lines = jsonl.Lines("f.jsonl", raw)
+        lines = codec.Lines("f.jsonl", raw)
         recs = [lines.record(rid) for rid in lines.ids]
     except DataError as exc:
         assert str(exc).startswith("f.jsonl:") and "\n" not in str(exc)
@@ -54,8 +50,8 @@ def test_the_loader_accepts_or_names_file_and_line(raw: bytes) -> None:
         return
     for rid, rec in zip(lines.ids, recs, strict=True):
         assert rec is not None and rec["id"] == rid
-    if jsonl.is_plain(raw, list(lines.ids) == sorted(set(lines.ids))):
-        fast = jsonl.SortedLines("f.jsonl", raw)
+    if codec.is_plain(raw, list(lines.ids) == sorted(set(lines.ids))):
+        fast = codec.SortedLines("f.jsonl", raw)
         for rid in lines.ids:
             assert fast.record(rid) == lines.record(rid)
 
@@ -65,13 +61,13 @@ def test_the_loader_accepts_or_names_file_and_line(raw: bytes) -> None:
 def test_a_parsed_record_can_be_stored_and_written_back(line: bytes) -> None:
     """What parse_line accepts, bd can encode again (same value) and render as a row."""
     try:
-        rec = jsonl.parse_line(line, "f", 3)
+        rec = codec.parse_line(line, "f", 3)
     except DataError as exc:
         assert exc.path == "f" and exc.line == 3
         return
     out = model.to_line(rec)
     assert out.endswith(b"\n") and out.count(b"\n") == 1
-    again = jsonl.parse_line(out[:-1], "f", 3)
+    again = codec.parse_line(out[:-1], "f", 3)
     assert again == model.canonical(rec) or _same_but_empties(again, rec)
     from bd.store.cache import issue_row
 
@@ -109,7 +105,7 @@ def _same_but_empties(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def test_a_bad_line_is_a_clean_error_naming_file_and_line(line: bytes, words: str) -> None:
     raw = b'{"id":"t-0","title":"ok"}\n' + line + b"\n"
     with pytest.raises(DataError) as err:
-        lines = jsonl.Lines("x/issues.jsonl", raw)
+        lines = codec.Lines("x/issues.jsonl", raw)
         for rid in lines.ids:
             lines.record(rid)
     assert str(err.value).startswith("x/issues.jsonl:2: ") and words in str(err.value)
@@ -121,7 +117,7 @@ def test_odd_but_valid_lines_load() -> None:
     raw = (b'\xef\xbb\xbf{"id":"t-a","title":"x","title":"y","notes":null,"x":{"y":[1,2.5]}}'
            b'\r\n{"id":"t-b","title":"\\ud83d\\ude00","labels":null,"big":123456789012345678901'
            b'234567890}\r\n')
-    lines = jsonl.Lines("f", raw)
+    lines = codec.Lines("f", raw)
     assert lines.record("t-a")["title"] == "y"
     assert lines.record("t-b")["title"] == "\U0001f600"
 
@@ -139,8 +135,8 @@ def test_any_text_round_trips_through_a_line(fields: dict[str, str], labels: lis
         rec["labels"] = labels
     line = model.to_line(rec)
     assert line.count(b"\n") == 1 and b"\r" not in line and b"\x00" not in line
-    assert jsonl.parse_line(line[:-1], "f", 1) == model.canonical(rec)
-    assert jsonl.Lines("f", line).ids == ["t-a"]
+    assert codec.parse_line(line[:-1], "f", 1) == model.canonical(rec)
+    assert codec.Lines("f", line).ids == ["t-a"]
 
 
 def test_lone_surrogates_in_library_text_are_written_as_replacement_characters() -> None:
@@ -211,7 +207,7 @@ def test_a_write_never_stores_what_the_loader_would_refuse(tmp_path: Path) -> No
             ops.update(store, rec["id"], {"estimated_minutes": -(2**70)})
         assert (beads / "issues.jsonl").read_bytes() == before
     assert "\ufffd" in (beads / "events.jsonl").read_text()
-    jsonl.Lines("f", before).record(rec["id"])
+    codec.Lines("f", before).record(rec["id"])
 
 
 @fuzz_settings(80)
@@ -233,7 +229,7 @@ def test_import_of_any_file_succeeds_or_changes_nothing(tmp_path_factory: Any, m
             assert (beads / "issues.jsonl").read_bytes() == mine
             return
         after = (beads / "issues.jsonl").read_bytes()
-        lines = jsonl.Lines("after", after)
+        lines = codec.Lines("after", after)
         for rid in lines.ids:
             lines.record(rid)
         store.list()
@@ -261,7 +257,7 @@ def test_merge_of_hostile_inputs_is_a_result_or_a_clean_error(base: bytes, left:
 
 def _loadable(raw: bytes) -> bool:
     try:
-        lines = jsonl.Lines("f", raw)
+        lines = codec.Lines("f", raw)
         for rid in lines.ids:
             lines.record(rid)
     except DataError:
@@ -277,7 +273,7 @@ def test_merge_of_valid_inputs_is_valid_and_symmetric(base: bytes, left: bytes,
         res = merge.merge_bytes(base, left, right, now_ns=10**18)
     except DataError as exc:
         raise AssertionError(f"valid inputs refused: {exc}") from None
-    lines = jsonl.Lines("merged", res.data)
+    lines = codec.Lines("merged", res.data)
     for rid in lines.ids:
         lines.record(rid)
     assert merge.merge_bytes(base, right, left, now_ns=10**18).data == res.data

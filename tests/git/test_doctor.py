@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import bd, create, git, jsonl_path
 
 from bd.doctor.registry import load

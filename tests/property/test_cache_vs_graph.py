@@ -13,9 +13,13 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 from test_graph_props import NOW, STATUSES, graphs  # noqa: E402
 
-from bd.store import queries, schema  # noqa: E402
-from bd.store.cache import Cache, line_hash  # noqa: E402
 from bd.core.graph import Graph  # noqa: E402
+from bd.store import queries  # noqa: E402
+from bd.store.cache import (  # noqa: E402
+    Cache,
+    line_hash,
+    schema,  # noqa: E402
+)
 
 NOW_NS = int(NOW.timestamp() * 1_000_000_000)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import given, settings
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bd.core.graph import AFFECTS_READY, FAILURE_WORDS, INACTIVE_STATUSES, Graph
 
-NOW = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 STATUSES = ["open", "in_progress", "blocked", "closed", "deferred", "hooked", "pinned", "tombstone", "review"]
 TYPES = ["task", "bug", "epic", "gate", "molecule"]
 DEP_TYPES = sorted(AFFECTS_READY) + ["related", "relates-to", "discovered-from"]
@@ -187,7 +187,7 @@ def test_cycle_for_new_edge_guards_acyclicity(base: list[dict[str, Any]], adds: 
             assert cyc[0] == cyc[-1] == src and cyc[1] == dst
             edges = {(r["id"], d["depends_on_id"]) for r in records for d in r["dependencies"]
                      if d["type"] in AFFECTS_READY}
-            assert all(pair in edges for pair in zip(cyc[1:], cyc[2:]))
+            assert all(pair in edges for pair in zip(cyc[1:], cyc[2:], strict=False))
             continue
         records[a]["dependencies"].append({"issue_id": src, "depends_on_id": dst, "type": typ})
         assert is_acyclic(records)
@@ -202,7 +202,7 @@ def test_cycles_are_real_and_detected(records: list[dict[str, Any]]) -> None:
     assert (cycles == []) == is_acyclic(records)
     for cyc in cycles:
         assert cyc[0] == min(cyc) and len(set(cyc)) == len(cyc)
-        for a, b in zip(cyc, cyc[1:] + cyc[:1]):
+        for a, b in zip(cyc, cyc[1:] + cyc[:1], strict=False):
             assert g.find_path(a, b) is not None and b in {
                 d["depends_on_id"] for d in (g.get(a) or {}).get("dependencies", []) if d["type"] in AFFECTS_READY}
 

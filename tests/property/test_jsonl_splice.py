@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bd.core import codec as jsonl
+from bd.core import codec
 
 IDS = st.text(alphabet="ab.-019é\"\\", min_size=1, max_size=5)
 
@@ -23,20 +23,20 @@ def line(rid: str, title: str = "t") -> bytes:
 def test_sorted_lines_agree_with_a_full_scan(ids: set[str], changes: dict[str, str],
                                              removed: set[str], probes: list[str]) -> None:
     raw = b"".join(line(rid) + b"\n" for rid in sorted(ids))
-    assert jsonl.is_plain(raw, True)
-    full, fast = jsonl.Lines("f", raw), jsonl.SortedLines("f", raw)
+    assert codec.is_plain(raw, True)
+    full, fast = codec.Lines("f", raw), codec.SortedLines("f", raw)
     for rid in [*probes, *ids, *(p + "." for p in probes)]:
         assert fast.has(rid) == full.has(rid)
         assert fast.record(rid) == full.record(rid)
         assert fast.ids_with_prefix(rid) == full.ids_with_prefix(rid)
     changed = {rid: line(rid, title) + b"\n" for rid, title in changes.items()}
-    fresh = jsonl.SortedLines("f", raw)
+    fresh = codec.SortedLines("f", raw)
     assert fresh.render(changed, removed) == full.render(changed, removed)
 
 
 def test_sorted_lines_fall_back_on_a_line_that_is_not_plain() -> None:
     raw = b'{"id":"a","t":1}\n{"title":"x","id":"b"}\n{"id":"c","t":3}\n'
-    fast = jsonl.SortedLines("f", raw)
+    fast = codec.SortedLines("f", raw)
     assert fast.has("b") and fast.record("b") == {"title": "x", "id": "b"}
     new = b'{"id":"bb","t":2}\n'
-    assert fast.render({"bb": new}) == jsonl.Lines("f", raw).render({"bb": new})
+    assert fast.render({"bb": new}) == codec.Lines("f", raw).render({"bb": new})

@@ -10,8 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bd.core import merge
-from bd.core import model
+from bd.core import merge, model
 from bd.core.timeutil import ts_key
 
 NOW = ts_key("2025-06-01T00:00:00Z")

@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bd.ops import issues as ops
-from bd.store import schema
-from bd.store.cache import Cache
+from bd.store.cache import Cache, schema
 from bd.store.store import Store
 
 TABLES = ("SELECT id, status, title, bd_line, bd_lead_us FROM issues ORDER BY id",

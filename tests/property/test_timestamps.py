@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bd.store.cache import _ts
 from bd.core.timeutil import ts_key as _ts_key
+from bd.store.cache.rows import _ts
 
 _MAX = (1 << 63) - 1
 

@@ -2,7 +2,7 @@
 
 usage: python crash_driver.py N RECORD_DIR BD_ARGS...
 
-The library calls ``bd.core.codec._crash_hook(name)`` between the steps of a write (temp file
+The library calls ``bd.store.jsonl._crash_hook(name)`` between the steps of a write (temp file
 written, synced, renamed; JSONL replaced, events appended, before the cache commit, ...).
 This driver counts those calls, appends each step's name to RECORD_DIR/steps, and kills
 its own process with SIGKILL at call N (N = 0: never), exactly as ``kill -9`` would.  Every
@@ -16,8 +16,8 @@ import os
 import signal
 import sys
 
-from bd.core import codec as jsonl
 from bd.cli import main
+from bd.store import jsonl
 
 target = int(sys.argv[1])
 record = sys.argv[2]

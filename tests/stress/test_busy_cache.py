@@ -68,8 +68,8 @@ def test_a_locked_cache_gives_clear_errors_and_heals(repo: Path, tmp_path: Path)
 def test_cli_reports_a_locked_database_as_a_bd_error(
         repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """Any sqlite 'database is locked' left over anywhere is exit 1 with a clear message."""
-    from bd.store import store
     from bd.cli import main
+    from bd.store import store
 
     def locked(*args: object, **kw: object) -> None:
         raise sqlite3.OperationalError("database is locked")

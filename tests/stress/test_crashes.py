@@ -6,7 +6,7 @@ from the JSONL holds.
 Two halves:
 
 * deterministic: ``crash_driver.py`` runs a command in-process with the library's crash hook
-  (``bd.core.codec._crash_hook``) set to SIGKILL the process at write step N, for every N the
+  (``bd.store.jsonl._crash_hook``) set to SIGKILL the process at write step N, for every N the
   command has (temp written, synced, renamed, JSONL replaced, events appended, before the
   cache commit, a cache refresh before its commit), for create, update, claim, close,
   dependencies, delete, import, export, the merge driver and resolve-conflicts;

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from bd.errors import UsageError
 from bd.core.graph import (
     AFFECTS_READY,
     NON_WORK_TYPES,
     Graph,
     _parse_ts,
 )
+from bd.errors import UsageError
 
-NOW = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 FUTURE = "2026-02-01T00:00:00Z"
 PAST = "2026-01-01T00:00:00Z"
 
@@ -47,11 +47,11 @@ def build(*records: dict[str, Any]) -> Graph:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2026-01-06T10:00:00Z", datetime(2026, 1, 6, 10, tzinfo=timezone.utc)),
-        ("2026-01-06T10:00:00.123456-08:00", datetime(2026, 1, 6, 18, 0, 0, 123456, tzinfo=timezone.utc)),
-        ("2026-01-06T23:59:59.999999999Z", datetime(2026, 1, 6, 23, 59, 59, 999999, tzinfo=timezone.utc)),
-        ("2026-01-06t10:00:00.5z", datetime(2026, 1, 6, 10, 0, 0, 500000, tzinfo=timezone.utc)),
-        ("2026-01-06T10:00:00+05:30", datetime(2026, 1, 6, 4, 30, tzinfo=timezone.utc)),
+        ("2026-01-06T10:00:00Z", datetime(2026, 1, 6, 10, tzinfo=UTC)),
+        ("2026-01-06T10:00:00.123456-08:00", datetime(2026, 1, 6, 18, 0, 0, 123456, tzinfo=UTC)),
+        ("2026-01-06T23:59:59.999999999Z", datetime(2026, 1, 6, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("2026-01-06t10:00:00.5z", datetime(2026, 1, 6, 10, 0, 0, 500000, tzinfo=UTC)),
+        ("2026-01-06T10:00:00+05:30", datetime(2026, 1, 6, 4, 30, tzinfo=UTC)),
     ],
 )
 def test_parse_ts_valid(text: str, expected: datetime) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bd.core import merge
-from bd.errors import DataError
 from bd.core.timeutil import ts_key
+from bd.errors import DataError
 
 NOW = ts_key("2025-06-01T00:00:00Z")
 T0, T1, T2, T3 = ("2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z", "2025-01-03T00:00:00Z",
@@ -227,7 +227,8 @@ def test_child_id_collision_takes_the_next_child_number() -> None:
 # -- bytes, errors, strict mode ---------------------------------------------------------------
 
 def test_untouched_lines_keep_their_bytes() -> None:
-    odd = b'{"id":"t-9","title":"kept as is","priority":2,"zz":1,"created_at":"x","updated_at":"y"}\n'
+    odd = (b'{"id":"t-9","title":"kept as is","priority":2,"zz":1,"created_at":"x",'
+           b'"updated_at":"y"}\n')
     base = jl(rec()) + odd
     res = merge.merge_bytes(base, jl(rec(title="l", updated_at=T1)) + odd,
                             jl(rec(priority=1, updated_at=T2)) + odd, now_ns=NOW)

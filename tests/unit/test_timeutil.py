@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bd.core import timeutil as tu
 from bd.errors import UsageError
 
-UTC = timezone.utc
+UTC = UTC
 PST = timezone(timedelta(hours=-8))
 IST = timezone(timedelta(hours=5, minutes=30))
 

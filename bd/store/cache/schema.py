@@ -7,13 +7,6 @@ bd's additions are columns prefixed ``bd_`` and the ``metadata`` keys prefixed `
 
 from __future__ import annotations
 
-# Workflow types outside the work set unless asked for (the one rule, graph.py; defined
-# here so the read path need not import the graph module).
-NON_WORK_TYPES = frozenset({
-    "merge-request", "gate", "molecule", "message", "agent", "role", "rig", "event", "convoy",
-    "slot",
-})
-
 CACHE_VERSION = "2"  # 2: binary line hashes, covering indexes, WAL
 
 # (column, record key) for the columns filled from a record; text unless noted in the DDL.
@@ -190,7 +183,8 @@ BLOCK_LINES = 64
 
 _FAIL = ("failed", "rejected", "wontfix", "won't fix", "cancelled", "canceled", "abandoned",
          "blocked", "error", "timeout", "aborted")
-_FAILED = " OR ".join(f"instr(lower(coalesce(b.close_reason, '')), '{w.replace(chr(39), chr(39) * 2)}') > 0"
+_FAILED = " OR ".join(
+    f"instr(lower(coalesce(b.close_reason, '')), '{w.replace(chr(39), chr(39) * 2)}') > 0"
                       for w in _FAIL)
 _INACTIVE = "('closed','tombstone','pinned')"
 _META = "CASE WHEN json_valid(d.metadata) THEN json_extract(d.metadata, '$.{key}') END"

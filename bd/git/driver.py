@@ -1,0 +1,82 @@
+"""The merge driver's git-facing side: reading the three files git hands ``bd merge``,
+writing the result atomically, the notes a driver run leaves for ``bd sync`` under the git
+dir, and the merge settings of the nearest workspace.  The engine itself (``bd.core.merge``)
+is pure: bytes in, bytes out.
+"""
+
+from __future__ import annotations
+
+import os
+
+from bd.core import merge
+from bd.errors import BdError, DataError
+from bd.git import runner as git
+from bd.store import config as cfgmod
+from bd.store import jsonl
+from bd.store.workspace import find_beads_dir
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+    from bd.core.merge import MergeResult
+
+
+# -- files ----------------------------------------------------------------------------------
+
+def read_input(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise DataError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise DataError("is a directory, expected a JSONL file", path=path) from None
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror}", path=path) from None
+
+
+def merge_files(output: str, base: str, left: str, right: str, **kw: Any) -> MergeResult:
+    """Read all three inputs, merge, then replace ``output`` atomically (only on success)."""
+    data = [read_input(p) for p in (base, left, right)]
+    res = merge.merge_bytes(*data, names=(base, left, right), **kw)
+    jsonl.atomic_write(output, res.data)
+    return res
+
+
+NOTES_FILE = "bd-merge-notes"
+
+
+def record_renames(res: MergeResult, cwd: str | None = None) -> None:
+    """Append the id moves of a driver run to ``<git-dir>/bd-merge-notes`` (best effort)."""
+    try:
+        path = os.path.join(git.git_dir(cwd or os.getcwd()), NOTES_FILE)
+        with open(path, "a", encoding="utf-8") as fh:
+            for note in res.notes:
+                if "two different issues" in note:
+                    fh.write(note + "\n")
+    except (OSError, BdError):
+        pass
+
+
+def take_recorded_notes(repo: str) -> list[str]:
+    """The notes driver runs left for ``repo`` since the last call (the file is removed)."""
+    path = os.path.join(git.git_dir(repo), NOTES_FILE)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            notes = [line.rstrip("\n") for line in fh if line.strip()]
+        os.unlink(path)
+    except FileNotFoundError:
+        return []
+    return notes
+
+
+def load_settings(cwd: str | None = None) -> dict[str, Any]:
+    """Merge settings from the nearest workspace's config.yaml (none found: defaults)."""
+    try:
+        beads = find_beads_dir(cwd)
+    except BdError:
+        return {"ttl": merge.DEFAULT_TTL_DAYS, "strict": False}
+    cfg = cfgmod.load(os.path.join(beads, "config.yaml"))
+    strict = str(cfg.get("merge.strict", "")).lower() in ("1", "true", "yes", "on")
+    return {"ttl": merge.ttl_days(cfg), "strict": strict}

@@ -1,0 +1,159 @@
+"""Opening the cache, its schema and version, recovery from a corrupt file, and the cold
+build (every line parsed, rows bulk-inserted, indexes made after).  bd creates its tables
+IF NOT EXISTS and clears only its own rows: applications' tables in the same file stay.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Mapping, Sequence
+
+from bd.store.cache import schema
+from bd.store.cache.rows import (
+    _INSERT_COMMENT,
+    _INSERT_DEP,
+    _INSERT_LABEL,
+    _bulk_rows,
+    _insert_sql,
+    _relation_rows,
+)
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class CacheBase:
+    """An open connection to the cache database: metadata, schema, cold build."""
+
+    def __init__(self, db_path: str) -> None:
+        self.path = db_path
+        self.notices: list[str] = []
+        self.conn = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA foreign_keys = ON")
+        try:
+            conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode (see the docstring)
+        except sqlite3.DatabaseError:
+            pass  # not a database: ensure_schema moves it aside
+        return conn
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM metadata WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT INTO metadata(key, value) VALUES (?, ?) ON CONFLICT(key) "
+                          "DO UPDATE SET value = excluded.value", (key, value))
+
+    def quick_sig(self) -> tuple[str | None, str | None]:
+        """(cache version, stored stat signature), or (None, None) if the cache is unusable."""
+        try:
+            rows = dict(self.conn.execute(
+                "SELECT key, value FROM metadata "
+                "WHERE key IN ('bd_cache_version', 'bd_jsonl_sig')"))
+        except sqlite3.DatabaseError:
+            return None, None
+        return rows.get("bd_cache_version"), rows.get("bd_jsonl_sig")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def ensure_schema(self) -> None:
+        """Create missing tables; rebuild bd's own tables on corruption or a version change."""
+        try:
+            version = self.meta("bd_cache_version")
+        except sqlite3.DatabaseError as exc:
+            if "no such table" not in str(exc):
+                self._recover_corrupt(str(exc))
+            version = None
+        if version == schema.CACHE_VERSION:
+            return
+        try:
+            self._create()
+        except sqlite3.DatabaseError as exc:
+            self._recover_corrupt(str(exc))
+            self._create()
+        if version is not None:
+            self.notices.append(f"bd: cache format {version} is not {schema.CACHE_VERSION}; "
+                                f"rebuilding {self.path} from the JSONL")
+            # Re-derive every row in place: forgetting the line hashes makes the next refresh
+            # upsert all records, so applications' rows keyed on issues(id) survive.
+            try:
+                self.conn.execute("UPDATE issues SET bd_line_hash = ''")
+            except sqlite3.OperationalError:
+                self._clear_bd_rows()
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.set_meta("bd_cache_version", schema.CACHE_VERSION)
+        self.set_meta("bd_jsonl_sig", "")
+        self.set_meta("bd_jsonl_plain", "")
+        self.conn.execute("DELETE FROM bd_blocks")
+        self.conn.execute("COMMIT")
+
+    def _create(self) -> None:
+        """bd's tables, columns and indexes, in one transaction (in a new file's rollback
+        journal mode each statement alone would be a commit with its fsyncs)."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for sql in schema.DDL.split(";\n"):
+                if sql.strip():
+                    conn.execute(sql)
+            for table, column, kind in schema.ADDED_COLUMNS:  # an older table keeps its own
+                if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            for name in schema.OLD_INDEXES:
+                conn.execute(f"DROP INDEX IF EXISTS {name}")
+            for sql in schema.INDEXES:
+                conn.execute(sql)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _clear_bd_rows(self) -> None:
+        # Only bd's own rows go; the tables (and any application table) stay.
+        self.conn.execute("BEGIN IMMEDIATE")
+        for table in schema.BD_TABLES:
+            try:
+                self.conn.execute(f"DELETE FROM {table}")
+            except sqlite3.OperationalError:
+                pass
+        self.conn.execute("COMMIT")
+
+    def _recover_corrupt(self, why: str) -> None:
+        """A cache SQLite cannot read is moved aside and started afresh (it holds no truth)."""
+        self.conn.close()
+        aside = self.path + ".corrupt"
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(self.path + suffix):
+                os.replace(self.path + suffix, aside + suffix)
+        self.notices.append(f"bd: cache {self.path} was unreadable ({why}); moved to "
+                            f"{os.path.basename(aside)} and rebuilt from the JSONL")
+        self.conn = self._connect()
+
+    def _load(self, upserts: Sequence[tuple[Mapping[str, Any], bytes, bytes]]) -> None:
+        """Fill an empty cache: plain inserts, then bd's indexes and the blocked set, once."""
+        conn = self.conn
+        for name in schema.BULK_INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
+        for (present, ns), rows in _bulk_rows(upserts).items():
+            conn.executemany(_insert_sql(present, ns), rows)
+        labels, deps, comments = _relation_rows([r for r, _, _ in upserts])
+        conn.executemany(_INSERT_LABEL, labels)
+        plain = [row[:5] for row in deps if row[3] is not None and row[5] is None
+                 and row[6] is None]  # the usual edge: no metadata, no thread
+        conn.executemany(_INSERT_DEP.replace("?, ?)", "NULL, NULL)"), plain)
+        if len(plain) < len(deps):
+            conn.executemany(_INSERT_DEP, [row for row in deps if not (
+                row[3] is not None and row[5] is None and row[6] is None)])
+        conn.executemany(_INSERT_COMMENT, comments)
+        for sql in schema.INDEXES:
+            conn.execute(sql)
+        conn.execute("DELETE FROM blocked_issues_cache")
+        conn.execute(f"INSERT INTO blocked_issues_cache(issue_id) {schema.BLOCKED_SQL}")

@@ -1,0 +1,279 @@
+"""Refreshing the cache from the JSONL: the stat signature decides whether to look; then
+only lines whose hash the cache does not hold are parsed (in runs of ``schema.BLOCK_LINES``
+lines for a sorted, plain file, so an untouched run costs one hash).
+"""
+
+from __future__ import annotations
+
+import gc
+import sqlite3
+from collections.abc import Iterable, Mapping
+
+from bd.core import codec
+from bd.errors import DataError
+from bd.store import jsonl
+from bd.store.cache import schema
+from bd.store.cache.rows import stat_sig
+from bd.store.cache.update import CacheRows
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class _NotEmpty(Exception):
+    pass
+
+
+class Cache(CacheRows):
+    """An open connection to the cache database."""
+
+    def is_fresh(self, jsonl_path: str) -> bool:
+        version, sig = self.quick_sig()
+        return version == schema.CACHE_VERSION and sig == stat_sig(jsonl_path)
+
+    def refresh(self, jsonl_path: str) -> bool:
+        """Bring the cache in line with the JSONL. Returns True if rows changed."""
+        self.ensure_schema()
+        for _ in range(5):
+            before = stat_sig(jsonl_path)
+            raw = jsonl.read_bytes(jsonl_path)
+            if stat_sig(jsonl_path) == before:
+                break
+        else:  # pragma: no cover - a file rewritten continuously
+            raise DataError("file kept changing while being read", path=jsonl_path)
+        conn = self.conn
+        wal = conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        empty = conn.execute("SELECT 1 FROM issues LIMIT 1").fetchone() is None
+        if empty:
+            # Filling an empty cache: every relation row points at an issue inserted in the
+            # same transaction, so checking each foreign key would only cost time.  A new
+            # file is filled before it turns to WAL: its rollback journal stays tiny (new
+            # pages need no journal) and the pages are written once, not to a log and again.
+            # A page cache the size of the file keeps SQLite from spilling pages half-built,
+            # and the garbage collector has nothing to find among the fresh records.
+            conn.execute("PRAGMA foreign_keys = OFF")
+            conn.execute(f"PRAGMA synchronous = {'NORMAL' if wal else 'FULL'}")
+            conn.execute(f"PRAGMA cache_size = -{max(2000, 3 * len(raw) // 1024)}")
+            collecting = gc.isenabled()
+            gc.disable()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                quick = None if empty or not self.is_plain() else self._sync_blocks(jsonl_path,
+                                                                                   raw)
+                changed, plain = quick or self._sync(jsonl_path, raw, checked=not empty)
+                self.record_written(before, plain)
+                jsonl._step("cache:before-commit")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except _NotEmpty:  # rows appeared between the check and the transaction
+            return self._refresh_again(jsonl_path)
+        finally:
+            if empty:
+                conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA cache_size = -2000")
+                if collecting:
+                    gc.enable()
+        if not wal:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")  # persistent; see the docstring
+            except sqlite3.OperationalError:
+                pass  # another connection is open; the next refresh tries again
+        return changed
+
+    def _refresh_again(self, jsonl_path: str) -> bool:
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        return self.refresh(jsonl_path)
+
+    def _sync(self, path: str, raw: bytes, checked: bool = True) -> tuple[bool, bool]:
+        """Upsert the lines whose hash the cache does not hold, delete ids that left the file.
+
+        Returns (rows changed, file is plain).  Lines the cache holds were validated when they
+        were loaded, so only new lines are checked (conflict markers, JSON, ids); a duplicate
+        id is reported by a full scan, which names both lines.
+        """
+        conn = self.conn
+        by_hash = dict(conn.execute("SELECT bd_line_hash, id FROM issues"))
+        empty = not by_hash
+        if not empty and not checked:
+            raise _NotEmpty  # foreign keys are off: only an empty cache may be filled so
+        # Rows without a hash (kept hidden, or to be re-derived) share the key '': list them.
+        unhashed = ([row[0] for row in conn.execute(
+            "SELECT id FROM issues WHERE bd_line_hash = ''")] if "" in by_hash else [])
+        from hashlib import sha1  # OpenSSL's: this loop hashes the whole file
+
+        pop, head = by_hash.pop, codec.ID_HEAD
+        order: list[str] = []
+        pending: list[tuple[int, bytes, int, bytes]] = []
+        plain = raw.endswith(b"\n") or not raw
+        lines = raw.split(b"\n")
+        last = len(lines)
+        for n, line in enumerate(lines, 1):
+            h = sha1(line).digest()  # line_hash, inlined
+            rid = pop(h, None)
+            if rid is not None:
+                order.append(rid)
+                if plain and not line.startswith(head):
+                    plain = False
+            elif line.strip():
+                codec.check_markers(line, path, n)
+                pending.append((len(order), line, n, h))
+                order.append("")
+                if plain and not line.startswith(head):
+                    plain = False
+            elif n != last:
+                plain = False  # a blank line
+        loads = None
+        if len(pending) > 2000:  # orjson costs ~10 ms to import; worth it only for bulk parses
+            try:
+                import orjson
+
+                loads = orjson.loads
+            except ImportError:  # pragma: no cover - orjson is a dependency
+                pass
+        upserts = []
+        for i, line, n, h in pending:
+            rec = codec.parse_line(line, path, n, loads)
+            order[i] = rec["id"]
+            upserts.append((rec, line, h))
+        present = set(order)
+        if len(present) != len(order):
+            codec.Lines(path, raw)  # raises the duplicate-id error with both line numbers
+            raise DataError("duplicate ids", path=path)  # pragma: no cover
+        plain = plain and all(a < b for a, b in zip(order, order[1:], strict=False))
+        by_hash.pop("", None)
+        removed = [rid for rid in (*by_hash.values(), *unhashed) if rid not in present]
+        if empty:
+            self._load(upserts)
+        elif upserts or removed:
+            self.apply(upserts, removed, in_tx=True)
+        if plain:
+            self._write_blocks(raw, lines)
+        else:
+            conn.execute("DELETE FROM bd_blocks")
+        return bool(upserts or removed), plain
+
+    def _write_blocks(self, raw: bytes, lines: list[bytes] | None = None) -> None:
+        """Cut a plain file into runs of schema.BLOCK_LINES lines and store their hashes."""
+        from hashlib import sha256
+        from itertools import accumulate
+
+        conn = self.conn
+        conn.execute("DELETE FROM bd_blocks")
+        if lines is None:
+            lines = raw.split(b"\n")
+        count = len(lines) - 1  # a plain file ends with a newline
+        starts = [0, *accumulate(len(line) + 1 for line in lines[:count])]
+        view, rows = memoryview(raw), []
+        for n, i in enumerate(range(0, count, schema.BLOCK_LINES)):
+            first = "" if n == 0 else codec.fast_id(lines[i])
+            if first is None:
+                conn.execute("DELETE FROM bd_blocks")
+                return
+            end = starts[min(i + schema.BLOCK_LINES, count)]
+            rows.append((n, first, sha256(view[starts[i]:end]).digest()))
+        conn.executemany("INSERT INTO bd_blocks(n, first_id, hash) VALUES (?, ?, ?)", rows)
+
+    def _sync_blocks(self, path: str, raw: bytes) -> tuple[bool, bool] | None:
+        """The refresh of a plain file that was plain when last loaded: hash each stored run
+        of lines where it now lies (found by its first id), and look only at the lines of
+        the runs whose bytes changed.  None when the new file is not plain there (the caller
+        then compares every line).
+
+        Runs found in order and hashing as before mean the file is the old runs' bytes with
+        the changed runs' lines in between, so the cache rows of every other line are right.
+        """
+        from hashlib import sha1, sha256
+
+        conn = self.conn
+        blocks = conn.execute("SELECT n, first_id, hash FROM bd_blocks ORDER BY n").fetchall()
+        if (not blocks or blocks[0][1] != "" or not raw.endswith(b"\n")
+                or not raw.startswith(codec.ID_HEAD)):
+            return None
+        found = codec.SortedLines(path, raw)
+        try:
+            starts = [0, *(found.offset(first) for _, first, _ in blocks[1:]), len(raw)]
+        except codec.NotPlain:
+            return None
+        if any(a > b for a, b in zip(starts, starts[1:], strict=False)):
+            return None
+        view = memoryview(raw)
+        stale = [k for k, (_, _, old) in enumerate(blocks)
+                 if sha256(view[starts[k]:starts[k + 1]]).digest() != old]
+        unhashed = [row[0] for row in conn.execute(
+            "SELECT id FROM issues WHERE bd_line_hash = ''")]
+        if any(found.has(rid) for rid in unhashed):
+            return None  # rows to re-derive: the full comparison does that
+        upserts: list[tuple[Mapping[str, Any], bytes, bytes]] = []
+        removed = list(unhashed)  # rows kept hidden: try deleting them again
+        loads, head = codec.parse_line, codec.ID_HEAD
+        rechunk = False
+        for k in stale:
+            low = blocks[k][1]
+            high = blocks[k + 1][1] if k + 1 < len(blocks) else None
+            cached = dict(conn.execute(
+                "SELECT bd_line_hash, id FROM issues WHERE id >= ?"
+                + (" AND id < ?" if high is not None else ""),
+                (low, high) if high is not None else (low,)))
+            lines = raw[starts[k]:starts[k + 1]].split(b"\n")[:-1]
+            rechunk = rechunk or len(lines) > 4 * schema.BLOCK_LINES
+            seen: set[str] = set()
+            last = None
+            for line in lines:
+                if not line.startswith(head):
+                    return None
+                h = sha1(line).digest()
+                rid = cached.pop(h, None)
+                if rid is None:
+                    try:
+                        rec = loads(line, path, 0)
+                    except DataError:
+                        return None  # the full comparison reports it with its line number
+                    rid = rec["id"]
+                    upserts.append((rec, line, h))
+                if (last is not None and rid <= last) or rid < low or (
+                        high is not None and rid >= high):
+                    return None  # out of order: not plain any more
+                last = rid
+                seen.add(rid)
+            removed += [rid for rid in cached.values() if rid and rid not in seen]
+        removed = list(dict.fromkeys(removed))
+        if upserts or removed:
+            self.apply(upserts, removed, in_tx=True)
+        if rechunk:
+            self._write_blocks(raw)
+        else:
+            conn.executemany("UPDATE bd_blocks SET hash = ? WHERE n = ?", [
+                (sha256(view[starts[k]:starts[k + 1]]).digest(), k) for k in stale])
+        return bool(upserts or removed), True
+
+    def rehash_blocks(self, data: bytes, ids: Iterable[str]) -> None:
+        """After bd wrote a plain file (inside the caller's transaction): rehash the runs
+        holding the records it touched."""
+        import bisect
+
+        conn = self.conn
+        firsts = [row[0] for row in conn.execute("SELECT first_id FROM bd_blocks ORDER BY n")]
+        ids = set(ids)
+        if not firsts or firsts[0] != "" or len(ids) > schema.BLOCK_LINES:
+            self._write_blocks(data)
+            return
+        try:
+            from _sha256 import sha256  # a few runs: the builtin module imports faster
+        except ImportError:  # pragma: no cover
+            from hashlib import sha256
+        found = codec.SortedLines("", data)
+        view, rows = memoryview(data), []
+        try:
+            for k in {bisect.bisect_right(firsts, rid) - 1 for rid in ids}:
+                start = found.offset(firsts[k]) if k else 0
+                end = found.offset(firsts[k + 1]) if k + 1 < len(firsts) else len(data)
+                rows.append((sha256(view[start:end]).digest(), k))
+        except codec.NotPlain:
+            self._write_blocks(data)
+            return
+        conn.executemany("UPDATE bd_blocks SET hash = ? WHERE n = ?", rows)
