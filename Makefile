@@ -21,7 +21,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
+# make lint's checks run first: ruff, mypy and the layer contracts (import-linter).
 test: $(STAMP) $(MCP_VENV)
+	$(BIN)/ruff check bd tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 # beads-mcp 0.46.0, the official MCP server, drives bd in tests/cli/test_beads_mcp.py. It gets

@@ -16,6 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# make test is deterministic: every property and fuzz test draws the same examples on every
+# run (derandomize), so CI never fails on a new random draw and a failure reproduces.
+# Random exploration: BD_HYPOTHESIS_PROFILE=random make test (with BD_FUZZ_EXAMPLES=N for
+# more examples); a failure then prints the example and a @reproduce_failure blob.
+settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
+settings.register_profile("random", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("BD_HYPOTHESIS_PROFILE", "deterministic"))
 
 FIXTURES = Path(__file__).parent.parent.parent / "shared" / "fixtures"
 

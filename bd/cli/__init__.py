@@ -118,10 +118,13 @@ def split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
             if not eq:
                 value = front[i]
                 i += 1
-            if GLOBAL_VALUE[name]:
-                flags[GLOBAL_VALUE[name]] = value
-        elif GLOBAL_BOOL[front[i - 1]]:
-            flags[GLOBAL_BOOL[front[i - 1]]] = True
+            key = GLOBAL_VALUE[name]
+            if key:
+                flags[key] = value
+        else:
+            key = GLOBAL_BOOL[front[i - 1]]
+            if key:
+                flags[key] = True
     return flags, rest
 
 
@@ -158,6 +161,22 @@ def _crash(exc: BaseException) -> str:
     return path
 
 
+def _help_as_json(show_help: Any, tokens: list[str]) -> int:
+    """``bd X --help --json``: the help text inside a JSON object (agents parse every
+    ``--json`` output)."""
+    import contextlib
+    import io
+    import json
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = int(show_help(tokens))
+    words = [t for t in tokens if not t.startswith("-") and t != "help"]
+    sys.stdout.write(json.dumps({"command": " ".join(words), "help": buf.getvalue()},
+                                ensure_ascii=False, indent=2) + "\n")
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = [_text(a) for a in (sys.argv[1:] if argv is None else argv)]
     json_mode = "--json" in argv
@@ -172,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                 or "-h" in flags_part:
             from bd.cli.typer_app import show_help
 
+            if json_mode:  # --json always prints one JSON document, help included
+                return _help_as_json(show_help, tokens)
             return show_help(tokens)
         name, rest = _find_command(tokens)
         assert name is not None

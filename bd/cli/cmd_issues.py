@@ -152,7 +152,7 @@ def _create_from_file(ctx: Context, o: Values) -> int:
                 specs[-1].setdefault(section, [])
         elif specs and section:
             specs[-1].setdefault(section, []).append(line)
-    calls = []
+    calls: list[tuple[str, dict[str, Any]]] = []
     for spec in specs:
         def text_of(key: str, spec: dict[str, Any] = spec) -> str:
             return "\n".join(spec.get(key) or []).strip()
@@ -394,8 +394,11 @@ def _show(ctx: Context, o: Values) -> int:
             for a, dep_type in store.dependents(rid):
                 group.setdefault(dep_type, []).append(a)
             refs[rid] = group
-        ctx.out.json(refs) if ctx.json else [ctx.out.line(f"{rid}: {g}") for rid, g in
-                                             refs.items()]
+        if ctx.json:
+            ctx.out.json(refs)
+        else:
+            for rid, g in refs.items():
+                ctx.out.line(f"{rid}: {g}")
         return 0
     shown = [details(store, rid, events=not ctx.json, unresolved=not ctx.json) for rid in ids]
     _touch(ctx, ids[-1])

@@ -248,9 +248,10 @@ def _comment_add(ctx: Context, o: Values) -> int:
     return 0
 
 
-_COMMENT_ARGS = dict(args=[arg("id"), arg("text", "?")],
-                     opts=[opt("file", "-f", "--file", help="Read the text from a file"),
-                           opt("author", "-a", "--author", help="Author (default: actor)")])
-command("comments add", "Add a comment to an issue", **_COMMENT_ARGS)(_comment_add)
+_COMMENT_POS = [arg("id"), arg("text", "?")]
+_COMMENT_OPTS = [opt("file", "-f", "--file", help="Read the text from a file"),
+                 opt("author", "-a", "--author", help="Author (default: actor)")]
+command("comments add", "Add a comment to an issue", args=_COMMENT_POS,
+        opts=_COMMENT_OPTS)(_comment_add)
 command("comment", "Add a comment (deprecated alias of 'comments add')", hidden=True,
-        **_COMMENT_ARGS)(_comment_add)
+        args=_COMMENT_POS, opts=_COMMENT_OPTS)(_comment_add)

@@ -211,7 +211,7 @@ def _normalise_whole(raw: bytes, name: str) -> bytes:
 
 class _Merger:
     def __init__(self, b: _Side, l: _Side, r: _Side, now_ns: int, ttl: float,
-                 strict: bool, res: MergeResult, kept: list[bytes]) -> None:
+                 strict: bool, res: MergeResult, kept: list[tuple[bytes, bytes]]) -> None:
         self.b, self.l, self.r = b, l, r
         self.now_ns, self.ttl, self.strict, self.res = now_ns, ttl, strict, res
         self.kept = kept  # (sort key, line) of lines identical on all three inputs
@@ -307,7 +307,7 @@ class _Merger:
         new_id = self.moves[moved][1]
         other = self.r if side is self.l else self.l
         rid = rec.get("id")
-        keep: set[tuple[str, str]] = set()
+        keep: set[tuple[Any, Any]] = set()
         for src in (self.b, other):
             orig = src.rec(rid) if isinstance(rid, str) and rid in src.index else None
             for dep in (orig or {}).get("dependencies") or ():

@@ -148,8 +148,8 @@ def merge_records(b: dict[str, Any], l: dict[str, Any], r: dict[str, Any],
         elif not isinstance(ln, str) or not isinstance(rn, str):
             out["notes"] = _pick(ln, rn)
         else:
-            first, second = sorted([(lu, ln), (ru, rn)])
-            out["notes"] = first[1] + NOTES_RULE + second[1]
+            older, newer = sorted([(lu, ln), (ru, rn)])
+            out["notes"] = older[1] + NOTES_RULE + newer[1]
 
     _merge_status(b, l, r, out, later, conflicts)
 

@@ -20,6 +20,7 @@ import os
 
 from bd.git import runner as git
 from bd.git.steps import (
+    DATA_FILES,
     SyncError,
     SyncReport,
     ahead_behind,
@@ -28,12 +29,14 @@ from bd.git.steps import (
     preflight,
     pull,
     push,
+    status_lines,
 )
 from bd.store import jsonl, workspace
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
-    pass
+    from typing import Any
+
 
 def sync(beads_dir: str, *, message: str | None = None, do_pull: bool = True,
          do_push: bool = True, dry_run: bool = False) -> SyncReport:
@@ -115,3 +118,31 @@ def _sync(beads_dir: str, *, message: str | None, do_pull: bool, do_push: bool,
     else:
         report.skipped.append("push (--no-push)")
     return report
+
+
+def status(main_beads: str) -> dict[str, Any]:
+    """Where the data is synced to and how far local and remote have drifted."""
+    from bd.git import syncbranch
+
+    branch_cfg = workspace.configured_branch(main_beads)
+    if branch_cfg is not None:
+        repo = os.path.dirname(os.path.abspath(main_beads))
+        path = syncbranch.worktree_path(repo, branch_cfg)
+        remote = syncbranch.remote_name(repo)
+        work, rel = path, ".beads"
+        ref: str | None = f"{remote}/{branch_cfg}" if remote else None
+        branch: str | None = branch_cfg
+        mode = "sync-branch"
+    else:
+        work = git.toplevel(main_beads)
+        branch = git.current_branch(work)
+        ref = git.upstream(work)
+        rel = os.path.relpath(os.path.realpath(main_beads), os.path.realpath(work))
+        mode = "regular"
+    out: dict[str, Any] = {"mode": mode, "branch": branch, "upstream": ref}
+    if os.path.isdir(work):
+        names = [os.path.join(rel, n) for n in DATA_FILES]
+        out["uncommitted"] = [p for _, p in status_lines(work, names)]
+        if ref and git.ok(["rev-parse", "--verify", "--quiet", ref], work):
+            out["ahead"], out["behind"] = ahead_behind(work, ref)
+    return out

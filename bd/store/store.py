@@ -31,6 +31,9 @@ def default_actor() -> str:
     return os.environ.get("BD_ACTOR") or os.environ.get("USER") or "unknown"
 
 
+_list = list  # Store.list shadows the builtin inside the class body
+
+
 class Store:
     """A bd workspace. Open with :func:`bd.open`."""
 
@@ -332,30 +335,30 @@ class Store:
                 rec["blocked_by"] = by
         return rows
 
-    def list(self, f: queries.ListFilter | None = None) -> list[dict[str, Any]]:
+    def list(self, f: queries.ListFilter | None = None) -> _list[dict[str, Any]]:
         return queries.list_issues(self.cache().conn, f or queries.ListFilter())
 
     def stale(self, days: int = 30, status: str | None = None, limit: int = 50
-              ) -> list[dict[str, Any]]:
+              ) -> _list[dict[str, Any]]:
         return queries.stale(self.cache().conn, days, status, limit)
 
     def stats(self) -> dict[str, Any]:
         return queries.stats(self.cache().conn)
 
-    def dependents(self, rid: str) -> list[tuple[str, str]]:
+    def dependents(self, rid: str) -> _list[tuple[str, str]]:
         """(issue_id, type) of the edges pointing at ``rid``."""
         return [(a, t) for a, t in self.cache().conn.execute(
             "SELECT issue_id, type FROM dependencies WHERE depends_on_id = ? "
             "ORDER BY issue_id, type", (rid,))]
 
-    def events(self, rid: str) -> list[dict[str, Any]]:
+    def events(self, rid: str) -> _list[dict[str, Any]]:
         cur = self.cache().conn.execute(
             "SELECT id, issue_id, event_type, actor, old_value, new_value, comment, created_at "
             "FROM events WHERE issue_id = ? ORDER BY id", (rid,))
         names = [d[0] for d in cur.description]
         return [{k: v for k, v in zip(names, row, strict=False) if v is not None} for row in cur]
 
-    def label_counts(self) -> list[dict[str, Any]]:
+    def label_counts(self) -> _list[dict[str, Any]]:
         return [{"label": label, "count": n} for label, n in self.cache().conn.execute(
             "SELECT l.label, count(*) FROM labels l JOIN issues i ON i.id = l.issue_id "
             "WHERE i.status != 'tombstone' GROUP BY l.label ORDER BY l.label")]

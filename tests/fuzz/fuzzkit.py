@@ -25,7 +25,7 @@ _OVERRIDE = int(os.environ.get("BD_FUZZ_EXAMPLES") or 0)
 
 def fuzz_settings(examples: int) -> Any:
     """Hypothesis settings for a fuzz test: ``examples`` by default, more on request."""
-    return settings(max_examples=max(examples, _OVERRIDE), deadline=None, derandomize=False,
+    return settings(max_examples=max(examples, _OVERRIDE), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.function_scoped_fixture,
                                            HealthCheck.filter_too_much])
