@@ -70,13 +70,31 @@ class Context:
             from bd.store.store import Store
 
             self._store = Store.discover(db=self.flags.get("db"), actor=self.flags.get("actor"))
+            self._store.progress = self.progress()
         return self._store
+
+    def progress(self) -> Any:
+        """The progress reporter for long work: drawn on a terminal (stderr), else silent."""
+        if self.quiet or not _isatty(sys.stderr):
+            from bd.core.progress import SILENT
+
+            return SILENT
+        from bd.cli.progress import for_cli
+
+        return for_cli(self)
 
     def close(self) -> None:
         if self._store is not None:
             for notice in self._store.notices:
                 sys.stderr.write(notice + "\n")
             self._store.close()
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def partition_globals(argv: list[str]) -> tuple[list[str], list[str]]:

@@ -21,7 +21,7 @@ def _export(ctx: Context, o: Values) -> int:
 
     if o.format != "jsonl":
         raise UsageError(f"unsupported export format {o.format!r} (jsonl)")
-    data = transfer.export_bytes(ctx.store, status=o.status)
+    data = transfer.export_bytes(ctx.store, status=o.status, progress=ctx.progress())
     count = data.count(b"\n")
     if o.output:
         transfer.check_export_target(o.output, data, o.force)
@@ -62,9 +62,10 @@ def _import(ctx: Context, o: Values) -> int:
         if sys.stdin.isatty():
             raise UsageError("no input: use -i FILE or pipe JSONL on stdin")
         data, name = sys.stdin.buffer.read(), "<stdin>"
-    records = transfer.parse_input(data, name)
+    records = transfer.parse_input(data, name, progress=ctx.progress())
     counts = transfer.import_records(ctx.store, records, dry_run=o.dry_run,
-                                     skip_existing=o.skip_existing, force=o.force)
+                                     skip_existing=o.skip_existing, force=o.force,
+                                     progress=ctx.progress())
     if ctx.json:
         ctx.out.json({**counts, "dry_run": bool(o.dry_run)})
     else:

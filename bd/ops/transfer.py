@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bd.core import codec, model
+from bd.core.progress import SILENT, Progress
 from bd.errors import DataError, ValidationError
 from bd.store import jsonl
 from bd.store.store import Store
@@ -33,7 +34,8 @@ def _union_comments(local: dict[str, Any], incoming: dict[str, Any]) -> list[Any
     return merged
 
 
-def parse_input(data: bytes, path: str) -> list[dict[str, Any]]:
+def parse_input(data: bytes, path: str, *, progress: Progress = SILENT
+                ) -> list[dict[str, Any]]:
     """All records of an import file; any bad line fails the whole import.
 
     A file with git conflict markers is first rebuilt with the merge engine (from git's index
@@ -51,12 +53,17 @@ def parse_input(data: bytes, path: str) -> list[dict[str, Any]]:
         sides = staged if staged is not None else resolve.split_markers(data, path)
         data = merge.merge_bytes(*sides, names=("base", "ours", "theirs")).data
         lines = codec.Lines(path, data)
-    return [codec.parse_line(line, path, n)
-            for line, n in zip(lines.lines, lines.linenos, strict=True)]
+    out = []
+    with progress.task("Reading", total=len(lines.lines)) as task:
+        for line, n in zip(lines.lines, lines.linenos, strict=True):
+            out.append(codec.parse_line(line, path, n))
+            task.advance()
+    return out
 
 
 def import_records(store: Store, records: Iterable[dict[str, Any]], *, dry_run: bool = False,
-                   skip_existing: bool = False, force: bool = False) -> dict[str, int]:
+                   skip_existing: bool = False, force: bool = False,
+                   progress: Progress = SILENT) -> dict[str, int]:
     from bd.core.timeutil import ts_key
 
     records = list(records)
@@ -78,8 +85,9 @@ def import_records(store: Store, records: Iterable[dict[str, Any]], *, dry_run: 
         except ValidationError as exc:
             raise ValidationError(f"{rec['id']}: {exc.message}", issue_id=rec["id"]) from None
     counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0}
-    with store.transaction() as tx:
+    with store.transaction() as tx, progress.task("Importing", total=len(records)) as task:
         for rec in records:
+            task.advance()
             rid = rec["id"]
             local = tx.get(rid)
             if local is None:
@@ -118,20 +126,26 @@ def import_records(store: Store, records: Iterable[dict[str, Any]], *, dry_run: 
 
 
 def export_bytes(store: Store, *, status: str | None = None,
-                 records: list[dict[str, Any]] | None = None) -> bytes:
+                 records: list[dict[str, Any]] | None = None,
+                 progress: Progress = SILENT) -> bytes:
     """The JSONL (canonical lines, sorted, tombstones and comments kept, wisps left out)."""
     raw = jsonl.read_bytes(store.jsonl_path)
     store.cache()  # validates the file (a malformed JSONL fails here)
     lines = codec.Lines(store.jsonl_path, raw)
     out = []
-    for _rid, line, n in sorted(zip(lines.ids, lines.lines, lines.linenos, strict=True)):
-        if status is None and b'"ephemeral":true' not in line:
+    with progress.task("Exporting", total=len(lines.ids)) as task:
+        for k, (_rid, line, n) in enumerate(
+                sorted(zip(lines.ids, lines.lines, lines.linenos, strict=True)), 1):
+            if not k & 255:
+                task.update(k)
+            if status is None and b'"ephemeral":true' not in line:
+                out.append(line + b"\n")
+                continue
+            rec = codec.parse_line(line, store.jsonl_path, n)
+            if rec.get("ephemeral") or (status and model.status_of(rec) != status):
+                continue
             out.append(line + b"\n")
-            continue
-        rec = codec.parse_line(line, store.jsonl_path, n)
-        if rec.get("ephemeral") or (status and model.status_of(rec) != status):
-            continue
-        out.append(line + b"\n")
+        task.update(len(lines.ids))
     return b"".join(out)
 
 

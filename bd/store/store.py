@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from bd.core import codec, model
+from bd.core.progress import SILENT, Progress
 from bd.errors import CacheBusyError, NotFoundError, ValidationError
 from bd.store import config as cfgmod
 from bd.store import jsonl, queries
@@ -50,6 +51,9 @@ class Store:
         self._cache: Cache | None = None
         self._actor = actor
         self.notices: list[str] = []
+        # Long work the store does on its own (a cold cache build) reports through this;
+        # the CLI sets a terminal reporter (bd.cli.progress).
+        self.progress: Progress = SILENT
 
     @classmethod
     def discover(cls, start: str | None = None, *, db: str | None = None,
@@ -103,6 +107,7 @@ class Store:
         """The cache connection, refreshed from the JSONL first unless ``check`` is False."""
         if self._cache is None:
             self._cache = Cache(self.db_path)
+            self._cache.progress = self.progress
             check = True
         if check and not self._cache.is_fresh(self.jsonl_path):
             with self.lock:

@@ -9,6 +9,7 @@ import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 
+from bd.core.progress import SILENT, Progress
 from bd.store.cache import schema
 from bd.store.cache.rows import (
     _INSERT_COMMENT,
@@ -30,6 +31,7 @@ class CacheBase:
     def __init__(self, db_path: str) -> None:
         self.path = db_path
         self.notices: list[str] = []
+        self.progress: Progress = SILENT  # a cold build of a large file reports through this
         self.conn = self._connect()
 
     def _connect(self) -> sqlite3.Connection:

@@ -136,10 +136,21 @@ class Cache(CacheRows):
             except ImportError:  # pragma: no cover - orjson is a dependency
                 pass
         upserts = []
-        for i, line, n, h in pending:
-            rec = codec.parse_line(line, path, n, loads)
-            order[i] = rec["id"]
-            upserts.append((rec, line, h))
+        if len(pending) > 2000:
+            # Large work (a cold build, a big pull): reported in steps of 1024 lines.
+            with self.progress.task("Loading issues", total=len(pending)) as task:
+                for k, (i, line, n, h) in enumerate(pending, 1):
+                    rec = codec.parse_line(line, path, n, loads)
+                    order[i] = rec["id"]
+                    upserts.append((rec, line, h))
+                    if not k & 1023:
+                        task.update(k)
+                task.update(len(pending))
+        else:
+            for i, line, n, h in pending:
+                rec = codec.parse_line(line, path, n, loads)
+                order[i] = rec["id"]
+                upserts.append((rec, line, h))
         present = set(order)
         if len(present) != len(order):
             codec.Lines(path, raw)  # raises the duplicate-id error with both line numbers
@@ -147,7 +158,11 @@ class Cache(CacheRows):
         plain = plain and all(a < b for a, b in zip(order, order[1:], strict=False))
         by_hash.pop("", None)
         removed = [rid for rid in (*by_hash.values(), *unhashed) if rid not in present]
-        if empty:
+        if empty and len(upserts) > 2000:
+            with self.progress.task("Building cache", total=len(upserts)) as task:
+                self._load(upserts)
+                task.update(len(upserts))
+        elif empty:
             self._load(upserts)
         elif upserts or removed:
             self.apply(upserts, removed, in_tx=True)
