@@ -56,8 +56,9 @@ def _import(ctx: Context, o: Values) -> int:
         raise UsageError(f"import takes no positional arguments; did you mean: "
                          f"bd import -i {o.extra[0]}")
     if o.input and o.input != "-":
-        with open(o.input, "rb") as fh:
-            data, name = fh.read(), o.input
+        from bd.store import inputs
+
+        data, name = inputs.read_bytes(o.input), o.input
     else:
         if sys.stdin.isatty():
             raise UsageError("no input: use -i FILE or pipe JSONL on stdin")

@@ -23,8 +23,9 @@ def _read_text(value: str | None, path: str | None) -> str | None:
     """A text option's value, or a file's or stdin's text ('-'); bytes that are not UTF-8
     become U+FFFD, as in arguments (bd.cli._text)."""
     if path and path != "-":
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
+        from bd.store import inputs
+
+        return inputs.read_text(path)
     if path or value == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise UsageError("'-' reads from stdin, but stdin is a terminal")
@@ -33,20 +34,11 @@ def _read_text(value: str | None, path: str | None) -> str | None:
 
 
 def _touch(ctx: Context, rid: str) -> None:
-    try:
-        with open(os.path.join(ctx.store.beads_dir, "last-touched"), "w") as fh:
-            fh.write(rid + "\n")
-    except OSError:
-        pass
+    ctx.store.set_last_touched(rid)
 
 
 def _last_touched(ctx: Context) -> str:
-    try:
-        with open(os.path.join(ctx.store.beads_dir, "last-touched"), encoding="utf-8",
-                  errors="replace") as fh:
-            rid = fh.read().strip()
-    except OSError:
-        rid = ""
+    rid = ctx.store.last_touched()
     if not rid:
         raise UsageError("no issue ID provided and no last touched issue")
     return rid
@@ -124,54 +116,18 @@ def _create(ctx: Context, o: Values) -> int:
     return 0
 
 
-_SECTIONS = {"priority": "priority", "type": "type", "description": "description",
-             "design": "design", "acceptance criteria": "acceptance", "acceptance": "acceptance",
-             "assignee": "assignee", "labels": "labels", "dependencies": "deps",
-             "deps": "deps", "notes": "notes"}
-
-
 def _create_from_file(ctx: Context, o: Values) -> int:
     """``## Title`` per issue with optional ``### Priority/Type/Description/...`` sections."""
-    from bd.ops import issues as ops
+    from bd.ops import markdown
+    from bd.store import inputs
 
     if o.title or o.title_opt:
         raise UsageError("cannot specify both a title and --file")
     if not o.file.endswith((".md", ".markdown")):
         raise UsageError(f"--file must be a markdown file (.md or .markdown): {o.file}")
-    with open(o.file, encoding="utf-8", errors="replace") as fh:
-        text = fh.read()
-    specs: list[dict[str, Any]] = []
-    section = None
-    for line in text.splitlines():
-        if line.startswith("## "):
-            specs.append({"title": line[3:].strip(), "description": []})
-            section = "description"
-        elif line.startswith("### ") and specs:
-            section = _SECTIONS.get(line[4:].strip().lower())
-            if section:
-                specs[-1].setdefault(section, [])
-        elif specs and section:
-            specs[-1].setdefault(section, []).append(line)
-    calls: list[tuple[str, dict[str, Any]]] = []
-    for spec in specs:
-        def text_of(key: str, spec: dict[str, Any] = spec) -> str:
-            return "\n".join(spec.get(key) or []).strip()
-        calls.append((spec["title"], dict(
-            description=text_of("description"), issue_type=text_of("type") or o.type,
-            priority=model.parse_priority(text_of("priority") or o.priority),
-            assignee=text_of("assignee") or o.assignee, design=text_of("design"),
-            acceptance=text_of("acceptance"), notes=text_of("notes"),
-            labels=[text_of("labels").replace("\n", ",")] if text_of("labels") else o.labels,
-            deps=[text_of("deps").replace("\n", ",")] if text_of("deps") else [])))
-    for title, kw in calls:  # a bad issue fails the file before any issue is created
-        model.validate({"title": title, "priority": kw["priority"]})
-        ctx.store.check_type(kw["issue_type"])
-        for dep in model.split_list(kw["deps"]):
-            target = dep.partition(":")[2] if ":" in dep and not dep.startswith(
-                "external:") else dep
-            if not target.startswith("external:"):
-                ctx.store.exact(target)
-    created = [ops.create(ctx.store, title, **kw) for title, kw in calls]
+    created = markdown.create_from_markdown(
+        ctx.store, inputs.read_text(o.file), issue_type=o.type, priority=o.priority,
+        assignee=o.assignee, labels=o.labels)
     if ctx.json:
         ctx.out.json([out.issue_json(r) for r in created])
     else:
@@ -358,8 +314,9 @@ def _delete(ctx: Context, o: Values) -> int:
 
     ids = list(o.ids)
     if o.from_file:
-        with open(o.from_file, encoding="utf-8", errors="replace") as fh:
-            ids += [line.strip() for line in fh if line.strip() and not line.startswith("#")]
+        from bd.store import inputs
+
+        ids += inputs.read_ids(o.from_file)
     if not ids:
         raise UsageError("no issue ids given")
     result = delete_ops.delete(ctx.store, ids, force=o.force and not o.dry_run,

@@ -233,8 +233,9 @@ def _comment_add(ctx: Context, o: Values) -> int:
 
     text = o.text
     if o.file:
-        with open(o.file, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
+        from bd.store import inputs
+
+        text = inputs.read_text(o.file)
     if not text:
         raise UsageError("comment text required (use -f to read from file)")
     author = (o.author or ctx.flags.get("actor") or os.environ.get("BD_ACTOR")

@@ -368,6 +368,23 @@ class Store:
             "SELECT l.label, count(*) FROM labels l JOIN issues i ON i.id = l.issue_id "
             "WHERE i.status != 'tombstone' GROUP BY l.label ORDER BY l.label")]
 
+    def last_touched(self) -> str:
+        """The id the last create/update/close here touched ('' when none)."""
+        try:
+            with open(os.path.join(self.beads_dir, "last-touched"), encoding="utf-8",
+                      errors="replace") as fh:
+                return fh.read().strip()
+        except OSError:
+            return ""
+
+    def set_last_touched(self, rid: str) -> None:
+        """Remember ``rid`` for commands given no id (``bd close`` after ``bd create``)."""
+        try:
+            with open(os.path.join(self.beads_dir, "last-touched"), "w") as fh:
+                fh.write(rid + "\n")
+        except OSError:
+            pass  # a convenience only
+
     def count_live(self) -> int:
         """Issues in the workspace, tombstones not counted."""
         row = self.cache().conn.execute(
