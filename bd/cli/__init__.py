@@ -40,8 +40,9 @@ MODULES = {
     "mcp": "agents",
     "repair-deps": "maint", "detect-pollution": "maint", "validate": "maint", "migrate": "maint",
     "merge": "git", "resolve-conflicts": "git", "sync": "git",
+    "graph": "graph", "graph check": "graph", "ui": "ui",
 }
-GROUPS = {"config", "dep", "label", "comments", "epic", "hooks"}
+GROUPS = {"config", "dep", "label", "comments", "epic", "hooks", "graph"}
 WRITES = {"create", "new", "q", "update", "close", "reopen", "defer", "undefer", "delete",
           "dep add", "dep remove", "dep rm", "dep relate", "dep unrelate", "relate",
           "unrelate", "dep", "label add", "label remove", "comments add", "comment", "import"}

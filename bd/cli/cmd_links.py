@@ -100,9 +100,11 @@ def _dep_list(ctx: Context, o: Values) -> int:
     opt("max_depth", "-d", "--max-depth", type=int, default=50),
     opt("direction", "--direction", default="down", help="down, up or both"),
     opt("reverse", "--reverse", type=bool, hidden=True),
-    opt("status", "--status", hidden=True), opt("type", "-t", "--type", hidden=True),
+    opt("status", "--status", help="Only issues with this status (and the path to them)"),
+    opt("type", "-t", "--type", help="Follow only dependencies of this type (blocks, "
+        "parent-child, related, ...)"),
     opt("show_all_paths", "--show-all-paths", type=bool, hidden=True),
-    opt("format", "--format", hidden=True)])
+    opt("format", "--format", help="mermaid: a Mermaid flowchart instead of the tree")])
 def _dep_tree(ctx: Context, o: Values) -> int:
     store = ctx.store
     rid = store.resolve(o.id)
@@ -111,12 +113,32 @@ def _dep_tree(ctx: Context, o: Values) -> int:
     direction = "up" if o.reverse else o.direction
     if direction not in ("down", "up", "both"):
         raise UsageError("--direction must be down, up or both")
-    nodes = store.tree(rid, direction=direction, max_depth=o.max_depth)
+    if o.format not in (None, "mermaid"):
+        raise UsageError(f"invalid format '{o.format}' (dep tree knows: mermaid)")
+    if o.format and ctx.json:
+        raise UsageError("--format mermaid prints a diagram: drop --json to get it")
+    if o.status:
+        store.check_status(o.status)
+    if o.type is not None and not o.type.strip():
+        raise UsageError("-t/--type needs a dependency type")
+    nodes = store.tree(rid, direction=direction, max_depth=o.max_depth,
+                       types=[o.type.strip()] if o.type else None)
+    if o.status:
+        from bd.views.tree import filter_status
+
+        nodes = filter_status(nodes, store.get_many(sorted({n["id"] for n in nodes})), o.status)
     recs = store.get_many(sorted({n["id"] for n in nodes}))
-    if ctx.json:
+    if o.format:
+        from bd.views.mermaid import render_tree
+
+        for line in render_tree(nodes, recs, rid):
+            ctx.out.line(line)
+    elif ctx.json:
         ctx.out.json([{**out.issue_json(recs.get(n["id"], {"id": n["id"]})),
                        "depth": n["depth"], "parent_id": n["parent_id"],
                        "truncated": bool(n.get("truncated"))} for n in nodes])
+    elif not nodes:
+        ctx.out.line(f"No issues with status {o.status} in the tree of {rid}")
     else:
         for line in out.tree(nodes, recs):
             ctx.out.line(line)

@@ -35,7 +35,8 @@ def _type(value: str | None) -> str | None:
     opt("type", "-t", "--type"), opt("parent", "--parent", help="Descendants of this issue"),
     opt("mol_type", "--mol-type", hidden=True),
     opt("include_deferred", "--include-deferred", type=bool),
-    opt("pretty", "--pretty", type=bool, hidden=True),
+    opt("pretty", "--pretty", type=bool,
+        help="Parent-child tree with status and priority symbols"),
 ])
 def _ready(ctx: Context, o: Values) -> int:
     if o.sort not in SORT_POLICIES:
@@ -48,6 +49,14 @@ def _ready(ctx: Context, o: Values) -> int:
                     parent=store.resolve(o.parent) if o.parent else None, sort=o.sort,
                     include_deferred=o.include_deferred, mol_type=o.mol_type)
     rows = store.ready(f)
+    if o.pretty:
+        if ctx.json:
+            raise UsageError("--pretty chooses a picture and --json asks for data: use one")
+        from bd.views.listfmt import tree
+
+        for line in tree(rows):
+            ctx.out.line(line)
+        return 0
     if ctx.json:
         ctx.out.json([out.issue_json(r) for r in rows])
         return 0
@@ -103,7 +112,7 @@ _DISPLAY: list[Opt] = [
     opt("sort", "--sort", help="priority, created, updated, closed, status, id, title, type, "
         "assignee"),
     opt("reverse", "-r", "--reverse", type=bool),
-    opt("long", "--long", type=bool), opt("pretty", "--pretty", type=bool, hidden=True),
+    opt("long", "--long", type=bool),
     opt("no_pager", "--no-pager", type=bool, hidden=True),
 ]
 
@@ -155,16 +164,62 @@ def _agent_mode() -> bool:
     return bool(os.environ.get("BD_AGENT_MODE") or os.environ.get("CLAUDE_CODE"))
 
 
+_PICTURES: list[Opt] = [
+    opt("pretty", "--pretty", type=bool,
+        help="Parent-child tree with status and priority symbols"),
+    opt("tree", "--tree", type=bool, help="Same as --pretty"),
+]
+
+
+def _picture(ctx: Context, o: Values) -> str | None:
+    """Which display mode replaces the list lines, refusing combinations that cannot mean
+    anything (so no flag is silently dropped)."""
+    fmt = o.get("format")
+    shape = "--format" if fmt is not None else "--tree" if o.get("tree") else \
+        "--pretty" if o.pretty else None
+    if shape and ctx.json:
+        raise UsageError(f"{shape} chooses a picture and --json asks for data: use one")
+    if fmt is not None and (o.get("tree") or o.pretty):
+        raise UsageError("--format and --tree/--pretty are two different outputs: use one")
+    if fmt is not None and not fmt:
+        raise UsageError("--format needs a value: dot, digraph or a template")
+    if shape and o.get("long"):
+        raise UsageError(f"--long and {shape} are two different outputs: use one")
+    return shape
+
+
+def _print_picture(ctx: Context, o: Values, rows: list[dict[str, Any]]) -> None:
+    from bd.views import dot, listfmt
+
+    fmt = o.get("format")
+    if fmt == "dot":
+        lines = dot.render_list(rows)
+    elif fmt is not None:
+        lines = listfmt.template_lines(rows, fmt)
+    else:
+        lines = listfmt.tree(rows)
+    for line in lines:
+        ctx.out.line(line)
+
+
 @command("list", "List issues (open ones by default)",
-         opts=[*_FILTERS, *_LIST_ONLY, *_DISPLAY,
+         opts=[*_FILTERS, *_LIST_ONLY, *_DISPLAY, *_PICTURES,
+               opt("format", "--format", help="dot (Graphviz), digraph (edge pairs) or a "
+                   "template such as '{{.ID}} {{.Title}}'"),
                opt("limit", "-n", "--limit", type=int,
                    help="Maximum issues (default 50, 0 = all)")])
 def _list(ctx: Context, o: Values) -> int:
+    shape = _picture(ctx, o)
     limit = o.limit if o.limit is not None else (20 if _agent_mode() else 50)
     f = list_filter(ctx.store, o, limit=limit + 1 if limit > 0 else 0)
     rows = ctx.store.list(f)
     truncated = limit > 0 and len(rows) > limit
     rows = rows[:limit] if truncated else rows
+    if shape:
+        _print_picture(ctx, o, rows)
+        if truncated:
+            ctx.out.note(f"\nShowing {limit} issues (use --limit 0 for all)")
+        return 0
     if ctx.json:
         ctx.out.json([{**out.issue_json(r)} for r in rows])
         return 0

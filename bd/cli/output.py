@@ -354,3 +354,32 @@ def schema_json(info: Mapping[str, Any]) -> dict[str, Any]:
             "cache_version": info["cache_version"], "config": dict(info["config"]),
             "sample_issue_ids": list(info["sample_issue_ids"]),
             "detected_prefix": info["detected_prefix"], "prefix": info["prefix"]}
+
+
+# -- views (graph) ----------------------------------------------------------------------------
+
+def json_text(obj: Any) -> str:
+    """What :meth:`Output.json` prints, as text (for ``-o FILE``)."""
+    return encode_json(obj, indent=2)
+
+
+def graph_json(vg: Any, lay: Any) -> dict[str, Any]:
+    """``graph --json``: the original's ``root``/``issues``/``layout`` keys (its layout keeps
+    Go's field names), then the edges, cycles, ready and context ids bd adds."""
+    recs = {i: vg.records.get(i) or {"id": i, **vg.nodes[i]} for i in vg.nodes}
+    rows = {i: issue_json(recs[i]) for i in vg.nodes}
+    order = sorted(vg.nodes, key=lambda i: (lay.layer[i], lay.position[i]))
+    root = vg.root or (order[0] if order else None)
+    return {
+        "root": rows.get(root) if root else None,
+        "issues": [rows[i] for i in order],
+        "layout": {
+            "Nodes": {i: {"Issue": rows[i], "Layer": lay.layer[i], "Position": lay.position[i],
+                          "DependsOn": lay.waits_on.get(i, [])} for i in order},
+            "Layers": lay.layers, "MaxLayer": max(len(lay.layers) - 1, 0), "RootID": root,
+        },
+        "edges": [{"issue_id": a, "depends_on_id": b, "type": t} for a, b, t in vg.edges],
+        "cycles": lay.cycles,
+        "ready": sorted(vg.ready),
+        "context": sorted(vg.context),
+    }

@@ -377,16 +377,20 @@ class Graph:
 
     # ------------------------------------------------------------ tree
 
-    def _nbrs(self, issue_id: str, down: bool) -> list[tuple[str, str]]:
-        """(neighbour, first edge type) pairs in id order."""
+    def _nbrs(self, issue_id: str, down: bool, types: frozenset[str] | None = None
+              ) -> list[tuple[str, str]]:
+        """(neighbour, first edge type) pairs in id order, over edges of ``types`` (all when
+        None)."""
         first: dict[str, str] = {}
         for other, typ in self._edges()[0 if down else 1].get(issue_id, ()):
-            first.setdefault(other, typ)
+            if types is None or typ in types:
+                first.setdefault(other, typ)
         return sorted(first.items())
 
-    def _walk(self, root: str, down: bool, max_depth: int, out: list[dict[str, Any]]) -> None:
+    def _walk(self, root: str, down: bool, max_depth: int, out: list[dict[str, Any]],
+              types: frozenset[str] | None = None) -> None:
         shown = {root}
-        start = self._nbrs(root, down) if max_depth > 0 else []
+        start = self._nbrs(root, down, types) if max_depth > 0 else []
         stack: list[tuple[Iterator[tuple[str, str]], str, int]] = [(iter(start), root, 0)]
         while stack:
             it, pid, d = stack[-1]
@@ -405,16 +409,19 @@ class Graph:
                 node["repeat"] = True
                 continue
             shown.add(cid)
-            nb = self._nbrs(cid, down)
+            nb = self._nbrs(cid, down, types)
             if d + 1 >= max_depth:
                 node["truncated"] = bool(nb)
             elif nb:
                 stack.append((iter(nb), cid, d + 1))
 
     def tree(
-        self, root: str, *, direction: str = "down", max_depth: int = 50
+        self, root: str, *, direction: str = "down", max_depth: int = 50,
+        types: Iterable[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Dependency tree nodes in DFS pre-order, root first; [] when root is not live."""
+        """Dependency tree nodes in DFS pre-order, root first; [] when root is not live.
+        ``types`` limits the walk to edges of those dependency types (``dep tree -t``)."""
+        only = None if types is None else frozenset(types)
         if direction not in ("down", "up", "both"):
             raise UsageError(f"invalid direction {direction!r} (must be down, up or both)")
         if root not in self._recs:
@@ -422,11 +429,11 @@ class Graph:
         dirs = {"down": (True,), "up": (False,), "both": (False, True)}[direction]
         node: dict[str, Any] = {
             "id": root, "depth": 0, "parent_id": root, "dep_type": None,
-            "truncated": max_depth <= 0 and any(self._nbrs(root, d) for d in dirs),
+            "truncated": max_depth <= 0 and any(self._nbrs(root, d, only) for d in dirs),
         }
         out = [node]
         for down in dirs:
-            self._walk(root, down, max_depth, out)
+            self._walk(root, down, max_depth, out, only)
         return out
 
     # ------------------------------------------------------------ reports

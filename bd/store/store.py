@@ -308,8 +308,8 @@ class Store:
             records.append(rec)
         return Graph.build(records)
 
-    def tree(self, rid: str, *, direction: str = "down", max_depth: int = 50
-             ) -> list[dict[str, Any]]:
+    def tree(self, rid: str, *, direction: str = "down", max_depth: int = 50,
+             types: list[str] | None = None) -> list[dict[str, Any]]:
         """graph.Graph.tree, over only the issues within ``max_depth + 1`` steps of ``rid``
         (what the walk can show or mark truncated), so its cost follows the tree's size."""
         steps = {"down": ("d.depends_on_id", "d.issue_id"), "up": ("d.issue_id", "d.depends_on_id")}
@@ -323,7 +323,7 @@ class Store:
                 f"FROM dependencies d JOIN r ON {cur} = r.id WHERE r.n <= ?) SELECT id FROM r",
                 (rid, max_depth)))
         return self._light_graph(sorted(ids)).tree(rid, direction=direction,
-                                                   max_depth=max_depth)
+                                                   max_depth=max_depth, types=types)
 
     def ready(self, f: queries.ReadyFilter | None = None) -> list[dict[str, Any]]:
         return queries.ready(self.cache().conn, f or queries.ReadyFilter())
