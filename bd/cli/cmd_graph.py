@@ -100,7 +100,7 @@ def _emit(ctx: Context, o: Values, lines: list[str], count: int) -> int:
     from bd.store.jsonl import atomic_write
 
     atomic_write(o.output, ("\n".join(lines) + "\n").encode("utf-8"))
-    ctx.out.note(f"✓ Wrote the graph of {count} issues to {o.output}")
+    ctx.out.note(f"✓ Wrote the graph of {count} issue{'' if count == 1 else 's'} to {o.output}")
     return 0
 
 

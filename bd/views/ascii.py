@@ -37,6 +37,10 @@ def pad(text: str, cols: int) -> str:
     return text + " " * max(0, cols - width(text))
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _prio(node: dict[str, Any]) -> str:
     p = node.get("priority")
     return f"P{p}" if isinstance(p, int) else "P2"
@@ -50,17 +54,17 @@ def _label(vg: ViewGraph, i: str) -> str:
 
 def _header(vg: ViewGraph, lay: Layout) -> list[str]:
     what = f"for {vg.root}" if vg.root else "of all open issues"
-    return ["", f"📊 Dependency graph {what} ({len(vg.nodes)} issues, "
-            f"{len(lay.layers)} layers)", "", "  " + LEGEND, ""]
+    return ["", f"📊 Dependency graph {what} ({plural(len(vg.nodes), 'issue')}, "
+            f"{plural(len(lay.layers), 'layer')})", "", "  " + LEGEND, ""]
 
 
 def _footer(vg: ViewGraph, lay: Layout) -> list[str]:
     lines = []
     for cyc in lay.cycles:
-        lines.append(f"  ⚠ Cycle: {' → '.join(cyc)} → {cyc[0]}")
+        lines.append(f"  ⚠ Cycle among {', '.join(cyc)} (they wait on each other)")
     blocking = sum(1 for e in vg.edges if e[2] in LAYER_TYPES)
-    lines.append(f"  Total: {len(vg.nodes)} issues across {len(lay.layers)} layers, "
-                 f"{blocking} blocking edges")
+    lines.append(f"  Total: {plural(len(vg.nodes), 'issue')} across "
+                 f"{plural(len(lay.layers), 'layer')}, {plural(blocking, 'blocking edge')}")
     if vg.context:
         lines.append("  (outside) = a neighbour outside the selection, shown for context")
     lines.append("")
@@ -136,8 +140,8 @@ def render_compact(vg: ViewGraph, lay: Layout) -> list[str]:
     if not vg.nodes:
         return ["Empty graph"]
     parent = vg.parent_of()
-    lines = ["", f"📊 {vg.root or 'all open issues'}: {len(vg.nodes)} issues, "
-             f"{len(lay.layers)} layers   {LEGEND}", ""]
+    lines = ["", f"📊 {vg.root or 'all open issues'}: {plural(len(vg.nodes), 'issue')}, "
+             f"{plural(len(lay.layers), 'layer')}   {LEGEND}", ""]
     for k, layer in enumerate(lay.layers):
         members = set(layer)
         kids: dict[str, list[str]] = {}

@@ -1,14 +1,14 @@
 """What a picture shows, read from the store.
 
 ``bd graph ID`` shows the issue, everything below it through parent-child (for an epic:
-its whole tree) and, for context, the issues one waiting edge away from that set (what it
-waits on, what waits on it), drawn as outside the selection.  ``bd graph --all`` shows every
+its whole tree) and, for context, the issues one edge away from that set (what it waits on,
+what waits on it, its parent, its links), drawn as outside the selection.  ``bd graph --all`` shows every
 issue that is not closed.  Both mark the issues ``bd ready`` would list.
 """
 
 from __future__ import annotations
 
-from bd.views.model import LAYER_TYPES, NODE_KEYS, ViewGraph
+from bd.views.model import NODE_KEYS, ViewGraph
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
@@ -55,10 +55,10 @@ def issue_graph(store: Store, rid: str) -> ViewGraph:
     for i in core:
         for d in (graph.get(i) or {}).get("dependencies") or ():
             t, target = d.get("type") or "blocks", d.get("depends_on_id")
-            if t in LAYER_TYPES and target in graph and target not in members:
+            if target in graph and target not in members:
                 context.add(target)
-        for other, t in store.dependents(i):
-            if t in LAYER_TYPES and other in graph and other not in members:
+        for other, _ in store.dependents(i):
+            if other in graph and other not in members:
                 context.add(other)
     return _build(store, graph, core + sorted(context), root=rid, context=context)
 

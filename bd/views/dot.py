@@ -87,7 +87,7 @@ def render(vg: ViewGraph, lay: Layout) -> list[str]:
             lines.append(f"  {quote(a)} -> {quote(b)} [style=dashed, color=gray40, "
                          f"label={quote(t)}, constraint=false];")
     for cyc in lay.cycles:
-        lines.append(f"  // cycle: {' -> '.join(c.replace(chr(10), ' ') for c in cyc)}")
+        lines.append(f"  // cycle among: {', '.join(' '.join(c.split()) for c in cyc)}")
     lines.append("}")
     return lines
 

@@ -188,10 +188,15 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+_DEFAULTS = {"description": "", "status": "open", "priority": 2, "issue_type": "task",
+             "labels": []}
+
+
 def template_lines(records: Iterable[Mapping[str, Any]], fmt: str) -> list[str]:
-    """``list --format digraph|TEMPLATE`` output lines."""
+    """``list --format digraph|TEMPLATE`` output lines.  Fields a record leaves out read as
+    ``bd show`` reads them (priority 2, status open, type task, no labels)."""
     tpl = Template(PRESETS.get(fmt, fmt))
-    recs = list(records)
+    recs = [{**_DEFAULTS, **r} for r in records]
     if not tpl.per_edge:
         return [tpl.render(r) for r in recs]
     ids = {r["id"] for r in recs}

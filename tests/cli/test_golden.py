@@ -83,6 +83,20 @@ def _orphan(root: Path) -> None:
     path.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in recs))
 
 
+def _broken_graph(root: Path) -> None:
+    """A hand-edited file: a blocks cycle, an edge to a missing issue, a dangling parent."""
+    path = jsonl_path(root)
+    recs = [json.loads(line) for line in path.read_text().splitlines()]
+    for rec in recs:
+        extra = {"g-api": ("g-impl", "blocks"), "g-docs": ("g-gone", "blocks"),
+                 "g-bug": ("g-nope", "parent-child")}.get(rec["id"])
+        if extra:
+            rec.setdefault("dependencies", []).append(
+                {"issue_id": rec["id"], "depends_on_id": extra[0], "type": extra[1],
+                 "created_at": rec["created_at"]})
+    path.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in recs))
+
+
 def _conflicting_edit(root: Path) -> None:
     """issues.jsonl as git leaves it when both sides retitled g-docs."""
     path = jsonl_path(root)
@@ -155,7 +169,16 @@ CASES = [
     Case("dep_list", ["dep", "list", "g-impl"]),
     Case("dep_list_up", ["dep", "list", "g-api", "--direction", "up"]),
     Case("dep_tree", ["dep", "tree", "g-impl"]),
+    Case("dep_tree_status", ["dep", "tree", "g-impl", "--status", "open"]),
+    Case("dep_tree_type", ["dep", "tree", "g-docs", "-t", "related"]),
     Case("dep_cycles", ["dep", "cycles"]),
+    # -- views
+    Case("graph", ["graph", "g-epic"]),
+    Case("graph_neighbours", ["graph", "g-impl"]),
+    Case("graph_all", ["graph", "--all"]),
+    Case("graph_check", ["graph", "check"]),
+    Case("graph_check_problems", ["graph", "check"], prepare=_broken_graph),
+    Case("error_picture_and_json", ["list", "--pretty"]),
     Case("dep_relate", ["dep", "relate", "g-docs", "g-bug"]),
     Case("dep_unrelate", ["dep", "unrelate", "g-docs", "g-bug"],
          setup=[["dep", "relate", "g-docs", "g-bug"]]),
@@ -249,6 +272,8 @@ NO_JSON: dict[str, str] = {
                  "messages go to stderr",
     "mcp": "serves the Model Context Protocol (JSON-RPC) on stdin/stdout; its tools' "
            "results are pinned by tests/cli/test_mcp.py",
+    "ui": "serves the web board until stopped; its --json start line is pinned against "
+          "tests/golden/ui_start.json by tests/browser/test_server.py",
 }
 
 
