@@ -2,8 +2,8 @@
 
 ``bd graph ID`` shows the issue, everything below it through parent-child (for an epic:
 its whole tree) and, for context, the issues one edge away from that set (what it waits on,
-what waits on it, its parent, its links), drawn as outside the selection.  ``bd graph --all`` shows every
-issue that is not closed.  Both mark the issues ``bd ready`` would list.
+what waits on it, its parent, its links), drawn as outside the selection.  ``bd graph --all``
+shows every issue that is not closed.  Both mark the issues ``bd ready`` would list.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def issue_graph(store: Store, rid: str) -> ViewGraph:
     context: set[str] = set()
     for i in core:
         for d in (graph.get(i) or {}).get("dependencies") or ():
-            t, target = d.get("type") or "blocks", d.get("depends_on_id")
+            target = d.get("depends_on_id")
             if target in graph and target not in members:
                 context.add(target)
         for other, _ in store.dependents(i):
