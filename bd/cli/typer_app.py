@@ -42,6 +42,7 @@ GROUP_HELP = {
     "comments": "List and add comments",
     "epic": "Epic commands",
     "hooks": "Install, list and run bd's git hooks (they chain your existing hooks)",
+    "graph": "Draw the dependency graph (ascii, dot, mermaid, html) and check its integrity",
 }
 
 # Top-level order of `bd --help`: the everyday workflow first, then the rest.
