@@ -87,3 +87,8 @@ class CacheBusyError(BdError):
 
 class ConfigError(BdError):
     """config.yaml is unreadable or a config value is invalid."""
+
+
+class TrackerError(BdError):
+    """An external tracker (GitHub, GitLab, Jira, Linear) refused a request or is unreachable,
+    or its configuration is incomplete.  The message never contains a token."""
