@@ -41,11 +41,13 @@ MODULES = {
     "repair-deps": "maint", "detect-pollution": "maint", "validate": "maint", "migrate": "maint",
     "merge": "git", "resolve-conflicts": "git", "sync": "git",
     "graph": "graph", "graph check": "graph", "ui": "ui",
+    "github sync": "trackers", "github status": "trackers",
 }
-GROUPS = {"config", "dep", "label", "comments", "epic", "hooks", "graph"}
+GROUPS = {"config", "dep", "label", "comments", "epic", "hooks", "graph", "github"}
 WRITES = {"create", "new", "q", "update", "close", "reopen", "defer", "undefer", "delete",
           "dep add", "dep remove", "dep rm", "dep relate", "dep unrelate", "relate",
-          "unrelate", "dep", "label add", "label remove", "comments add", "comment", "import"}
+          "unrelate", "dep", "label add", "label remove", "comments add", "comment", "import",
+          "github sync"}
 GLOBAL_BOOL = {"--json": "json", "--no-daemon": None, "--no-auto-flush": None,
                "--no-auto-import": None, "--sandbox": None, "-q": "quiet", "--quiet": "quiet",
                "--allow-stale": None, "--readonly": "readonly", "--no-db": None,

@@ -26,7 +26,9 @@ def adapter(store: Any, name: str, *, env: Any = None, http_factory: Any = None)
             from bd.trackers.http import Http
 
             return Http(base_url, headers, name=name,
-                        timeout=settings.number("timeout", 30.0))
+                        timeout=settings.number("timeout", 30.0),
+                        max_attempts=1 + int(settings.number("max_retries", 5)),
+                        backoff=settings.number("retry_backoff", 0.5))
     module, cls = _CLASSES[name]
     return getattr(importlib.import_module(module), cls)(settings, http_factory)  # type: ignore[no-any-return]
 

@@ -150,7 +150,7 @@ class Settings:
                               field=f"{self.name}.{key}") from None
 
 
-Progress = Callable[[int, int | None], None]  # (items fetched so far, total if known)
+Tick = Callable[[int, int | None], None]  # (items fetched so far, total if known)
 
 
 class Adapter:
@@ -164,6 +164,10 @@ class Adapter:
         self.http_factory = http_factory
 
     # -- identity --------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """What is missing from the configuration (empty when a sync can start)."""
+        raise NotImplementedError
+
     def target(self) -> str:
         """What this adapter syncs with, for reports ("owner/repo", a project key...)."""
         raise NotImplementedError
@@ -174,7 +178,7 @@ class Adapter:
 
     # -- reading ---------------------------------------------------------------------------
     def fetch(self, *, since: str | None, state: str,
-              progress: Progress) -> Iterator[RemoteIssue]:
+              progress: Tick) -> Iterator[RemoteIssue]:
         raise NotImplementedError
 
     def get(self, key: str) -> RemoteIssue | None:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from bd.core import model
+from bd.core.progress import SILENT, Progress
 from bd.core.timeutil import parse_ts
 from bd.errors import TrackerError
 from bd.trackers.base import (
@@ -133,7 +134,7 @@ class Engine:
     def __init__(self, store: Any, adapter: Adapter, opts: SyncOptions, *,
                  progress: Any = None, clock: Callable[[], float] = time.time) -> None:
         self.store, self.adapter, self.opts = store, adapter, opts
-        self.progress = progress
+        self.progress: Progress = progress or SILENT
         self.clock = clock
         self.state = State.load(store.beads_dir, adapter.name)
         self.report = SyncReport(adapter.name, adapter.target(), opts)
@@ -230,7 +231,7 @@ class Engine:
             since = st.watermark.split("|", 1)[0]
         self.report.incremental = since is not None
         out: dict[str, RemoteIssue] = {}
-        with _task(self.progress, f"Fetching from {self.adapter.display}") as task:
+        with self.progress.task(f"Fetching from {self.adapter.display}") as task:
             def tick(done: int, total: int | None) -> None:
                 task.update(done, total)
 
@@ -475,8 +476,9 @@ class Engine:
         known_types = set(model.BUILTIN_TYPES) | set(store.custom_types)
         generated: set[str] = set()
         links = self.state.links
-        with _task(self.progress if self.new_local else None, "Importing",
-                   len(self.new_local)) as task, store.transaction() as tx:
+        progress = self.progress if self.new_local else SILENT
+        with progress.task("Importing", total=len(self.new_local)) as task, \
+                store.transaction() as tx:
             for rid, changes in self.local_changes.items():
                 rec = self._current(tx, rid, records[rid])
                 if rec is None:
@@ -566,27 +568,6 @@ class Engine:
 def _ts_key(ts: str) -> float:
     dt = parse_ts(ts)
     return dt.timestamp() if dt is not None else 0.0
-
-
-class _NullTask:
-    def __enter__(self) -> _NullTask:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-    def update(self, done: int, total: int | None = None) -> None:
-        pass
-
-
-def _task(progress: Any, label: str, total: int | None = None) -> Any:
-    """A progress task (bd.core.progress API: task(label, total) -> context manager)."""
-    if progress is None:
-        return _NullTask()
-    return progress.task(label, total=total)
 
 
 def _apply_fields(rec: dict[str, Any], changes: Mapping[str, Any], now: str,

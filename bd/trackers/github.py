@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from bd.trackers.base import Adapter, Progress, RemoteComment, RemoteIssue, utc
+from bd.trackers.base import Adapter, RemoteComment, RemoteIssue, Tick, utc
 from bd.trackers.http import next_link
 from bd.trackers.labels import LabelScheme
 
@@ -95,7 +95,7 @@ class GitHub(Adapter):
 
     # -- reading ---------------------------------------------------------------------------
     def fetch(self, *, since: str | None, state: str,
-              progress: Progress) -> Iterator[RemoteIssue]:
+              progress: Tick) -> Iterator[RemoteIssue]:
         params: dict[str, Any] | None = {"state": state, "per_page": PER_PAGE,
                                          "sort": "updated", "direction": "asc"}
         assert params is not None

@@ -1,0 +1,100 @@
+"""One test harness per tracker: the fake server plus the few verbs the acceptance tests need,
+so tests/trackers/test_acceptance.py runs the same scenarios against all four trackers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from conftest import bd
+from fake_github import FakeGitHub
+
+TOKEN = "s3cr3t-TOKEN-value-0123456789"
+
+
+class Harness:
+    name = ""
+    fake: Any
+
+    def configure(self, repo: Path) -> dict[str, str]:
+        """Write the tracker's config into ``repo``; return the environment (the token)."""
+        raise NotImplementedError
+
+    def common(self, repo: Path) -> None:
+        bd("config", "set", f"{self.name}.retry_backoff", "0.01", cwd=repo)
+
+    def remote_newer(self) -> None:
+        """Move the fake's clock ahead of the local clock: remote edits are the newest."""
+        self.fake.set_clock(datetime.now(UTC).replace(microsecond=0) + timedelta(days=1))
+
+    def remote_older(self) -> None:
+        self.fake.set_clock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=1))
+
+    def stop(self) -> None:
+        self.fake.stop()
+
+    # Per tracker: seed, keys, title, set_title, comment, comment_texts, status, rate_limit
+    def seed(self, n: int, *, comments: bool = True) -> list[str]:
+        raise NotImplementedError
+
+
+class GitHubHarness(Harness):
+    name = "github"
+
+    def __init__(self) -> None:
+        self.fake = FakeGitHub(token=TOKEN)
+
+    def configure(self, repo: Path) -> dict[str, str]:
+        bd("config", "set", "github.repo", "acme/widgets", cwd=repo)
+        bd("config", "set", "github.api_url", self.fake.base, cwd=repo)
+        self.common(repo)
+        return {"GITHUB_TOKEN": TOKEN}
+
+    def seed(self, n: int, *, comments: bool = True) -> list[str]:
+        keys = []
+        for i in range(n):
+            labels = ("type::bug", "priority::high", "ui") if i % 3 == 0 else (
+                ("enhancement",) if i % 3 == 1 else ())
+            issue = self.fake.add_issue(f"Remote issue {i}", body=f"Body {i}\n\nmore",
+                                        labels=labels, state="closed" if i % 4 == 3 else "open",
+                                        assignee="alice" if i % 2 else None)
+            if comments and i % 2 == 0:
+                self.fake.comment(issue["number"], f"First comment on {i}")
+            keys.append(str(issue["number"]))
+        self.fake.add_issue("A pull request", pr=True)  # the issues API lists PRs too
+        return keys
+
+    def ref(self, key: str) -> str:
+        return f"{self.fake.web}/issues/{key}"
+
+    def keys(self) -> list[str]:
+        return [str(n) for n, i in self.fake.issues.items() if "pull_request" not in i]
+
+    def title(self, key: str) -> str:
+        return str(self.fake.issues[int(key)]["title"])
+
+    def state(self, key: str) -> str:
+        return str(self.fake.issues[int(key)]["state"])
+
+    def labels(self, key: str) -> list[str]:
+        return [lb["name"] for lb in self.fake.issues[int(key)]["labels"]]
+
+    def set_title(self, key: str, title: str) -> None:
+        self.fake.edit(int(key), title=title)
+
+    def comment(self, key: str, text: str) -> None:
+        self.fake.comment(int(key), text)
+
+    def comment_texts(self, key: str) -> list[str]:
+        return [c["body"] for c in self.fake.comments[int(key)]]
+
+    def rate_limit(self) -> None:
+        # GitHub's secondary rate limit: 403 with Retry-After and a message saying so.
+        self.fake.inject(403, headers={"Retry-After": "1"},
+                         body={"message": "You have exceeded a secondary rate limit."},
+                         method="GET")
+        self.fake.inject(429, headers={"Retry-After": "0"}, method="POST")
+
+
+HARNESSES = {"github": GitHubHarness}
