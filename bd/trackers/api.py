@@ -8,7 +8,7 @@ from typing import Any
 from bd.trackers import TRACKERS
 from bd.trackers.base import Adapter, Settings
 from bd.trackers.engine import SyncOptions, SyncReport, run_sync
-from bd.trackers.engine import status as _status
+from bd.trackers.local import status as _status
 
 _CLASSES = {"github": ("bd.trackers.github", "GitHub"),
             "gitlab": ("bd.trackers.gitlab", "GitLab"),

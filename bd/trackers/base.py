@@ -238,3 +238,23 @@ def check_state(state: str) -> str:
 
         raise UsageError(f"invalid --state {state!r} (expected open, closed or all)")
     return state
+
+
+def later(a: str, b: str) -> bool:
+    """a is strictly later than b (unparseable times count as oldest)."""
+    from bd.core.timeutil import parse_ts
+
+    da, db = parse_ts(a) if a else None, parse_ts(b) if b else None
+    if da is None:
+        return False
+    if db is None:
+        return True
+    return da > db
+
+
+def ts_key(ts: str) -> float:
+    """A sortable number for a timestamp (unreadable ones sort first)."""
+    from bd.core.timeutil import parse_ts
+
+    dt = parse_ts(ts)
+    return dt.timestamp() if dt is not None else 0.0

@@ -19,106 +19,24 @@ not the state file.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bd.core import model
 from bd.core.progress import SILENT, Progress
-from bd.core.timeutil import parse_ts
-from bd.errors import TrackerError
 from bd.trackers.base import (
     SYNC_FIELDS,
     Adapter,
     RemoteComment,
     RemoteIssue,
     field_hashes,
+    later,
     project,
+    ts_key,
 )
+from bd.trackers.local import add_comments, apply_fields, new_record, title_of
+from bd.trackers.report import Conflict, SyncOptions, SyncReport
 from bd.trackers.state import State
-
-POLICIES = ("newer", "local", "remote")
-
-
-class SyncOptions:
-    __slots__ = ("pull", "push", "dry_run", "policy", "create_only", "update_refs", "state")
-
-    def __init__(self, *, pull: bool = True, push: bool = True, dry_run: bool = False,
-                 policy: str = "newer", create_only: bool = False, update_refs: bool = True,
-                 state: str = "all") -> None:
-        if policy not in POLICIES:
-            raise ValueError(policy)
-        self.pull, self.push, self.dry_run, self.policy = pull, push, dry_run, policy
-        self.create_only, self.update_refs, self.state = create_only, update_refs, state
-
-
-class Conflict:
-    __slots__ = ("id", "ref", "fields", "local_updated", "remote_updated", "policy", "kept")
-
-    def __init__(self, id: str, ref: str, fields: list[str], local_updated: str,
-                 remote_updated: str, policy: str, kept: str) -> None:
-        self.id, self.ref, self.fields = id, ref, fields
-        self.local_updated, self.remote_updated = local_updated, remote_updated
-        self.policy, self.kept = policy, kept
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "external_ref": self.ref, "fields": self.fields,
-                "local_updated": self.local_updated, "remote_updated": self.remote_updated,
-                "policy": self.policy, "resolution": f"kept {self.kept}"}
-
-
-class SyncReport:
-    def __init__(self, tracker: str, target: str, opts: SyncOptions) -> None:
-        self.tracker, self.target, self.opts = tracker, target, opts
-        self.fetched = 0
-        self.incremental = False
-        self.pulled_created: list[str] = []
-        self.pulled_updated: list[str] = []
-        self.pushed_created: list[str] = []
-        self.pushed_updated: list[str] = []
-        self.refs_updated: list[str] = []
-        self.comments_pulled = 0
-        self.comments_pushed = 0
-        self.conflicts: list[Conflict] = []
-        self.skipped: list[str] = []
-        self.warnings: list[str] = []
-        self.recovered = 0
-        self.jsonl_written = False
-        self.state_written = False
-        self.http: dict[str, int] = {}
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.pulled_created or self.pulled_updated or self.pushed_created
-                    or self.pushed_updated or self.refs_updated or self.comments_pulled
-                    or self.comments_pushed)
-
-    def to_dict(self) -> dict[str, Any]:
-        o = self.opts
-        return {
-            "tracker": self.tracker, "target": self.target, "dry_run": o.dry_run,
-            "direction": "both" if o.pull and o.push else ("pull" if o.pull else "push"),
-            "policy": o.policy, "state": o.state, "incremental": self.incremental,
-            "fetched": self.fetched,
-            "pulled": {"created": self.pulled_created, "updated": self.pulled_updated},
-            "pushed": {"created": self.pushed_created, "updated": self.pushed_updated},
-            "refs_updated": self.refs_updated,
-            "comments": {"pulled": self.comments_pulled, "pushed": self.comments_pushed},
-            "conflicts": [c.to_dict() for c in self.conflicts],
-            "skipped": self.skipped, "warnings": self.warnings,
-            "recovered_from_journal": self.recovered,
-            "changed": self.changed, "jsonl_written": self.jsonl_written,
-            "requests": self.http.get("requests", 0), "retries": self.http.get("retries", 0),
-        }
-
-
-def _later(a: str, b: str) -> bool:
-    """a is strictly later than b (unparseable times count as oldest)."""
-    da, db = parse_ts(a) if a else None, parse_ts(b) if b else None
-    if da is None:
-        return False
-    if db is None:
-        return True
-    return da > db
 
 
 class _Link:
@@ -363,7 +281,7 @@ class Engine:
         policy = self.opts.policy
         if policy in ("local", "remote"):
             return policy
-        return "local" if _later(rec.get("updated_at", ""), r.updated_at) else "remote"
+        return "local" if later(rec.get("updated_at", ""), r.updated_at) else "remote"
 
     # -- comments ---------------------------------------------------------------------------------
     def _pull_comments(self, rid: str, rec: Mapping[str, Any], r: RemoteIssue,
@@ -466,7 +384,7 @@ class Engine:
     def _commit_local(self, records: Mapping[str, dict[str, Any]]) -> None:
         rep = self.report
         if self.opts.dry_run:
-            rep.pulled_created = [f"(new) {r.ref}" for r, _ in self.new_local]
+            rep.pulled_created = [r.ref for r, _ in self.new_local]  # no ids yet: refs
             return
         if not (self.local_changes or self.new_local or self.local_comments or self.set_refs):
             return
@@ -483,7 +401,7 @@ class Engine:
                 rec = self._current(tx, rid, records[rid])
                 if rec is None:
                     continue
-                _apply_fields(rec, changes, tx.now, known_types)
+                apply_fields(rec, changes, tx.now, known_types)
                 tx.put(rec)
                 tx.event(rid, "updated", new={"synced_from": self.adapter.name,
                                               "fields": sorted(changes)})
@@ -502,20 +420,20 @@ class Engine:
                 if rec is None:
                     continue
                 rec = dict(rec)
-                _add_comments(rec, comments, links[rid]["c"])
+                add_comments(rec, comments, links[rid]["c"])
                 tx.put(rec, affects_ready=False)
             n_existing = len(records)
             prefix = store.prefix
             for r, comments in self.new_local:
-                title = _title(r.fields["title"])
+                title = title_of(r.fields["title"])
                 rid = ids.generate_id(prefix, title, r.fields["description"], store.actor,
                                       time.time_ns(), n_existing=n_existing + len(generated),
                                       exists=lambda c: c in generated or tx.exists(c))
                 generated.add(rid)
-                rec = _new_record(rid, r, tx.now, store.actor, known_types)
+                rec = new_record(rid, r, tx.now, store.actor, known_types)
                 cmap: dict[str, str] = {}
                 if comments:
-                    _add_comments(rec, comments, cmap)
+                    add_comments(rec, comments, cmap)
                     rep.comments_pulled += len(comments)
                 tx.put(rec, affects_ready=False)
                 tx.event(rid, "created", new={"synced_from": self.adapter.name,
@@ -552,10 +470,10 @@ class Engine:
         # passes a remote change this run left behind (--push, say).
         stamps = [r.updated_at for r in remote.values() if r.updated_at]
         if stamps and (self._news or not st.watermark):
-            mark = max(stamps, key=_ts_key)
+            mark = max(stamps, key=ts_key)
             held = [s for s in self._unabsorbed if s]
             if held:
-                mark = min([*held, mark], key=_ts_key)
+                mark = min([*held, mark], key=ts_key)
             st.watermark = f"{mark}|{self.opts.state}"
         if rep.changed:
             from bd.core.timeutil import now_ts
@@ -563,80 +481,6 @@ class Engine:
             st.last_sync = now_ts()
         rep.state_written = st.save()
         st.clear_journal()
-
-
-def _ts_key(ts: str) -> float:
-    dt = parse_ts(ts)
-    return dt.timestamp() if dt is not None else 0.0
-
-
-def _apply_fields(rec: dict[str, Any], changes: Mapping[str, Any], now: str,
-                  known_types: set[str]) -> None:
-    for f, value in changes.items():
-        if f == "status":
-            old = model.status_of(rec)
-            rec["status"] = value
-            if value == "closed" and old != "closed":
-                rec["closed_at"] = now
-            elif value != "closed":
-                rec.pop("closed_at", None)
-                if old == "closed":
-                    rec.pop("close_reason", None)
-        elif f == "labels":
-            if value:
-                rec["labels"] = sorted(value)
-            else:
-                rec.pop("labels", None)
-        elif f == "assignee":
-            if value:
-                rec["assignee"] = value
-            else:
-                rec.pop("assignee", None)
-        elif f == "issue_type":
-            rec["issue_type"] = value if value in known_types else "task"
-        elif f == "title":
-            rec["title"] = _title(value)
-        else:
-            rec[f] = value
-    rec["updated_at"] = now
-
-
-def _title(value: str) -> str:
-    value = value or "(untitled)"
-    while len(value.encode("utf-8")) > 500:
-        value = value[:-1]
-    return value
-
-
-def _new_record(rid: str, r: RemoteIssue, now: str, actor: str,
-                known_types: set[str]) -> dict[str, Any]:
-    f = r.fields
-    rec: dict[str, Any] = {
-        "id": rid, "title": _title(f["title"]), "description": f["description"],
-        "status": f["status"], "priority": f["priority"],
-        "issue_type": f["issue_type"] if f["issue_type"] in known_types else "task",
-        "assignee": f["assignee"], "created_at": r.created_at or now, "created_by": actor,
-        "updated_at": now, "external_ref": r.ref,
-    }
-    if f["status"] == "closed":
-        rec["closed_at"] = now
-    if f["labels"]:
-        rec["labels"] = sorted(f["labels"])
-    return {k: v for k, v in rec.items() if k in model.ALWAYS or v not in (None, "")}
-
-
-def _add_comments(rec: dict[str, Any], comments: Iterable[RemoteComment],
-                  cmap: dict[str, str]) -> None:
-    existing = list(rec.get("comments") or [])
-    next_id = 1 + max([c.get("id", 0) for c in existing
-                       if isinstance(c, dict) and isinstance(c.get("id"), int)] or [0])
-    for c in comments:
-        existing.append({"id": next_id, "issue_id": rec["id"], "author": c.author or "unknown",
-                         "text": c.text, "created_at": c.created_at})
-        cmap.pop(f"pending:{c.id}", None)
-        cmap[str(next_id)] = c.id
-        next_id += 1
-    rec["comments"] = existing
 
 
 def run_sync(store: Any, adapter: Adapter, opts: SyncOptions, *,
@@ -648,35 +492,4 @@ def run_sync(store: Any, adapter: Adapter, opts: SyncOptions, *,
         adapter.close()
 
 
-def status(store: Any, adapter_name: str, parse_ref: Callable[[str], str | None] | None,
-           target: str, configured: bool, problems: list[str]) -> dict[str, Any]:
-    """What ``bd <tracker> status`` shows (no network)."""
-    st = State.load(store.beads_dir, adapter_name)
-    linked = pending = 0
-    for rec in store.all_records():
-        if model.status_of(rec) == "tombstone" or rec.get("ephemeral"):
-            continue
-        ref = rec.get("external_ref") or ""
-        mine = (parse_ref(ref) is not None) if (ref and parse_ref) else False
-        if mine or rec["id"] in st.links:
-            linked += 1
-        elif not ref:
-            pending += 1
-    wm = st.watermark.split("|", 1)[0] if st.watermark else ""
-    return {"tracker": adapter_name, "configured": configured, "target": target or None,
-            "problems": problems, "last_sync": st.last_sync or None,
-            "watermark": wm or None, "linked": linked, "not_pushed": pending,
-            "interrupted_run": bool(st.journal()), "state_file": st.path}
-
-
-def check_policy(prefer_local: bool, prefer_remote: bool, prefer_newer: bool) -> str:
-    chosen = [n for n, on in (("local", prefer_local), ("remote", prefer_remote),
-                              ("newer", prefer_newer)) if on]
-    if len(chosen) > 1:
-        from bd.errors import UsageError
-
-        raise UsageError("choose one of --prefer-local, --prefer-remote, --prefer-newer")
-    return chosen[0] if chosen else "newer"
-
-
-__all__ = ["Engine", "SyncOptions", "SyncReport", "run_sync", "status", "TrackerError"]
+__all__ = ["Engine", "SyncOptions", "SyncReport", "run_sync"]
