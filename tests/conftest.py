@@ -48,7 +48,7 @@ def _hermetic_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
     """Session-wide hermetic environment (module-scoped repos are built under it too)."""
     base = tmp_path_factory.mktemp("hermetic")
     gitconfig = base / "gitconfig"
-    gitconfig.write_text("[user]\n\tname = Test User\n\temail = tester@example.com\n"
+    gitconfig.write_text("[user]\n\tname = tester\n\temail = tester@example.com\n"
                          "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n")
     with pytest.MonkeyPatch.context() as mp:
         for name in list(os.environ):

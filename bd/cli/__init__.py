@@ -74,7 +74,18 @@ class Context:
 
             self._store = Store.discover(db=self.flags.get("db"), actor=self.flags.get("actor"))
             self._store.progress = self.progress()
+            self._store.actor_fallback = self._git_user
         return self._store
+
+    def _git_user(self) -> str | None:
+        from bd.git.runner import user_name
+
+        return user_name(os.path.dirname(self._store.beads_dir))
+
+    def custom(self, kind: str) -> list[str]:
+        """The custom values config allows for an option kind ("status", "type")."""
+        store = self.store
+        return list(store.custom_statuses if kind == "status" else store.custom_types)
 
     def progress(self) -> Any:
         """The progress reporter for long work: drawn on a terminal (stderr), else silent."""
@@ -155,11 +166,33 @@ def _find_command(tokens: list[str]) -> tuple[str | None, list[str]]:
     first = tokens[0]
     if first in GROUPS and len(tokens) > 1 and f"{first} {tokens[1]}" in MODULES:
         return f"{first} {tokens[1]}", tokens[2:]
+    if first in GROUPS and len(tokens) > 1 and "-" not in tokens[1]:
+        # Not an id (ids have a dash) nor a flag: a mistyped subcommand ('bd dep tre X')?
+        from bd.core.suggest import nearest
+
+        subs = [m.split()[1] for m in MODULES if m.startswith(first + " ")]
+        found = nearest(tokens[1], subs)
+        if found or first not in MODULES:
+            hint = f"; did you mean '{first} {found[0]}'?" if found else ""
+            raise UsageError(f"unknown subcommand {tokens[1]!r} for 'bd {first}'{hint} "
+                             f"(see 'bd {first} --help')")
     if first in MODULES:
         return first, tokens[1:]
     if first in GROUPS:
         raise UsageError(f"'bd {first}' needs a subcommand (see 'bd {first} --help')")
-    raise UsageError(f"unknown command {first!r} for 'bd' (see 'bd --help')")
+    raise UsageError(f"unknown command {first!r} for 'bd'{command_hint(first)} "
+                     "(see 'bd --help')")
+
+
+def command_hint(word: str) -> str:
+    """``; did you mean 'show'?`` for a mistyped command name (or ``""``); a group's
+    subcommand is named with its group ('dep tree')."""
+    from bd.core.suggest import nearest
+
+    full = {m.split()[-1]: m for m in MODULES if " " in m}  # 'tree' -> 'dep tree'
+    full.update({m.split()[0]: m.split()[0] for m in MODULES})
+    found = nearest(word, [n for n in full if not n.startswith("_")])
+    return ("; did you mean " + " or ".join(repr(full[f]) for f in found) + "?") if found else ""
 
 
 def load_command(name: str) -> Any:
@@ -217,11 +250,12 @@ def main(argv: list[str] | None = None) -> int:
             return show_help(tokens)
         name, rest = _find_command(tokens)
         assert name is not None
-        from bd.cli.registry import parse
+        from bd.cli.registry import check_choices, parse
 
         cmd = load_command(name)
         values = parse(cmd, rest)
         ctx = Context(flags)
+        check_choices(cmd, values, ctx.custom)
         json_mode = ctx.json
         if flags.get("readonly") and name in WRITES:
             raise BdError(f"operation '{name}' is not allowed in read-only mode")

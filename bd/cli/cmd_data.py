@@ -10,9 +10,10 @@ from bd.errors import UsageError
 
 
 @command("export", "Export issues as JSONL (stdout by default)", opts=[
-    opt("format", "-f", "--format", default="jsonl", help="jsonl"),
+    opt("format", "-f", "--format", default="jsonl", help="Output format (jsonl)",
+        choices=("jsonl",)),
     opt("output", "-o", "--output", help="Output file"),
-    opt("status", "-s", "--status", help="Only this status"),
+    opt("status", "-s", "--status", help="Only this status", choices="status-filter"),
     opt("force", "--force", type=bool, help="Overwrite even if issues would be dropped"),
 ])
 def _export(ctx: Context, o: Values) -> int:
@@ -21,7 +22,8 @@ def _export(ctx: Context, o: Values) -> int:
 
     if o.format != "jsonl":
         raise UsageError(f"unsupported export format {o.format!r} (jsonl)")
-    data = transfer.export_bytes(ctx.store, status=o.status, progress=ctx.progress())
+    status = None if o.status == "all" else o.status
+    data = transfer.export_bytes(ctx.store, status=status, progress=ctx.progress())
     count = data.count(b"\n")
     if o.output:
         transfer.check_export_target(o.output, data, o.force)

@@ -54,7 +54,7 @@ def resolve_all(ctx: Context, ids: list[str]) -> list[str]:
     opt("file", "-f", "--file", help="Create issues from a markdown file (## Title sections)"),
     opt("priority", "-p", "--priority", default="2", help=_PRIO_HELP),
     opt("type", "-t", "--type", default="task", help="Issue type (bug, feature, task, epic, "
-        "chore, ...)"),
+        "chore, ...)", choices="type"),
     opt("description", "-d", "--description", "--body", help="Description ('-' reads stdin)"),
     opt("body_file", "--body-file", "--description-file", help="Read the description from a file"),
     opt("design", "--design", default=""), opt("acceptance", "--acceptance", default=""),
@@ -63,7 +63,8 @@ def resolve_all(ctx: Context, ids: list[str]) -> list[str]:
     opt("labels", "-l", "--labels", "--label", multiple=True, help="Labels (comma list)"),
     opt("id", "--id", help="Explicit issue id"),
     opt("parent", "--parent", help="Parent issue id: creates child id P.N"),
-    opt("deps", "--deps", multiple=True, help="Dependencies: 'type:id' or 'id' (blocks)"),
+    opt("deps", "--deps", multiple=True, help="Dependencies: 'type:id' or 'id' (blocks); "
+        "repeatable, or a comma list"),
     opt("waits_for", "--waits-for", help="Spawner id this issue waits for"),
     opt("waits_for_gate", "--waits-for-gate", default="all-children",
         help="all-children or any-children"),
@@ -71,7 +72,8 @@ def resolve_all(ctx: Context, ids: list[str]) -> list[str]:
     opt("defer", "--defer", help="Hide from ready until this time"),
     opt("estimate", "-e", "--estimate", type=int, help="Estimate in minutes"),
     opt("ephemeral", "--ephemeral", type=bool, help="Ephemeral issue (hidden from ready)"),
-    opt("force", "--force", type=bool, help="Bypass the id prefix check"),
+    opt("force", "--force", type=bool, help="Bypass the id prefix check; accept a custom "
+        "dependency type in --deps"),
     opt("silent", "--silent", type=bool, help="Print only the id"),
 ])
 def _create(ctx: Context, o: Values) -> int:
@@ -104,6 +106,12 @@ def _create(ctx: Context, o: Values) -> int:
         estimate=o.estimate, ephemeral=o.ephemeral, force=o.force, waits_for=o.waits_for,
         waits_for_gate=o.waits_for_gate)
     _touch(ctx, rec["id"])
+    from bd.core.choices import BLOCKING_DEP_TYPES, DEP_TYPES
+
+    for dep in rec.get("dependencies") or []:
+        if dep.get("type") not in DEP_TYPES and not o.silent:
+            ctx.out.warn(f"'{dep.get('type')}' is a custom dependency type: it does not block "
+                         f"(only {', '.join(BLOCKING_DEP_TYPES)} do)")
     if ctx.json:
         ctx.out.json(out.issue_json(rec))
     elif o.silent:
@@ -139,7 +147,8 @@ def _create_from_file(ctx: Context, o: Values) -> int:
 
 @command("q", "Quick capture: create an issue and print only its id", args=[arg("title", "+")],
          opts=[opt("priority", "-p", "--priority", default="2", help=_PRIO_HELP),
-               opt("type", "-t", "--type", default="task"),
+               opt("type", "-t", "--type", default="task", help="Issue type",
+                   choices="type"),
                opt("labels", "-l", "--labels", multiple=True)])
 def _q(ctx: Context, o: Values) -> int:
     from bd.ops import issues as ops
@@ -159,9 +168,9 @@ _UPDATE_FIELDS = (("status", "status"), ("title", "title"), ("type", "issue_type
 
 
 @command("update", "Update one or more issues", args=[arg("ids", "*")], opts=[
-    opt("status", "-s", "--status", help="New status"),
+    opt("status", "-s", "--status", help="New status", choices="status"),
     opt("priority", "-p", "--priority", help=_PRIO_HELP),
-    opt("title", "--title"), opt("type", "-t", "--type"),
+    opt("title", "--title"), opt("type", "-t", "--type", help="New issue type", choices="type"),
     opt("assignee", "-a", "--assignee"),
     opt("description", "-d", "--description", "--body"),
     opt("body_file", "--body-file", "--description-file"),

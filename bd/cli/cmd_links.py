@@ -14,15 +14,28 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+def _warn_custom_dep(ctx: Context, dep_type: str) -> None:
+    from bd.core.choices import BLOCKING_DEP_TYPES, DEP_TYPES
+
+    if dep_type not in DEP_TYPES:
+        ctx.out.warn(f"'{dep_type}' is a custom dependency type: it does not block (only "
+                     f"{', '.join(BLOCKING_DEP_TYPES)} do)")
+
+
 def _target(ctx: Context, raw: str) -> str:
     return raw if raw.startswith("external:") else ctx.store.resolve(raw)
 
 
 @command("dep add", "Add a dependency: ISSUE depends on DEPENDS_ON",
          args=[arg("issue"), arg("depends_on", "?")],
-         opts=[opt("type", "-t", "--type", default="blocks", help="blocks, related, "
-                   "parent-child, discovered-from, conditional-blocks, waits-for, ..."),
-               opt("blocked_by", "--blocked-by"), opt("depends_on_opt", "--depends-on")])
+         opts=[opt("type", "-t", "--type", default="blocks", help="Dependency type: blocks, "
+                   "related, parent-child, discovered-from, conditional-blocks, waits-for, ...",
+                   choices="dep-type"),
+               opt("blocked_by", "--blocked-by", help="The issue ISSUE depends on (instead of "
+                   "DEPENDS_ON)"),
+               opt("depends_on_opt", "--depends-on", help="Same as --blocked-by"),
+               opt("force", "--force", type=bool, help="Accept a dependency type outside the "
+                   "known set (it does not block)")])
 def _dep_add(ctx: Context, o: Values) -> int:
     from bd.ops import issues as ops
 
@@ -30,7 +43,8 @@ def _dep_add(ctx: Context, o: Values) -> int:
     if not other:
         raise UsageError("missing argument DEPENDS_ON")
     a, b = ctx.store.resolve(o.issue), _target(ctx, other)
-    result = ops.add_dependency(ctx.store, a, b, o.type)
+    result = ops.add_dependency(ctx.store, a, b, o.type, force=o.force)
+    _warn_custom_dep(ctx, o.type)
     if ctx.json:
         ctx.out.json(result)
     else:

@@ -8,8 +8,9 @@ from bd.cli import Context
 from bd.cli import output as out
 from bd.cli.registry import Opt, Values, arg, command, opt
 from bd.core import model
+from bd.core.choices import LIST_SORTS, READY_SORTS
 from bd.errors import UsageError
-from bd.store.queries import SORT_POLICIES, ListFilter, ReadyFilter
+from bd.store.queries import ListFilter, ReadyFilter
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
@@ -29,19 +30,18 @@ def _type(value: str | None) -> str | None:
     opt("priority", "-p", "--priority", help="Only this priority"),
     opt("assignee", "-a", "--assignee"),
     opt("unassigned", "-u", "--unassigned", type=bool, help="Only unassigned issues"),
-    opt("sort", "-s", "--sort", default="hybrid", help="hybrid, priority or oldest"),
+    opt("sort", "-s", "--sort", default="hybrid", help="Order: hybrid, priority or oldest",
+        choices=READY_SORTS),
     opt("label", "-l", "--label", multiple=True, help="Must have all these labels"),
     opt("label_any", "--label-any", multiple=True, help="Must have one of these labels"),
-    opt("type", "-t", "--type"), opt("parent", "--parent", help="Descendants of this issue"),
+    opt("type", "-t", "--type", help="Only this issue type", choices="type"),
+    opt("parent", "--parent", help="Descendants of this issue"),
     opt("mol_type", "--mol-type", hidden=True),
     opt("include_deferred", "--include-deferred", type=bool),
     opt("pretty", "--pretty", type=bool,
         help="Parent-child tree with status and priority symbols"),
 ])
 def _ready(ctx: Context, o: Values) -> int:
-    if o.sort not in SORT_POLICIES:
-        raise UsageError(f"invalid sort policy '{o.sort}'. Valid values: hybrid, priority, "
-                         "oldest")
     store = ctx.store
     f = ReadyFilter(limit=o.limit, priority=_prio(o.priority), assignee=o.assignee,
                     unassigned=o.unassigned, labels=model.split_list(o.label),
@@ -81,11 +81,12 @@ def _blocked(ctx: Context, o: Values) -> int:
 
 
 _FILTERS: list[Opt] = [
-    opt("status", "-s", "--status", help="Exact status ('all' = any)"),
+    opt("status", "-s", "--status", help="Only this status ('all' = any)",
+        choices="status-filter"),
     opt("priority", "-p", "--priority"), opt("priority_min", "--priority-min"),
     opt("priority_max", "--priority-max"),
     opt("assignee", "-a", "--assignee"), opt("no_assignee", "--no-assignee", type=bool),
-    opt("type", "-t", "--type"),
+    opt("type", "-t", "--type", help="Only this issue type", choices="type"),
     opt("label", "-l", "--label", multiple=True, help="Must have all these labels"),
     opt("label_any", "--label-any", multiple=True, help="Must have one of these labels"),
     opt("created_after", "--created-after"), opt("created_before", "--created-before"),
@@ -109,8 +110,8 @@ _LIST_ONLY: list[Opt] = [
     opt("mol_type", "--mol-type", hidden=True),
 ]
 _DISPLAY: list[Opt] = [
-    opt("sort", "--sort", help="priority, created, updated, closed, status, id, title, type, "
-        "assignee"),
+    opt("sort", "--sort", help="Sort by priority, created, updated, closed, status, id, title, "
+        "type or assignee", choices=LIST_SORTS),
     opt("reverse", "-r", "--reverse", type=bool),
     opt("long", "--long", type=bool),
     opt("no_pager", "--no-pager", type=bool, hidden=True),
@@ -130,9 +131,10 @@ def list_filter(store: Any, o: Values, *, limit: int) -> ListFilter:
     if g("pinned") and g("no_pinned"):
         raise UsageError("--pinned and --no-pinned are mutually exclusive")
     sort = g("sort") or None  # --sort "" is the default order
-    if sort and sort not in ("priority", "created", "updated", "closed", "status", "id",
-                             "title", "type", "assignee"):
-        raise UsageError(f"invalid sort field '{sort}'")
+    if sort and sort not in LIST_SORTS:  # callers other than the parser (MCP)
+        from bd.core.choices import invalid
+
+        raise invalid("sort field", sort, LIST_SORTS)
     return ListFilter(
         status=g("status"), all=bool(g("all")), priority=_prio(g("priority")),
         priority_min=_prio(g("priority_min")), priority_max=_prio(g("priority_max")),
@@ -258,11 +260,10 @@ def _search(ctx: Context, o: Values) -> int:
 
 @command("stale", "Show issues not updated recently", opts=[
     opt("days", "-d", "--days", type=int, default=30),
-    opt("status", "-s", "--status"), opt("limit", "-n", "--limit", type=int, default=50)])
+    opt("status", "-s", "--status", help="Only this status",
+        choices=("open", "in_progress", "blocked", "deferred")),
+    opt("limit", "-n", "--limit", type=int, default=50)])
 def _stale(ctx: Context, o: Values) -> int:
-    if o.status and o.status not in ("open", "in_progress", "blocked", "deferred"):
-        raise UsageError(f"invalid status '{o.status}'. Valid values: open, in_progress, "
-                         "blocked, deferred")
     rows = ctx.store.stale(o.days, o.status, o.limit)
     if ctx.json:
         ctx.out.json([out.issue_json(r) for r in rows])

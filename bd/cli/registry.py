@@ -19,20 +19,31 @@ if TYPE_CHECKING:
 
 # Plain classes, not dataclasses: importing dataclasses (and inspect) costs ~7 ms per process.
 class Opt:
-    __slots__ = ("dest", "flags", "type", "default", "help", "multiple", "hidden", "metavar")
+    """One option.  ``choices``: a tuple of the values it accepts (checked by the parser), or
+    the name of a kind whose values depend on config ("status", "status-filter", "type",
+    checked by ``check_choices``; "dep-type" and "id", used by completion only)."""
+
+    __slots__ = ("dest", "flags", "type", "default", "help", "multiple", "hidden", "metavar",
+                 "choices")
 
     def __init__(self, dest: str, flags: tuple[str, ...], type: type = str, default: Any = None,
                  help: str = "", multiple: bool = False, hidden: bool = False,
-                 metavar: str | None = None) -> None:
+                 metavar: str | None = None,
+                 choices: tuple[str, ...] | str | None = None) -> None:
         self.dest, self.flags, self.type, self.default = dest, flags, type, default
         self.help, self.multiple, self.hidden, self.metavar = help, multiple, hidden, metavar
+        self.choices = choices
 
 
 class Arg:
-    __slots__ = ("dest", "nargs", "help")
+    """A positional argument; ``complete`` names what completes it ("id", or a tuple)."""
 
-    def __init__(self, dest: str, nargs: str = "1", help: str = "") -> None:
+    __slots__ = ("dest", "nargs", "help", "complete")
+
+    def __init__(self, dest: str, nargs: str = "1", help: str = "",
+                 complete: tuple[str, ...] | str | None = None) -> None:
         self.dest, self.nargs, self.help = dest, nargs, help  # nargs: "1", "?", "*", "+"
+        self.complete = complete
 
 
 class Command:
@@ -46,17 +57,19 @@ class Command:
 
 
 def opt(dest: str, *flags: str, type: type = str, default: Any = None, help: str = "",
-        multiple: bool = False, hidden: bool = False, metavar: str | None = None) -> Opt:
+        multiple: bool = False, hidden: bool = False, metavar: str | None = None,
+        choices: tuple[str, ...] | str | None = None) -> Opt:
     if type is bool and default is None:
         default = False
     if multiple and default is None:
         default = []
     return Opt(dest, flags or (f"--{dest.replace('_', '-')}",), type, default, help, multiple,
-               hidden, metavar)
+               hidden, metavar, choices)
 
 
-def arg(dest: str, nargs: str = "1", help: str = "") -> Arg:
-    return Arg(dest, nargs, help)
+def arg(dest: str, nargs: str = "1", help: str = "",
+        complete: tuple[str, ...] | str | None = None) -> Arg:
+    return Arg(dest, nargs, help, complete)
 
 
 COMMANDS: dict[str, Command] = {}
@@ -99,11 +112,44 @@ def _convert(o: Opt, flag: str, raw: str) -> Any:
             return float(raw)
         except ValueError:
             raise UsageError(f"invalid value for {flag}: {raw!r} is not a number") from None
+    if type(o.choices) is tuple and raw not in o.choices and not (raw == "" and o.default):
+        from bd.core.choices import invalid
+
+        raise invalid(f"value for {flag}:", raw, o.choices)
     return raw
+
+
+def check_choices(cmd: Command, values: Values, valid: Callable[[str], list[str]]) -> None:
+    """Check the options whose values depend on config (``choices`` a kind name);
+    ``valid(kind)`` gives the custom values of that kind."""
+    from bd.core import choices
+
+    for o in cmd.opts:
+        kind = o.choices
+        value = values.get(o.dest)
+        if type(kind) is not str or not value or kind in ("dep-type", "id"):
+            continue
+        for one in (value if o.multiple else [value]):
+            if kind == "type":
+                if one not in choices.ISSUE_TYPES and one not in choices.TYPE_ALIASES:
+                    choices.issue_type(one, valid("type"))
+            elif kind == "status-filter":
+                if one not in choices.FILTER_STATUSES:
+                    choices.status(one, valid("status"), filter=True)
+            elif one not in choices.SETTABLE_STATUSES:
+                choices.status(one, valid("status"))
 
 
 def _is_number(token: str) -> bool:
     return token[1:].replace(".", "", 1).isdigit()
+
+
+def _flag_hint(cmd: Command, flag: str) -> str:
+    from bd.cli import GLOBAL_BOOL, GLOBAL_VALUE
+    from bd.core.suggest import did_you_mean
+
+    known = [f for o in cmd.opts if not o.hidden for f in o.flags if f.startswith("--")]
+    return did_you_mean(flag, [*known, *GLOBAL_BOOL, *GLOBAL_VALUE])
 
 
 def parse(cmd: Command, tokens: list[str]) -> Values:
@@ -123,7 +169,8 @@ def parse(cmd: Command, tokens: list[str]) -> Values:
             name, eq, inline = tok.partition("=")
             o = by_flag.get(name)
             if o is None:
-                raise UsageError(f"unknown flag: {name} (see 'bd {cmd.name} --help')")
+                raise UsageError(f"unknown flag: {name}{_flag_hint(cmd, name)} "
+                                 f"(see 'bd {cmd.name} --help')")
             if o.type is bool:
                 value: Any = True if not eq else inline.lower() not in ("false", "0", "no", "")
             else:

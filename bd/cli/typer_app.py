@@ -25,6 +25,7 @@ from bd.cli import (
     VERSION,
     WRITES,
     Context,
+    command_hint,
     partition_globals,
     registry,
 )
@@ -159,6 +160,7 @@ def _callback(name: str, cmd: Command) -> Any:
         flags = dict(tctx.meta.get("bd.flags") or {})
         ctx = Context(flags)
         try:
+            registry.check_choices(cmd, values, ctx.custom)
             if flags.get("readonly") and name in WRITES:
                 raise BdError(f"operation '{name}' is not allowed in read-only mode")
             return int(cmd.run(ctx, values) or 0)
@@ -310,7 +312,8 @@ def show_help(tokens: list[str]) -> int:
         return run_app(["--help"])
     path = _command_path(words)
     if path is None:
-        sys.stderr.write(f"Error: unknown command {words[0]!r} for 'bd' (see 'bd --help')\n")
+        sys.stderr.write(f"Error: unknown command {words[0]!r} for 'bd'"
+                         f"{command_hint(words[0])} (see 'bd --help')\n")
         return 2
     return run_app([*path, "--help"])
 

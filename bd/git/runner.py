@@ -113,6 +113,14 @@ def config_get(key: str, cwd: str, *, default: str | None = None) -> str | None:
     return proc.stdout.decode("utf-8", "replace").rstrip("\n")
 
 
+def user_name(cwd: str) -> str | None:
+    """git's ``user.name`` as seen from ``cwd`` (None when unset or git is missing)."""
+    try:
+        return config_get("user.name", cwd) or None
+    except (GitError, OSError):
+        return None
+
+
 def config_set(key: str, value: str, cwd: str) -> None:
     run(["config", key, value], cwd)
 

@@ -30,10 +30,11 @@ def _dep(tx: Tx, issue_id: str, target: str, dep_type: str,
     return dep
 
 
-def _check_dep_type(dep_type: str) -> None:
+def _check_dep_type(store: Store, dep_type: str, force: bool = False) -> None:
     if not dep_type or len(dep_type) > 50:
         raise ValidationError(f'invalid dependency type: "{dep_type}" '
                               "(must be non-empty string, max 50 chars)", field="type")
+    store.check_dep_type(dep_type, force=force)
 
 
 def _check_external(target: str) -> None:
@@ -80,7 +81,7 @@ def create(store: Store, title: str, *, description: str = "", issue_type: str =
         dep_type, sep, target = spec.partition(":")
         if not sep or dep_type == "external":
             dep_type, target = "blocks", spec
-        _check_dep_type(dep_type)
+        _check_dep_type(store, dep_type, force)
         dep_specs.append((dep_type, target))
     with store.transaction() as tx:
         prefix = store.prefix
@@ -330,10 +331,12 @@ def _check_cycle(store: Store, issue_id: str, target: str, dep_type: str) -> Non
 
 
 def add_dependency(store: Store, issue_id: str, target: str, dep_type: str = "blocks",
-                   metadata: str | None = None) -> dict[str, Any]:
+                   metadata: str | None = None, *, force: bool = False) -> dict[str, Any]:
+    """``issue_id`` depends on ``target``.  A type outside the known set needs ``force`` or
+    config ``types.custom_deps`` (and never blocks)."""
     from bd.core import ids
 
-    _check_dep_type(dep_type)
+    _check_dep_type(store, dep_type, force)
     if issue_id == target:
         raise ValidationError("issue cannot depend on itself")
     external = target.startswith("external:")

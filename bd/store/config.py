@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 # Keys whose values are comma lists.
-LIST_KEYS = ("status.custom", "types.custom", "allowed_prefixes")
+LIST_KEYS = ("status.custom", "types.custom", "types.custom_deps", "allowed_prefixes")
 _SYNONYMS = {"issue_prefix": "issue-prefix", "sync-branch": "sync.branch"}
 _PLAIN_BOOL = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
 _SPECIAL = tuple("[]{}&*!|>%@`,")
@@ -28,6 +28,7 @@ TEMPLATE = """\
 {body}
 # status.custom: "awaiting_review,qa"   # extra statuses (comma list)
 # types.custom: "spike"                 # extra issue types (comma list)
+# types.custom_deps: "mentions"         # extra dependency types (comma list; never block)
 # allowed_prefixes: "old,other"         # extra id prefixes accepted by --id
 # actor: "alice"                        # default actor for audit fields
 # tombstone.ttl_days: 30

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3  # already loaded by bd.store.cache
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from bd.core import codec, model
+from bd.core import choices, codec, model
 from bd.core.progress import SILENT, Progress
 from bd.errors import CacheBusyError, NotFoundError, ValidationError
 from bd.store import config as cfgmod
@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 
 def default_actor() -> str:
     return os.environ.get("BD_ACTOR") or os.environ.get("USER") or "unknown"
+
+
+def fallback_actor(git_name: str | None = None) -> str:
+    """Who acts when neither --actor, BD_ACTOR nor config names anyone: git's user.name
+    (found by the caller: only bd.git runs git), then $USER, then "unknown"."""
+    return git_name or os.environ.get("USER") or "unknown"
 
 
 _list = list  # Store.list shadows the builtin inside the class body
@@ -54,6 +60,8 @@ class Store:
         # Long work the store does on its own (a cold cache build) reports through this;
         # the CLI sets a terminal reporter (bd.cli.progress).
         self.progress: Progress = SILENT
+        # Asked for a name when no actor is configured (the CLI: git's user.name).
+        self.actor_fallback: Callable[[], str | None] | None = None
 
     @classmethod
     def discover(cls, start: str | None = None, *, db: str | None = None,
@@ -73,7 +81,12 @@ class Store:
 
     @property
     def actor(self) -> str:
-        return self._actor or str(self.config.get("actor") or "") or default_actor()
+        """--actor, BD_ACTOR, config ``actor``, then ``actor_fallback()`` (the CLI asks git
+        for user.name there), then $USER, then "unknown"."""
+        if not self._actor:
+            self._actor = str(self.config.get("actor") or "") or fallback_actor(
+                self.actor_fallback() if self.actor_fallback is not None else None)
+        return self._actor
 
     @property
     def prefix(self) -> str:
@@ -234,12 +247,26 @@ class Store:
         candidates = [r[0] for r in conn.execute(
             "SELECT id FROM issues WHERE status != 'tombstone' AND "
             "instr(substr(id, instr(id, '-') + 1), ?) > 0", (needle,))] if needle else []
-        return ids.resolve_partial(query, prefix, candidates)
+        try:
+            return ids.resolve_partial(query, prefix, candidates)
+        except NotFoundError as exc:
+            raise NotFoundError(exc.message + self.nearest_ids(norm),
+                                issue_id=exc.issue_id) from None
+
+    def nearest_ids(self, rid: str) -> str:
+        """``" (did you mean t-abd?)"`` naming the live ids closest to ``rid``, or ``""``."""
+        from bd.core.suggest import nearest
+
+        pool = [r[0] for r in self.cache().conn.execute(
+            "SELECT id FROM issues WHERE status != 'tombstone' AND length(id) BETWEEN ? AND ?",
+            (len(rid) - 2, len(rid) + 2))]
+        found = nearest(rid, pool, 3, cutoff=0.75)
+        return f" (did you mean {' or '.join(found)}?)" if found else ""
 
     def exact(self, rid: str) -> str:
         """An id that must exist exactly (delete, --parent, --deps)."""
         if not self.cache().conn.execute("SELECT 1 FROM issues WHERE id = ?", (rid,)).fetchone():
-            raise NotFoundError(f"issue {rid} not found", issue_id=rid)
+            raise NotFoundError(f"issue {rid} not found{self.nearest_ids(rid)}", issue_id=rid)
         return rid
 
     def get(self, rid: str) -> dict[str, Any]:
@@ -405,18 +432,24 @@ class Store:
         return int(row[0])
 
     def check_type(self, itype: str) -> str:
+        """A type to set: built-in, an alias, or in config types.custom (else a usage error
+        listing them)."""
         itype = model.normalise_type(itype)
-        if itype not in model.BUILTIN_TYPES and itype not in self.custom_types:
-            raise ValidationError(f"invalid issue type: {itype}", field="issue_type")
+        if itype not in model.BUILTIN_TYPES:
+            choices.issue_type(itype, self.custom_types)
         return itype
+
+    def check_dep_type(self, dep_type: str, *, force: bool = False) -> str:
+        """A dependency type to add: known, in config types.custom_deps, or with ``force``."""
+        return choices.dep_type(dep_type, self.config_list("types.custom_deps"), force=force)
 
     def check_status(self, status: str) -> str:
         if status == "tombstone":
             raise ValidationError(
                 "cannot set status to tombstone directly; use 'bd delete' instead",
                 field="status")
-        if status not in model.BUILTIN_STATUSES and status not in self.custom_statuses:
-            raise ValidationError(f"invalid status: {status}", field="status")
+        if status not in model.BUILTIN_STATUSES:
+            choices.status(status, self.custom_statuses)
         return status
 
 

@@ -256,8 +256,8 @@ def test_create_title_flag_and_type_validation(repo: Path) -> None:
     assert clash.returncode != 0
     assert "cannot specify different titles" in clash.stderr
     bad = bd("create", "Typed", "-t", "nonsense", cwd=repo, check=False)
-    assert bad.returncode == 1
-    assert "invalid issue type" in bad.stderr
+    assert bad.returncode == 2  # a usage error listing the valid types
+    assert "invalid issue type 'nonsense' (valid values: bug, feature, task," in bad.stderr
     notitle = bd("create", cwd=repo, check=False)
     assert notitle.returncode != 0
     assert "title required" in notitle.stderr
@@ -331,10 +331,10 @@ def test_update_status_validation(repo: Path) -> None:
     a = create(repo, "A")
     before = jsonl_path(repo).read_bytes()
     bad = bd("update", a, "--status", "nonsense", cwd=repo, check=False)
-    assert bad.returncode == 1
-    assert "invalid status: nonsense" in bad.stderr
+    assert bad.returncode == 2
+    assert "invalid status 'nonsense' (valid values: open, in_progress," in bad.stderr
     tomb = bd("update", a, "--status", "tombstone", cwd=repo, check=False)
-    assert tomb.returncode == 1
+    assert tomb.returncode == 2
     assert "bd delete" in tomb.stderr
     assert jsonl_path(repo).read_bytes() == before
 
@@ -658,7 +658,8 @@ def test_stale(listing: dict[str, Any], repo: Path) -> None:
     assert ids_of(bdj("stale", "-s", "in_progress", cwd=repo)) == []
     bad = bd("stale", "-s", "closed", cwd=repo, check=False)
     assert bad.returncode != 0
-    assert "invalid status 'closed'" in bad.stderr
+    assert ("invalid value for -s: 'closed' (valid values: open, in_progress, blocked, "
+            "deferred)") in bad.stderr
 
 
 # ------------------------------------------------------------------- ready and blocked
@@ -728,7 +729,9 @@ def test_ready_sort_policies(graph: dict[str, Any]) -> None:
     assert ids_of(bdj("ready", "--sort", "hybrid", cwd=root)) == by_prio
     bad = bd("ready", "--sort", "newest", cwd=root, check=False)
     assert bad.returncode != 0
-    assert "invalid sort policy 'newest'. Valid values: hybrid, priority, oldest" in bad.stderr
+    assert bad.returncode == 2
+    assert ("invalid value for --sort: 'newest' (valid values: hybrid, priority, oldest)"
+            in bad.stderr)
 
 
 def test_ready_hybrid_puts_recent_first(repo: Path) -> None:
