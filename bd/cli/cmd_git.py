@@ -6,6 +6,7 @@ import os
 import sys
 
 from bd.cli import Context
+from bd.cli import output as out
 from bd.cli.registry import Values, arg, command, opt
 from bd.errors import BdError
 
@@ -131,7 +132,7 @@ def _sync(ctx: Context, o: Values) -> int:
             ctx.out.line(text)
         return 0
     report = sync.sync(main, message=o.message, do_pull=not o.no_pull, do_push=not o.no_push,
-                       dry_run=o.dry_run)
+                       dry_run=o.dry_run, actor=ctx.store.actor)
     if not o.dry_run:
         ctx.store.cache()  # the pulled JSONL, validated and in the cache
     if ctx.json:
@@ -148,6 +149,8 @@ def _sync(ctx: Context, o: Values) -> int:
                                  " (already up to date)"))
     if report.pushed:
         ctx.out.line("Pushed")
+    for line in out.outcome_lines(report.to_dict()):
+        ctx.out.line(line)
     for note in report.notes:
         ctx.out.line(note)
     for skipped in report.skipped:

@@ -184,6 +184,9 @@ _UPDATE_FIELDS = (("status", "status"), ("title", "title"), ("type", "issue_type
     opt("parent", "--parent", help="New parent id ('' removes the parent)"),
     opt("claim", "--claim", type=bool, help="Atomically claim: assignee=you, in_progress; "
         "fails if already claimed"),
+    opt("sync", "--sync", type=bool, help="With --claim: claim through the git remote, so "
+        "the claim holds across clones (syncs, then pushes the claim; exit 1 naming the "
+        "holder if another clone has it)"),
     opt("due", "--due"), opt("defer", "--defer", help="Defer until ('' clears)"),
     opt("session", "--session", hidden=True), opt("await_id", "--await-id", hidden=True),
 ])
@@ -191,6 +194,11 @@ def _update(ctx: Context, o: Values) -> int:
     from bd.ops import issues as ops
 
     given = o._given
+    if "notes" in given and "append_notes" in given:
+        raise UsageError("--notes and --append-notes cannot be used together (--notes "
+                         "replaces the notes, --append-notes adds to them)")
+    if o.sync:
+        return _claim_through_remote(ctx, o)
     changes: dict[str, Any] = {}
     for dest, key in _UPDATE_FIELDS:
         if dest in given:
@@ -237,6 +245,32 @@ def _update(ctx: Context, o: Values) -> int:
     return 1 if failed else 0
 
 
+def _claim_through_remote(ctx: Context, o: Values) -> int:
+    from bd.git.claim import claim_through_remote
+    from bd.store.workspace import main_beads_dir
+
+    others = sorted(set(o._given) - {"sync", "claim", "ids"})
+    if not o.claim or others:
+        raise UsageError("--sync goes with --claim alone (bd update ID --claim --sync); "
+                         "make other changes with a separate bd update")
+    ids = resolve_all(ctx, o.ids or [_last_touched(ctx)])
+    main = main_beads_dir(db=ctx.flags.get("db"))
+    done = []
+    for rid in ids:
+        result = claim_through_remote(main, rid, actor=ctx.store.actor)
+        done.append(result)
+        _touch(ctx, rid)
+    if ctx.json:
+        ctx.out.json([out.issue_json(r.record) for r in done])
+        return 0
+    for r in done:
+        for line in out.outcome_lines(r.report.to_dict()):
+            ctx.out.line(line)
+        ctx.out.line(f"✓ Claimed {r.record['id']} through {r.remote} "
+                     f"({r.attempts} push{'es' if r.attempts > 1 else ''})")
+    return 0
+
+
 @command("close", "Close one or more issues", args=[arg("ids", "*")], opts=[
     opt("reason", "-r", "--reason", "--resolution", default="Closed", help="Close reason"),
     opt("force", "-f", "--force", type=bool, help="Close pinned issues too"),
@@ -249,20 +283,29 @@ def _close(ctx: Context, o: Values) -> int:
 
     ids = resolve_all(ctx, o.ids or [_last_touched(ctx)])
     before = {r["id"] for r in ctx.store.ready(ReadyFilter(limit=0))} if o.suggest_next else set()
+    already: list[str] = []
     closed = ops.close(ctx.store, ids, o.reason, force=o.force,
-                       session=o.session or os.environ.get("CLAUDE_SESSION_ID"))
+                       session=o.session or os.environ.get("CLAUDE_SESSION_ID"),
+                       already=already)
     unblocked = []
     if o.suggest_next:
         unblocked = [r for r in ctx.store.ready(ReadyFilter(limit=0))
                      if r["id"] not in before and r["id"] not in ids]
     if ctx.json:
+        for rid in already:  # the rows are unchanged records; say why on stderr
+            ctx.out.note(f"{rid} is already closed; nothing changed")
         rows = [out.issue_json(r) for r in closed]
         # --suggest-next decides the shape (never the data): {"closed", "unblocked"}.
         ctx.out.json({"closed": rows, "unblocked": [out.issue_json(r) for r in unblocked]}
                      if o.suggest_next else rows)
     else:
         for rec in closed:
-            ctx.out.line(f"✓ Closed {rec['id']}: {o.reason}")
+            if rec["id"] in already:
+                ctx.out.line(f"{rec['id']} is already closed"
+                             + (f" ({rec['close_reason']})" if rec.get("close_reason") else "")
+                             + "; nothing changed")
+            else:
+                ctx.out.line(f"✓ Closed {rec['id']}: {o.reason}")
         if unblocked:
             ctx.out.line("\nNewly unblocked:")
             for rec in unblocked:

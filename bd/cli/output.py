@@ -383,3 +383,38 @@ def graph_json(vg: Any, lay: Any) -> dict[str, Any]:
         "ready": sorted(vg.ready),
         "context": sorted(vg.context),
     }
+
+
+# -- across clones (sync, resolve-conflicts, history) ----------------------------------------
+
+def _short_value(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else encode_json(value)
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def outcome_lines(report: Mapping[str, Any]) -> Iterable[str]:
+    """What a sync or resolve-conflicts settled across clones, for people (one per line)."""
+    conflicts = report.get("conflicts") or ()
+    if conflicts:
+        yield f"Both sides changed {len(conflicts)} field(s); the merge rules decided:"
+        for c in conflicts:
+            if c.get("dropped_from") is None and c.get("dropped") is None:
+                yield f"  {c['issue']} {c['field']}: {c['rule']}"
+                continue
+            whose = {"local": " (yours)", "remote": " (theirs)"}.get(c.get("dropped_from"), "")
+            yield (f"  {c['issue']} {c['field']}: kept {_short_value(c['kept'])}, dropped "
+                   f"{_short_value(c['dropped'])}{whose} ({c['rule']})")
+    for lost in report.get("lost_claims") or ():
+        holder = lost["holder"] or "nobody"
+        yield (f"Lost claim: {lost['issue']} is no longer held by {lost['actor']}; holder: "
+               f"{holder}. Stop work on it, or talk to {holder}")
+    for moved in report.get("renumbered") or ():
+        title = f" ({_short_value(moved.get('title'), 50)})" if moved.get("title") else ""
+        if moved.get("yours"):
+            yield (f"Renumbered: {moved['from']} is now {moved['to']}{title}; two issues were "
+                   f"created under {moved['from']} in different clones; {moved['from']} now "
+                   "names the other one")
+        else:
+            yield (f"Renumbered: {moved['from']}{title} from another clone is now "
+                   f"{moved['to']} (two issues were created under {moved['from']})")

@@ -26,10 +26,15 @@ The rules are written out with examples in docs/merge.md; the short form:
 
 from __future__ import annotations
 
-import hashlib
-
 from bd.core import codec, model
 from bd.core.mergerules import _enc, _merge_comments, _rule_for, _tkey, merge_records
+from bd.core.renumber import (
+    RENUMBERED,
+    follow,
+    fresh_id,
+    renumber_note,
+    with_old_id,
+)
 from bd.core.timeutil import ts_key
 from bd.errors import BdError, DataError
 
@@ -43,7 +48,7 @@ _DAY_NS = 86400 * 1_000_000_000
 class MergeResult:
     """The merged file and what happened on the way."""
 
-    __slots__ = ("data", "conflicts", "notes", "merged", "renamed")
+    __slots__ = ("data", "conflicts", "notes", "merged", "renamed", "details", "renumbered")
 
     def __init__(self) -> None:
         self.data = b""
@@ -51,6 +56,11 @@ class MergeResult:
         self.notes: list[str] = []       # one line per decision worth telling the user
         self.merged = 0                  # records that needed a field-level merge
         self.renamed: dict[str, str] = {}  # colliding id -> the id the other issue moved to
+        # one per field both sides changed differently: {"id", "field", "kept", "dropped",
+        # "dropped_side" ("left"/"right", None when both values were kept), "rule"}
+        self.details: list[dict[str, Any]] = []
+        # one per issue moved off a colliding id: {"from", "to", "title", "side"}
+        self.renumbered: list[dict[str, Any]] = []
 
     @property
     def clean(self) -> bool:
@@ -175,6 +185,11 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
         import time
 
         now_ns = time.time_ns()
+    base, left, right = follow([base, left, right], names, res)
+    if left == right or right == base or left == base:
+        res.data = _normalise_whole(right if left == base else left,
+                                    names[2] if left == base else names[1])
+        return res
     bl, ll, rl = _lines(base, names[0]), _lines(left, names[1]), _lines(right, names[2])
     sb, sl, sr = set(bl), set(ll), set(rl)
     common = sb & sl & sr
@@ -239,6 +254,7 @@ class _Merger:
                 emit(rid, self._rewrite(winner, rid))
                 moved = dict(self._rec(loser, rid))
                 moved["id"] = new_id
+                moved[RENUMBERED] = with_old_id(moved.get(RENUMBERED), rid)
                 for dep in moved.get("dependencies") or ():
                     if isinstance(dep, dict) and dep.get("issue_id") == rid:
                         dep["issue_id"] = new_id
@@ -291,14 +307,14 @@ class _Merger:
             lk = (_tkey(lrec.get("created_at")), _enc(lrec))
             rk = (_tkey(rrec.get("created_at")), _enc(rrec))
             loser = self.r if lk <= rk else self.l
-            new_id = _fresh_id(rid, self._rec(loser, rid), taken)
+            new_id = fresh_id(rid, self._rec(loser, rid), taken)
             taken.add(new_id)
             self.moves[rid] = (loser, new_id)
             self.res.renamed[rid] = new_id
-            self.res.notes.append(
-                f"{rid}: two different issues were created under this id; the one created "
-                f"later (from {loser.name}, title {str(self._rec(loser, rid).get('title'))!r}) "
-                f"is now {new_id}")
+            title = self._rec(loser, rid).get("title")
+            self.res.renumbered.append({"from": rid, "to": new_id, "title": title,
+                                        "side": "left" if loser is self.l else "right"})
+            self.res.notes.append(renumber_note(rid, new_id, title))
 
     def _retarget(self, rec: dict[str, Any], side: _Side, moved: str) -> dict[str, Any]:
         """Point links that ``side`` added to ``moved`` at the issue's new id."""
@@ -352,6 +368,7 @@ class _Merger:
                     + r.name.encode() + b"\n")
         for field in conflicts:
             self.res.notes.append(f"{rid}: {field} changed on both sides; {_rule_for(field)}")
+            self.res.details.append(_detail(rid, field, lrec, rrec, rec))
         if self.moves:
             for moved in self.moves:
                 rec = self._retarget(rec, l, moved)
@@ -378,34 +395,26 @@ class _Merger:
         return win
 
 
+def _detail(rid: str, field: str, lrec: dict[str, Any], rrec: dict[str, Any],
+            merged: dict[str, Any]) -> dict[str, Any]:
+    """What a both-sides conflict on ``field`` kept and what it dropped (None: kept both)."""
+    lv, rv, kept = lrec.get(field), rrec.get(field), merged.get(field)
+    if field == "status":
+        lv, rv = model.status_of(lrec), model.status_of(rrec)
+        kept = model.status_of(merged)
+    if kept == lv and kept != rv:
+        dropped, side = rv, "right"
+    elif kept == rv and kept != lv:
+        dropped, side = lv, "left"
+    else:
+        dropped, side = None, None
+    return {"id": rid, "field": field, "kept": kept, "dropped": dropped,
+            "dropped_side": side, "rule": _rule_for(field)}
+
+
 def _same_issue(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Two records under one id describe the same issue when they were created together."""
     return (_tkey(a.get("created_at")) == _tkey(b.get("created_at"))
             and (a.get("created_by") or "") == (b.get("created_by") or ""))
 
 
-def _fresh_id(rid: str, rec: dict[str, Any], taken: set[str]) -> str:
-    """A new id for the issue that lost an id collision: the next child number under the
-    same parent for ``P.n`` ids, else a hash of the record under the same prefix."""
-    from bd.core import ids as idmod
-
-    parent = idmod.parent_of(rid)
-    if parent is not None:
-        n = 1 + max((idmod.child_number(t) for t in taken
-                     if idmod.parent_of(t) == parent), default=0)
-        while idmod.child_id(parent, n) in taken:
-            n += 1
-        return idmod.child_id(parent, n)
-    prefix, suffix = rid.rsplit("-", 1) if "-" in rid else ("", rid)
-    seed = _enc(rec).encode("utf-8")
-    length = max(len(suffix), 3)
-    nonce = 0
-    while True:
-        digest = hashlib.sha256(seed + str(nonce).encode()).digest()
-        cand = idmod._base36(int.from_bytes(digest[:8], "big"))[:length]
-        new_id = f"{prefix}-{cand}" if prefix else cand
-        if new_id not in taken:
-            return new_id
-        nonce += 1
-        if nonce % 8 == 0:
-            length += 1

@@ -42,10 +42,34 @@ class SyncReport:
         self.skipped: list[str] = []
         self.notes: list[str] = []
         self.dry_run = False
+        # fields both sides changed differently: {issue, field, kept, dropped, dropped_from,
+        # rule}; claims this clone's actors lost: {issue, actor, holder}; issues that moved
+        # to another id: {from, to, title, yours}
+        self.conflicts: list[dict[str, Any]] = []
+        self.lost_claims: list[dict[str, Any]] = []
+        self.renumbered: list[dict[str, Any]] = []
+
+    def add_merge(self, res: Any) -> None:
+        """Take the details of a merge of (base, local, remote) this sync computed."""
+        from bd.core.outcomes import conflict_rows
+
+        self.conflicts.extend(conflict_rows(res.details, "left"))
+        for row in res.renumbered:
+            self.add_renumbering(row["from"], row["to"], row.get("title"),
+                                 yours=row.get("side") == "left")
+
+    def add_renumbering(self, old: str, new: str, title: Any, *, yours: bool) -> None:
+        for row in self.renumbered:
+            if (row["from"], row["to"]) == (old, new):
+                row["yours"] = row["yours"] or yours
+                return
+        self.renumbered.append({"from": old, "to": new, "title": title, "yours": yours})
 
     def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "repo": self.repo, "branch": self.branch,
                 "committed": self.committed, "pulled": self.pulled, "pushed": self.pushed,
+                "conflicts": self.conflicts, "lost_claims": self.lost_claims,
+                "renumbered": self.renumbered,
                 "skipped": self.skipped, "notes": self.notes, "dry_run": self.dry_run}
 
 
@@ -153,17 +177,42 @@ def _abort_pull(repo: str) -> None:
         git.run(["merge", "--abort"], repo, check=False)
 
 
-def pull(repo: str, remote: str, branch: str, jsonl_rel: str) -> None:
-    """``git pull REMOTE BRANCH`` in the user's own mode (merge or rebase)."""
+def merge_details(cwd: str, ours: str, theirs: str, jsonl_rel: str) -> Any:
+    """The merge engine's account of merging commit ``theirs`` into ``ours``, computed in
+    process (git's driver may have run in a rebase, with the sides swapped, or once per
+    rebased commit); None when one side contains the other."""
+    from bd.core import merge
+    from bd.git.driver import load_settings
+
+    base = git.run(["merge-base", ours, theirs], cwd, check=False).stdout.decode().strip()
+    if not base or base in (ours, theirs):
+        return None
+    blobs = [git.show_blob(cwd, f"{c}:{jsonl_rel}") or b"" for c in (base, ours, theirs)]
+    try:
+        return merge.merge_bytes(*blobs, ttl=load_settings(cwd)["ttl"],
+                                 names=("base", "local", "remote"))
+    except BdError:
+        return None  # the pull itself judged these files; the report is best effort
+
+
+def pull(repo: str, remote: str, branch: str, jsonl_rel: str,
+         report: SyncReport | None = None) -> None:
+    """``git pull REMOTE BRANCH`` in the user's own mode (merge or rebase); with ``report``,
+    the fields both sides changed go into it."""
     mode = [] if git.config_get("pull.rebase", repo) is not None else ["--no-rebase"]
+    before = git.out(["rev-parse", "HEAD"], repo) if report is not None else ""
     proc = git.run(["pull", "--quiet", "--no-edit", *mode, remote, branch], repo, check=False,
                    env={"GIT_EDITOR": "true", "GIT_MERGE_AUTOEDIT": "no"})
-    if proc.returncode == 0:
+    if proc.returncode == 0 or (conflicted(repo) and settle_jsonl_conflicts(repo, jsonl_rel)):
+        if report is not None:
+            fetched = git.run(["rev-parse", "--verify", "--quiet", "FETCH_HEAD"], repo,
+                              check=False).stdout.decode().strip()
+            res = merge_details(repo, before, fetched, jsonl_rel) if fetched else None
+            if res is not None:
+                report.add_merge(res)
         return
     message = git.first_line(proc.stderr or proc.stdout)
     if conflicted(repo):
-        if settle_jsonl_conflicts(repo, jsonl_rel):
-            return
         _abort_pull(repo)
         raise SyncError("git pull stopped on conflicts outside .beads/; the pull was aborted "
                         "and your branch is as it was (your issue commit is kept). Pull and "
@@ -172,7 +221,8 @@ def pull(repo: str, remote: str, branch: str, jsonl_rel: str) -> None:
 
 
 def push(repo: str, remote: str, branch: str, jsonl_rel: str,
-         set_upstream: bool = False, env: dict[str, str] | None = None) -> None:
+         set_upstream: bool = False, env: dict[str, str] | None = None,
+         report: SyncReport | None = None) -> None:
     """Push, pulling and retrying when the remote moved on (never forces)."""
     for attempt in range(PUSH_ATTEMPTS):
         args = ["push", "--quiet", "--porcelain"]
@@ -187,5 +237,5 @@ def push(repo: str, remote: str, branch: str, jsonl_rel: str,
         if not rejected or attempt == PUSH_ATTEMPTS - 1:
             raise SyncError(f"git push failed: {git.first_line(proc.stderr or proc.stdout)} "
                             "(your commits are kept locally; run bd sync again)")
-        pull(repo, remote, branch, jsonl_rel)
+        pull(repo, remote, branch, jsonl_rel, report)
         time.sleep(0.05 * (attempt + 1))

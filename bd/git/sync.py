@@ -39,29 +39,81 @@ if TYPE_CHECKING:
 
 
 def sync(beads_dir: str, *, message: str | None = None, do_pull: bool = True,
-         do_push: bool = True, dry_run: bool = False) -> SyncReport:
+         do_push: bool = True, dry_run: bool = False, actor: str | None = None,
+         store: Any = None) -> SyncReport:
     """One full sync of the workspace at ``beads_dir`` (regular or sync-branch mode).
 
     The workspace lock is held throughout: git commits the JSONL and a pull rewrites it, and
     a bd write in this clone landing between git's steps would be lost (overwritten by the
     merge, or committed nowhere), so writers wait instead.  Git hooks that run meanwhile
     (post-merge after the pull, pre-push) see ``BD_SYNC_IN_PROGRESS=1`` and leave the work
-    (and the lock) to this process.
+    (and the lock) to this process.  ``store``: the Store of the data directory, when the
+    caller already holds its lock (a claim through the remote).
+
+    The report says what the sync settled across clones: fields both sides changed (and
+    the value each rule dropped), claims this clone's actors no longer hold, and issues this
+    clone knew under an id that now names another issue.
     """
-    from bd.store.lock import WorkspaceLock
+    from bd.store.store import Store
     from bd.store.workspace import data_dir
 
-    previous = os.environ.get("BD_SYNC_IN_PROGRESS")
-    os.environ["BD_SYNC_IN_PROGRESS"] = "1"
+    own = store is None
+    if store is None:
+        store = Store(data_dir(beads_dir), actor=actor)
     try:
-        with WorkspaceLock(os.path.join(data_dir(beads_dir), ".bd.lock")):
-            return _sync(beads_dir, message=message, do_pull=do_pull, do_push=do_push,
-                         dry_run=dry_run)
+        with syncing(), store.lock:
+            before = _read(store.jsonl_path)
+            report = _sync(beads_dir, message=message, do_pull=do_pull, do_push=do_push,
+                           dry_run=dry_run)
+            if report.pulled:
+                learn_outcomes(report, store, before, _read(store.jsonl_path))
+            return report
     finally:
-        if previous is None:
+        if own:
+            store.close()
+
+
+class syncing:  # noqa: N801 - a context manager, named like one
+    """``BD_SYNC_IN_PROGRESS=1`` for the hooks git runs meanwhile (they leave the work to
+    this process); restored afterwards."""
+
+    def __enter__(self) -> None:
+        self.previous = os.environ.get("BD_SYNC_IN_PROGRESS")
+        os.environ["BD_SYNC_IN_PROGRESS"] = "1"
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is None:
             os.environ.pop("BD_SYNC_IN_PROGRESS", None)
         else:
-            os.environ["BD_SYNC_IN_PROGRESS"] = previous
+            os.environ["BD_SYNC_IN_PROGRESS"] = self.previous
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return b""
+
+
+def learn_outcomes(report: SyncReport, store: Any, before: bytes, after: bytes) -> None:
+    """Lost claims and renumberings, from this clone's JSONL before and after the sync
+    (whichever clone ran the merge); a renumbering also moves this clone's logged events of
+    the issue to its new id, so local history stays with the issue."""
+    from bd.core import outcomes
+    from bd.core.timeutil import now_ts
+    from bd.store import eventlog
+
+    if before == after:
+        return
+    actors = eventlog.claim_actors(store.events_path) | {store.actor}
+    report.lost_claims.extend(outcomes.lost_claims(before, after, actors))
+    moves = outcomes.renumberings(before, after)
+    for row in moves:
+        report.add_renumbering(row["from"], row["to"], row["title"], yours=True)
+    if moves and eventlog.rekey(store.events_path, {r["from"]: r["to"] for r in moves},
+                                note_time=now_ts(), actor=store.actor):
+        store.reload_events()
 
 
 def _sync(beads_dir: str, *, message: str | None, do_pull: bool, do_push: bool,
@@ -101,10 +153,10 @@ def _sync(beads_dir: str, *, message: str | None, do_pull: bool, do_push: bool,
         return report
     if do_pull:
         before = git.out(["rev-parse", "HEAD"], repo)
-        pull(repo, remote, remote_branch, jsonl_rel)
+        pull(repo, remote, remote_branch, jsonl_rel, report)
         from bd.git.driver import take_recorded_notes
 
-        report.notes.extend(take_recorded_notes(repo))
+        take_recorded_notes(repo)  # the driver's account; the report has the sync's own
         report.pulled = True
         report.merged_remote = git.out(["rev-parse", "HEAD"], repo) != before
         jsonl.check(os.path.join(repo, jsonl_rel))
@@ -113,7 +165,7 @@ def _sync(beads_dir: str, *, message: str | None, do_pull: bool, do_push: bool,
     if do_push:
         ahead, _ = ahead_behind(repo, up)
         if ahead:
-            push(repo, remote, remote_branch, jsonl_rel)
+            push(repo, remote, remote_branch, jsonl_rel, report=report)
             report.pushed = True
     else:
         report.skipped.append("push (--no-push)")

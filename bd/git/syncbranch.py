@@ -232,7 +232,7 @@ def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: b
         report.notes.append(f"would pull from and push to {remote}/{branch}")
         return report
     if do_pull:
-        report.merged_remote = pull(path, remote, branch, report.notes)
+        report.merged_remote = pull(path, remote, branch, report)
         report.pulled = True
         jsonl.check(os.path.join(path, jsonl_rel))
     else:
@@ -249,7 +249,7 @@ def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: b
                      env=push_env)
             except BdError:
                 # someone pushed meanwhile: merge theirs (same engine) and try again
-                pull(path, remote, branch, report.notes)
+                pull(path, remote, branch, report)
                 steps.push(path, remote, branch, jsonl_rel, env=push_env)
             report.pushed = True
     else:
@@ -257,7 +257,7 @@ def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: b
     return report
 
 
-def pull(path: str, remote: str, branch: str, notes: list[str] | None = None) -> bool:
+def pull(path: str, remote: str, branch: str, report: Any = None) -> bool:
     """Bring ``remote/branch`` into the worktree: fast-forward, or a merge commit whose JSONL
     is the merge engine's result.  Never resets or rebases.  True when anything came in."""
     from bd.core import merge
@@ -282,8 +282,8 @@ def pull(path: str, remote: str, branch: str, notes: list[str] | None = None) ->
     theirs = git.show_blob(path, f"{ref}:{jsonl_rel}") or b""
     settings = driver.load_settings(path)
     result = merge.merge_bytes(base, ours, theirs, ttl=settings["ttl"])
-    if notes is not None:
-        notes.extend(n for n in result.notes if "two different issues" in n)
+    if report is not None:
+        report.add_merge(result)  # ours (HEAD) is this clone's side: "left"
     git.run([*NO_HOOKS, "merge", "--quiet", "--no-ff", "--no-commit", ref], path,
             check=False, env={"GIT_MERGE_AUTOEDIT": "no"})
 

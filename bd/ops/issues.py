@@ -241,11 +241,19 @@ def update(store: Store, rid: str, changes: Mapping[str, Any] | None = None, *,
 
 
 def close(store: Store, rids: list[str], reason: str = "Closed", *, force: bool = False,
-          session: str | None = None) -> list[dict[str, Any]]:
+          session: str | None = None, already: list[str] | None = None
+          ) -> list[dict[str, Any]]:
+    """Close issues; returns their records.  An issue that is already closed is left exactly
+    as it is (its close time and reason stand) and its id is added to ``already``."""
     out = []
     with store.transaction() as tx:
         for rid in rids:
             rec = tx.require(rid)
+            if model.status_of(rec) == "closed":
+                if already is not None:
+                    already.append(rid)
+                out.append(rec)
+                continue
             if model.status_of(rec) == "pinned" and not force:
                 raise ValidationError(f"cannot modify pinned issue {rid} (use --force to override)",
                                       issue_id=rid)
@@ -275,6 +283,8 @@ def reopen(store: Store, rids: list[str], reason: str | None = None) -> list[dic
             _set_status(rec, "open", tx.now)
             rec.pop("close_reason", None)
             rec["updated_at"] = tx.now
+            if reason:  # a comment, so teammates see it (the event log is this clone's)
+                _append_comment(rec, reason, tx.store.actor)
             tx.put(rec)
             tx.event(rid, "reopened", old=old, new="open", comment=reason)
             out.append(rec)
@@ -423,23 +433,28 @@ def labels(store: Store, rids: list[str], label: str, *, remove: bool = False
     return out
 
 
-def add_comment(store: Store, rid: str, text: str, author: str) -> dict[str, Any]:
-    if not text.strip():
-        raise ValidationError("comment text required (use -f to read from file)")
+def _append_comment(rec: dict[str, Any], text: str, author: str) -> dict[str, Any]:
     import datetime as _dt
 
     from bd.core.timeutil import format_ts
 
+    comments = list(rec.get("comments") or [])
+    next_id = 1 + max([c.get("id", 0) for c in comments
+                       if isinstance(c.get("id"), int)] or [0])
+    stamp = format_ts(_dt.datetime.now(_dt.UTC).replace(microsecond=0))
+    comment = {"id": next_id, "issue_id": rec["id"], "author": author, "text": text,
+               "created_at": stamp}
+    comments.append(comment)
+    rec["comments"] = comments
+    return comment
+
+
+def add_comment(store: Store, rid: str, text: str, author: str) -> dict[str, Any]:
+    if not text.strip():
+        raise ValidationError("comment text required (use -f to read from file)")
     with store.transaction() as tx:
         rec = tx.require(rid)
-        comments = list(rec.get("comments") or [])
-        next_id = 1 + max([c.get("id", 0) for c in comments
-                           if isinstance(c.get("id"), int)] or [0])
-        stamp = format_ts(_dt.datetime.now(_dt.UTC).replace(microsecond=0))
-        comment = {"id": next_id, "issue_id": rid, "author": author, "text": text,
-                   "created_at": stamp}
-        comments.append(comment)
-        rec["comments"] = comments
+        comment = _append_comment(rec, text, author)
         tx.put(rec, affects_ready=False)  # like the original, updated_at is left alone
         tx.event(rid, "commented", comment=text)
     return comment

@@ -338,7 +338,9 @@ def test_offline_clones_minting_the_same_child_id_both_survive(tmp_path: Path) -
     assert child_a == child_b == f"{parent}.1"  # both clones minted the same id offline
     bd("sync", cwd=a)
     out = bdj("sync", cwd=b)
-    assert any("two different issues" in n for n in out["notes"]), out
+    assert out["renumbered"] == [{"from": f"{parent}.1", "to": f"{parent}.2",
+                                  "title": "child from b", "yours": True}], out
+    assert ".merge_file" not in json.dumps(out)
     bd("sync", cwd=a)
     titles = {r["id"]: r["title"] for r in read_records(b)}
     assert titles[f"{parent}.1"] == "child from a"
