@@ -60,8 +60,15 @@ def _resolve(ctx: Context, o: Values) -> int:
         path = os.environ.get("BEADS_JSONL") or os.path.join(beads, JSONL_NAME)
         lock_dir = beads
     settings = driver.load_settings()
-    with WorkspaceLock(os.path.join(lock_dir, ".bd.lock")):
-        report = resolve.resolve_file(path, dry_run=o.dry_run, ttl=settings["ttl"])
+    if o.path:
+        with WorkspaceLock(os.path.join(lock_dir, ".bd.lock")):
+            report = resolve.resolve_file(path, dry_run=o.dry_run, ttl=settings["ttl"])
+    else:
+        with ctx.store.lock:
+            report = resolve.resolve_file(path, dry_run=o.dry_run, ttl=settings["ttl"],
+                                          actor=ctx.store.actor)
+            if not o.dry_run and any(r["yours"] for r in report["renumbered"]):
+                ctx.store.reload_events()  # the log now files those events under new ids
     if ctx.json:
         ctx.out.json(report)
         return 0
@@ -70,6 +77,8 @@ def _resolve(ctx: Context, o: Values) -> int:
         return 0
     verb = "Would rebuild" if o.dry_run else "Rebuilt"
     ctx.out.line(f"{verb} {path} from {report['source']}: {report['issues']} issues")
+    for line in out.outcome_lines(report):
+        ctx.out.line(f"  {line}")
     for note in report["notes"]:
         ctx.out.line(f"  {note}")
     return 0

@@ -96,9 +96,13 @@ def stages_from_git(path: str) -> tuple[bytes, bytes, bytes] | None:
 
 
 def resolve_file(path: str, *, dry_run: bool = False, ttl: float = merge.DEFAULT_TTL_DAYS,
-                 now_ns: int | None = None) -> dict[str, Any]:
-    """Rebuild a conflicted JSONL in place. Returns a report (source, counts, notes)."""
-    from bd.store import jsonl
+                 now_ns: int | None = None, actor: str | None = None) -> dict[str, Any]:
+    """Rebuild a conflicted JSONL in place. Returns a report: source, counts, the fields
+    both sides changed (kept and dropped values), claims of this clone's actors that did not
+    survive, issues moved to another id, and the engine's other notes."""
+    from bd.core import outcomes
+    from bd.store import eventlog, jsonl
+    from bd.store.store import default_actor
 
     raw = jsonl.read_bytes(path)
     staged = stages_from_git(path)
@@ -110,19 +114,51 @@ def resolve_file(path: str, *, dry_run: bool = False, ttl: float = merge.DEFAULT
         base, ours, theirs = split_markers(raw, path)
     else:
         return {"path": path, "resolved": False, "source": None,
-                "issues": raw.count(b"\n"), "renamed": {}, "notes": ["no conflict to resolve"],
+                "issues": raw.count(b"\n"), "renamed": {}, "conflicts": [],
+                "lost_claims": [], "renumbered": [], "notes": ["no conflict to resolve"],
                 "dry_run": dry_run}
     res = merge.merge_bytes(base, ours, theirs, now_ns=now_ns, ttl=ttl,
                             names=("base", "ours", "theirs"))
+    # In a rebase git's "ours" is the branch being rebased onto: this clone's side is theirs.
+    local_side = "right" if _rebasing(path) else "left"
+    local = theirs if local_side == "right" else ours
+    events = os.path.join(os.path.dirname(os.path.abspath(path)), "events.jsonl")
+    actor = actor or default_actor()
+    moves = outcomes.renumberings(local, res.data)
+    renumbered = [{**r, "yours": True} for r in moves]
+    for row in res.renumbered:
+        if not any((m["from"], m["to"]) == (row["from"], row["to"]) for m in moves):
+            renumbered.append({"from": row["from"], "to": row["to"], "title": row["title"],
+                               "yours": row["side"] == local_side})
+    from bd.git.steps import other_notes
+
     report = {"path": path, "resolved": True, "source": source,
-              "issues": res.data.count(b"\n"), "renamed": res.renamed, "notes": res.notes,
-              "dry_run": dry_run}
+              "issues": res.data.count(b"\n"), "renamed": res.renamed,
+              "conflicts": outcomes.conflict_rows(res.details, local_side),
+              "lost_claims": outcomes.lost_claims(
+                  local, res.data, eventlog.claim_actors(events) | {actor}),
+              "renumbered": renumbered, "notes": other_notes(res), "dry_run": dry_run}
     if dry_run:
         return report
     jsonl.atomic_write(path, res.data)
+    if moves:
+        from bd.core.timeutil import now_ts
+
+        # the caller reloads the cache's copy of the log (Store.reload_events)
+        eventlog.rekey(events, {r["from"]: r["to"] for r in moves}, note_time=now_ts(),
+                       actor=actor)
     if staged is not None:
         from bd.git import runner as git
 
         directory = os.path.dirname(os.path.abspath(path))
         git.run(["add", "--", os.path.basename(path)], directory)
     return report
+
+
+def _rebasing(path: str) -> bool:
+    from bd.git import runner as git
+
+    try:
+        return git.rebase_in_progress(os.path.dirname(os.path.abspath(path)))
+    except git.GitError:
+        return False

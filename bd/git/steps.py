@@ -54,6 +54,7 @@ class SyncReport:
         from bd.core.outcomes import conflict_rows
 
         self.conflicts.extend(conflict_rows(res.details, "left"))
+        self.notes.extend(n for n in other_notes(res) if n not in self.notes)
         for row in res.renumbered:
             self.add_renumbering(row["from"], row["to"], row.get("title"),
                                  yours=row.get("side") == "left")
@@ -71,6 +72,15 @@ class SyncReport:
                 "conflicts": self.conflicts, "lost_claims": self.lost_claims,
                 "renumbered": self.renumbered,
                 "skipped": self.skipped, "notes": self.notes, "dry_run": self.dry_run}
+
+
+def other_notes(res: Any) -> list[str]:
+    """A merge's notes that the structured rows (conflicts, renumbered) do not already say."""
+    covered = {f"{d['id']}: {d['field']} changed on both sides; {d['rule']}"
+               for d in res.details}
+    moved = {r["from"] for r in res.renumbered}
+    return [n for n in res.notes if n not in covered
+            and not (n.partition(":")[0] in moved and "two different issues" in n)]
 
 
 def default_message() -> str:
