@@ -88,7 +88,9 @@ TOOLS = [
            "description": _S, "design": _S, "acceptance_criteria": _S, "notes": _S,
            "external_ref": _S}, ("issue_id",)),
     _tool("claim", "Take an issue atomically: assignee you, status in_progress. Fails if "
-          "someone holds it.", {"issue_id": _S}, ("issue_id",)),
+          "someone holds it. sync: claim through the git remote, so the claim holds across "
+          "clones (bd update --claim --sync); without it the claim is exclusive within this "
+          "clone only.", {"issue_id": _S, "sync": _B}, ("issue_id",)),
     _tool("close", "Close an issue as done.", {"issue_id": _S, "reason": _S}, ("issue_id",)),
     _tool("reopen", "Reopen closed issues.", {"issue_ids": _L, "reason": _S}, ("issue_ids",)),
     _tool("dep", "Add a dependency: issue_id depends on depends_on_id (action 'remove' "
@@ -257,7 +259,14 @@ def _claim(ws: Workspaces, a: dict[str, Any]) -> Any:
     from bd.ops import issues as ops
 
     store = ws.store(a.get("workspace_root"))
-    return out.issue_json(ops.update(store, store.resolve(a["issue_id"]), claim=True))
+    rid = store.resolve(a["issue_id"])
+    if a.get("sync"):
+        from bd.git.claim import claim_through_remote
+        from bd.store.workspace import main_beads_dir
+
+        return out.issue_json(claim_through_remote(main_beads_dir(store.beads_dir), rid,
+                                                   actor=store.actor).record)
+    return out.issue_json(ops.update(store, rid, claim=True))
 
 
 def _close(ws: Workspaces, a: dict[str, Any]) -> Any:

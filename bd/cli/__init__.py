@@ -39,7 +39,7 @@ MODULES = {
     "prime": "agents", "onboard": "agents", "quickstart": "agents", "setup": "agents",
     "mcp": "agents",
     "repair-deps": "maint", "detect-pollution": "maint", "validate": "maint", "migrate": "maint",
-    "merge": "git", "resolve-conflicts": "git", "sync": "git",
+    "merge": "git", "resolve-conflicts": "git", "sync": "git", "history": "git",
     "graph": "graph", "graph check": "graph", "ui": "ui",
     "github sync": "trackers", "github status": "trackers",
 }

@@ -165,3 +165,20 @@ def _sync(ctx: Context, o: Values) -> int:
     for skipped in report.skipped:
         ctx.out.line(f"Skipped {skipped}")
     return 0
+
+
+@command("history", "An issue's changes across all clones (git history of issues.jsonl, "
+         "plus this clone's uncommitted changes)", args=[arg("id")], opts=[
+    opt("limit", "--limit", type=int, help="Show only the last N committed changes"),
+])
+def _history(ctx: Context, o: Values) -> int:
+    from bd.git.history import issue_history
+
+    rid = ctx.store.resolve(o.id)
+    h = issue_history(ctx.store, rid, limit=o.limit)
+    if ctx.json:
+        ctx.out.json(h)
+        return 0
+    for line in out.history_lines(h):
+        ctx.out.line(line)
+    return 0

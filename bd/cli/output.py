@@ -152,7 +152,9 @@ def details(d: Mapping[str, Any]) -> Iterable[str]:
             yield "  " + str(c.get("text", "")).replace("\n", "\n  ")
     events = d.get("_events") or []
     if events:
-        yield f"\nHistory ({len(events)}):"
+        # this clone's own log, not the team's: bd history reads every clone's commits
+        yield (f"\nLocal history ({len(events)}, this clone only; bd history {d['id']} shows "
+               "every clone's changes):")
         for e in events:
             what = e.get("comment") or ""
             yield (f"  {human_time(e.get('created_at'))} {e.get('actor', '')}: "
@@ -418,3 +420,35 @@ def outcome_lines(report: Mapping[str, Any]) -> Iterable[str]:
         else:
             yield (f"Renumbered: {moved['from']}{title} from another clone is now "
                    f"{moved['to']} (two issues were created under {moved['from']})")
+
+
+def _change_text(c: Mapping[str, Any]) -> str:
+    if c.get("old") is None:
+        return f"{c['field']} {_short_value(c.get('new'), 40)}"
+    return (f"{c['field']} {_short_value(c.get('old'), 30)} -> "
+            f"{_short_value(c.get('new'), 30)}")
+
+
+def history_lines(h: Mapping[str, Any]) -> Iterable[str]:
+    """Human layout of ``bd history``: committed entries (every clone), then local ones."""
+    entries = h.get("entries") or []
+    local = h.get("local") or []
+    source = "git history of issues.jsonl" if h.get("git") else "this clone's log (no git)"
+    yield f"History of {h['issue']} ({len(entries)} committed change(s), from the {source})"
+    for e in entries:
+        as_id = f" (as {e['id']})" if e["id"] != h["issue"] else ""
+        changes = "; ".join(_change_text(c) for c in e.get("changes") or ()
+                            if e["kind"] not in ("created", "renumbered")
+                            or c["field"] in ("title", "status", "priority", "assignee",
+                                              RENUMBERED_FIELD))
+        yield (f"  {human_time(e['time'])}  {e['commit'][:7]}  {e['author']}  "
+               f"{e['kind']}{as_id}" + (f": {changes}" if changes else ""))
+    if local:
+        yield f"Not committed yet ({len(local)}, this clone):"
+        for e in local:
+            what = e.get("comment") or ""
+            yield (f"  {human_time(e.get('created_at'))}  {e.get('actor', '')}: "
+                   f"{e.get('event_type', '')}{' - ' + what if what else ''}")
+
+
+RENUMBERED_FIELD = "renumbered_from"
