@@ -73,7 +73,7 @@ def _diff_sides(text: bytes) -> tuple[list[bytes], list[bytes]]:
 def entries_of(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
                ) -> list[tuple[str, str, str, list[dict[str, Any]]]]:
     """(issue id, identity, kind, changes) for every issue whose record differs."""
-    out = []
+    out: list[tuple[str, str, str, list[dict[str, Any]]]] = []
     for rid in sorted(old.keys() | new.keys()):
         before, after = old.get(rid), new.get(rid)
         if after is None:
