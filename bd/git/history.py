@@ -22,6 +22,7 @@ import sqlite3
 
 from bd.core import codec
 from bd.core.renumber import RENUMBERED, identity
+from bd.core.timeutil import ts_key
 from bd.git import runner as git
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
@@ -251,7 +252,8 @@ def issue_history(store: Any, rid: str, *, limit: int | None = None) -> dict[str
         last_commit = _last_commit_time(store.beads_dir)
     events = store.events(rid)
     if last_commit is not None:
-        events = [e for e in events if str(e.get("created_at") or "") >= last_commit]
+        since = ts_key(last_commit) or 0  # git times are whole seconds: >= keeps that second
+        events = [e for e in events if (ts_key(str(e.get("created_at") or "")) or 0) >= since]
         if not _uncommitted(store.beads_dir, rid):
             events = []
     if limit:

@@ -218,6 +218,8 @@ CASES = [
     Case("sync_import_only", ["sync", "--import-only"]),
     Case("resolve_conflicts", ["resolve-conflicts"], prepare=_conflicting_edit),
     Case("resolve_conflicts_none", ["resolve-conflicts", "--dry-run"]),
+    Case("history", ["history", "g-docs"],
+         setup=[["sync", "-m", "golden history"], ["update", "g-docs", "-p", "0"]]),
     # -- workspace and config
     Case("init", ["init", "--prefix", "z"], fresh="git"),
     Case("version", ["version"]),
