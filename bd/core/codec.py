@@ -175,11 +175,13 @@ class SortedLines:
     """
 
     __slots__ = ("path", "raw", "_full", "spliced")
+    # ``raw`` is the file's bytes, or a read-only mmap of them (bd.store.jsonl.map_bytes):
+    # then a write touches a few pages, not the whole file.
 
     # Above this many changed records a full scan and render costs less than the searches.
     MAX_SPLICE = 64
 
-    def __init__(self, path: str, raw: bytes) -> None:
+    def __init__(self, path: str, raw: Any) -> None:  # bytes, or an mmap of them
         self.path = path
         self.raw = raw
         self._full: Lines | None = None
@@ -187,8 +189,13 @@ class SortedLines:
 
     def full(self) -> Lines:
         if self._full is None:
-            self._full = Lines(self.path, self.raw)
+            self._full = Lines(self.path, self._bytes())
         return self._full
+
+    def _bytes(self) -> bytes:
+        """The whole file as bytes (``raw`` may be a read-only mapping of it)."""
+        raw = self.raw
+        return raw if isinstance(raw, bytes) else raw[:]
 
     # The Lines attributes, for callers that need every line.
     @property
@@ -208,11 +215,11 @@ class SortedLines:
         return self.full().linenos
 
     def __len__(self) -> int:
-        return self.raw.count(b"\n") if self._full is None else len(self._full)
+        return self._bytes().count(b"\n") if self._full is None else len(self._full)
 
     def _id_at(self, start: int) -> bytes:
         raw = self.raw
-        if not raw.startswith(_ID_HEAD, start):
+        if raw[start:start + 7] != _ID_HEAD:
             raise _NotPlain
         end = raw.find(b'"', start + 7)
         if end < 0:
@@ -272,7 +279,7 @@ class SortedLines:
         if isinstance(rec, dict) and rec.get("id") == rid:
             return rec
         if not isinstance(rec, dict):  # raises the one-line error with the line number
-            parse_line(line, self.path, self.raw.count(b"\n", 0, start) + 1)
+            parse_line(line, self.path, self._bytes().count(b"\n", 0, start) + 1)
         return self.full().record(rid)
 
     def ids_with_prefix(self, prefix: str) -> list[str]:
@@ -290,6 +297,33 @@ class SortedLines:
             except _NotPlain:
                 pass
         return self.full().ids_with_prefix(prefix)
+
+    def edits(self, changed: dict[str, bytes], removed: Iterable[str] = ()
+              ) -> list[tuple[int, int, bytes]] | None:
+        """The byte spans a write replaces, ``(start, end, new line)`` sorted by position, or
+        None when splicing does not apply (too many changes, a line that is not plain):
+        then :meth:`render` the whole file.  Lines that would not change are left out."""
+        gone = set(removed)
+        if (self._full is not None or len(changed) + len(gone) > self.MAX_SPLICE
+                or gone & changed.keys()
+                or any(fast_id(line) != rid or not line.endswith(b"\n") or line.count(b"\n") != 1
+                       for rid, line in changed.items())):
+            return None
+        out = []
+        try:
+            for rid in sorted(changed.keys() | gone):
+                start, end, found = self._locate(rid)
+                if rid in gone:
+                    if found:
+                        out.append((start, end, b""))
+                elif not found:
+                    out.append((start, start, changed[rid]))
+                elif self.raw[start:end] != changed[rid]:
+                    out.append((start, end, changed[rid]))
+        except _NotPlain:
+            return None
+        self.spliced = True
+        return out
 
     def render(self, changed: dict[str, bytes], removed: Iterable[str] = ()) -> bytes:
         """As :meth:`Lines.render`: splices only the touched lines into the raw bytes."""

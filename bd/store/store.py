@@ -169,10 +169,10 @@ class Store:
         was validated when the cache loaded it and has not changed since.
         """
         cache = self.cache()
-        raw = jsonl.read_bytes(self.jsonl_path)
         if cache.is_plain() and cache.is_fresh(self.jsonl_path):
-            return codec.SortedLines(self.jsonl_path, raw)
-        return codec.Lines(self.jsonl_path, raw)
+            # Mapped, not read: the binary search and the splice touch a few pages.
+            return codec.SortedLines(self.jsonl_path, jsonl.map_bytes(self.jsonl_path))
+        return codec.Lines(self.jsonl_path, jsonl.read_bytes(self.jsonl_path))
 
     # -- events (append-only log beside the JSONL; the cache mirrors it) -----------------------
 

@@ -83,13 +83,25 @@ class Tx:
             if b"\xef\xbf\xbd" in line:  # U+FFFD: the line may have replaced lone surrogates
                 model.scrub(self.changed[rid])  # so the cache and the caller see the line
         model.scrub(self.events)
-        data = self.lines.render(new_lines, self.removed)
-        if data != self.lines.raw:
-            jsonl.atomic_write(store.jsonl_path, data)
-            jsonl._step("store:jsonl-written")
-        # What bd renders is sorted and canonical; it is plain unless an untouched line was
-        # not (a line whose id is not its first key, say).
-        plain = getattr(self.lines, "spliced", False) or codec.is_plain(data, True)
+        edits = (self.lines.edits(new_lines, self.removed)
+                 if isinstance(self.lines, codec.SortedLines)
+                 and not isinstance(self.lines.raw, bytes) else None)
+        data: Any
+        if edits is not None:
+            # A plain file, mapped: splice file to file, never holding it in memory.
+            if edits:
+                jsonl.atomic_splice(store.jsonl_path, edits)
+                jsonl._step("store:jsonl-written")
+            data = jsonl.map_bytes(store.jsonl_path)  # the new file, for the block hashes
+            plain = True
+        else:
+            data = self.lines.render(new_lines, self.removed)
+            if data != self.lines.raw:
+                jsonl.atomic_write(store.jsonl_path, data)
+                jsonl._step("store:jsonl-written")
+            # What bd renders is sorted and canonical; it is plain unless an untouched line
+            # was not (a line whose id is not its first key, say).
+            plain = getattr(self.lines, "spliced", False) or codec.is_plain(data, True)
         if self.events:
             # The audit log before the cache: if the cache update does not happen (a kill,
             # a busy cache), the next refresh loads these events from the log.

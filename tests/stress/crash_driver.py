@@ -51,6 +51,27 @@ def recording_atomic_write(path: str, data: bytes) -> None:
     real_atomic_write(path, data)
 
 
+real_atomic_splice = jsonl.atomic_splice
+
+
+def recording_atomic_splice(path: str, edits: list[tuple[int, int, bytes]]) -> None:
+    """The same record for a spliced write: the bytes the new file will hold."""
+    global writes
+    with open(path, "rb") as fh:
+        old = fh.read()
+    new, pos = [], 0
+    for start, end, line in edits:
+        new += [old[pos:start], line]
+        pos = end
+    new.append(old[pos:])
+    _append(f"write-{writes}.path", os.path.abspath(path))
+    with open(os.path.join(record, f"write-{writes}.data"), "wb") as fh:
+        fh.write(b"".join(new))
+    writes += 1
+    real_atomic_splice(path, edits)
+
+
 jsonl._crash_hook = hook
 jsonl.atomic_write = recording_atomic_write
+jsonl.atomic_splice = recording_atomic_splice
 sys.exit(main(argv))
