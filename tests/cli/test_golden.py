@@ -275,7 +275,7 @@ NO_JSON: dict[str, str] = {
     "mcp": "serves the Model Context Protocol (JSON-RPC) on stdin/stdout; its tools' "
            "results are pinned by tests/cli/test_mcp.py",
     "ui": "serves the web board until stopped; its --json start line is pinned against "
-          "tests/golden/ui_start.json by tests/browser/test_server.py",
+          "tests/golden/ui_start.json by tests/browser/test_ui_server.py",
 }
 
 # Commands whose goldens need a fake server: tests/trackers/test_golden_trackers.py (its

@@ -41,3 +41,19 @@ def test_hot_paths_import_no_heavy_modules(repo: Path, args: list[str]) -> None:
         create(repo, "Startup probe")
     names = imported_modules(args, repo)
     assert heavy_in(names) == []
+
+
+@pytest.mark.parametrize("args", [["list", "--json"], ["ready", "--json"], ["show", "--json"]],
+                         ids=["list", "ready", "show"])
+def test_views_and_the_web_server_stay_off_the_hot_paths(repo: Path, args: list[str]) -> None:
+    rid = create(repo, "Startup probe")
+    names = imported_modules([*args[:1], rid, *args[1:]] if args[0] == "show" else args, repo)
+    assert not {n for n in names if n.startswith("bd.views")}
+    assert not {"http.server", "socketserver", "selenium"} & names
+
+
+def test_bd_ui_is_the_only_importer_of_the_server(repo: Path) -> None:
+    create(repo, "Startup probe")
+    names = imported_modules(["graph", "--all", "--format", "dot"], repo)
+    assert "bd.views.dot" in names and "bd.views.server" not in names
+    assert "http.server" not in names
