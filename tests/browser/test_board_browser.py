@@ -42,6 +42,11 @@ def open_page(drv: Any, board: Board, hash_: str = "") -> int:
         "css selector", "body[data-version]").get_attribute("data-version")))
 
 
+def click(drv: Any, css: str) -> None:
+    """Click the first match, again if a live refresh replaced it under the pointer."""
+    wait_for(f"a click on {css}", lambda: (by_css(drv, css)[0].click(), True)[1])
+
+
 def version(drv: Any) -> int:
     return int(drv.find_element("css selector", "body").get_attribute("data-version") or 0)
 
@@ -84,7 +89,7 @@ def test_closing_a_card_updates_the_jsonl(driver: Any, board: Board) -> None:
     target = sorted(r["id"] for r in bdj("ready", "--limit", "0", cwd=board.root)
                     if r["id"] not in ("bd-xss", "bd-claim"))[0]
     before = version(driver)
-    by_css(driver, f'[data-testid="close-{target}"]')[0].click()
+    click(driver, f'[data-testid="close-{target}"]')
     rec = wait_for("the JSONL to record the close",
                    lambda: (r := record(board.root, target))["status"] == "closed" and r)
     assert rec["close_reason"] == "Closed from the board"
@@ -112,13 +117,13 @@ def test_issue_page_comment_claim_and_history(driver: Any, board: Board) -> None
     wait_for("the issue page", lambda: by_css(driver, f'.detail[data-id="{target}"]'))
     box = by_css(driver, '[data-testid="comment-text"]')[0]
     box.send_keys("Written in the browser")
-    by_css(driver, ".comment-form button")[0].click()
+    click(driver, ".comment-form button")
     wait_for("the comment in the JSONL", lambda: any(
         c["text"] == "Written in the browser" for c in record(board.root, target)
         .get("comments", [])))
     wait_for("the comment on the page", lambda: "Written in the browser" in
              by_css(driver, ".detail")[0].text)
-    by_css(driver, '[data-testid="claim"]')[0].click()
+    click(driver, '[data-testid="claim"]')
     rec = wait_for("the claim", lambda: (r := record(board.root, target)).get("assignee") and r)
     assert rec["status"] == "in_progress"
     wait_for("the history to show the claim", lambda: "claimed" in
@@ -127,11 +132,11 @@ def test_issue_page_comment_claim_and_history(driver: Any, board: Board) -> None
 
 def test_create_from_the_page(driver: Any, board: Board) -> None:
     open_page(driver, board)
-    by_css(driver, "#new-issue")[0].click()
+    click(driver, "#new-issue")
     by_css(driver, "#c-title")[0].send_keys("Made in the browser")
     by_css(driver, "#c-description")[0].send_keys("with a description")
     by_css(driver, "#c-labels")[0].send_keys("ui, web")
-    by_css(driver, "#c-submit")[0].click()
+    click(driver, "#c-submit")
     made = wait_for("the new issue in the JSONL", lambda: [
         r for r in read_records(board.root) if r.get("title") == "Made in the browser"])
     assert made[0]["labels"] == ["ui", "web"]
@@ -204,3 +209,16 @@ def test_read_only_board(driver: Any, tmp_path: Path) -> None:
     finally:
         ro.stop()
     assert json.loads(json.dumps(ro.info))["url"].startswith("http://127.0.0.1:")
+
+
+def test_a_live_update_keeps_the_draft_being_typed(driver: Any, board: Board) -> None:
+    open_page(driver, board, "#/issue/bd-claim")
+    wait_for("the issue page", lambda: by_css(driver, '.detail[data-id="bd-claim"]'))
+    wait_for("typing", lambda: (by_css(driver, '[data-testid="comment-text"]')[0]
+                                .send_keys("half a thought"), True)[1])
+    before = version(driver)
+    bd("update", "bd-claim", "--notes", "edited elsewhere", cwd=board.root)
+    wait_for("the live refresh", lambda: version(driver) > before)
+    wait_for("the new notes", lambda: "edited elsewhere" in by_css(driver, ".detail")[0].text)
+    box = by_css(driver, '[data-testid="comment-text"]')[0]
+    assert box.get_attribute("value") == "half a thought"

@@ -58,7 +58,7 @@
   function write(path, body, done) {
     return api('POST', path, body || {}).then(function (data) {
       if (done) toast(done);
-      return refresh().then(function () { return data; });
+      return refresh(true).then(function () { return data; });
     }).catch(function (err) { toast(err.message, true); });
   }
   function filters() {
@@ -224,7 +224,10 @@
       send.type = 'submit';
       form.addEventListener('submit', function (ev) {
         ev.preventDefault();
-        if (ta.value.trim()) write('issue/' + enc + '/comment', {text: ta.value}, 'Comment added');
+        var text = ta.value;
+        if (!text.trim()) return;
+        ta.value = '';
+        write('issue/' + enc + '/comment', {text: text}, 'Comment added');
       });
     }
     var hs = section('History', page);
@@ -302,7 +305,24 @@
     if (pending && !navigated) return pending;
     var view = state.view, p;
     if (view === 'issue' && state.arg) {
-      p = api('GET', 'issue/' + encodeURIComponent(state.arg)).then(renderIssue);
+      // A live refresh must not throw away what the user is typing: keep a draft comment,
+      // and leave an open edit form alone (it says the issue changed elsewhere).
+      var editing = app.querySelector('.edit-form');
+      if (!navigated && editing) {
+        if (!app.querySelector('.changed-elsewhere')) {
+          editing.insertBefore(h('p', 'changed-elsewhere error',
+            'This issue changed elsewhere since you opened the form.'), editing.firstChild);
+        }
+        p = Promise.resolve();
+      } else {
+        var draft = app.querySelector('[data-testid="comment-text"]');
+        var text = draft && !navigated ? draft.value : '';
+        p = api('GET', 'issue/' + encodeURIComponent(state.arg)).then(function (d) {
+          renderIssue(d);
+          var box = app.querySelector('[data-testid="comment-text"]');
+          if (box && text) box.value = text;
+        });
+      }
     } else if (view === 'graph') {
       if (!navigated && graphApi) { p = Promise.resolve(); }
       else p = api('GET', 'graph' + (state.arg ? '?id=' + encodeURIComponent(state.arg) : '')).then(renderGraph);
