@@ -48,6 +48,9 @@ def _ready(ctx: Context, o: Values) -> int:
                     labels_any=model.split_list(o.label_any), issue_type=_type(o.type),
                     parent=store.resolve(o.parent) if o.parent else None, sort=o.sort,
                     include_deferred=o.include_deferred, mol_type=o.mol_type)
+    if ctx.json and not o.pretty:  # streamed: ready --limit 0 of 100,000 issues
+        ctx.out.json_stream(out.issue_json(r) for r in store.iter_ready(f))
+        return 0
     rows = store.ready(f)
     if o.pretty:
         if ctx.json:
@@ -70,11 +73,12 @@ def _ready(ctx: Context, o: Values) -> int:
          opts=[opt("parent", "--parent", help="Descendants of this issue")])
 def _blocked(ctx: Context, o: Values) -> int:
     store = ctx.store
-    rows = store.blocked(store.resolve(o.parent) if o.parent else None)
-    if ctx.json:
-        ctx.out.json([{**out.issue_json(r), "blocked_by_count": r["blocked_by_count"],
-                       "blocked_by": r["blocked_by"]} for r in rows])
+    parent = store.resolve(o.parent) if o.parent else None
+    if ctx.json:  # streamed
+        ctx.out.json_stream({**out.issue_json(r), "blocked_by_count": r["blocked_by_count"],
+                             "blocked_by": r["blocked_by"]} for r in store.iter_blocked(parent))
     else:
+        rows = store.blocked(parent)
         for line in out.blocked_list(rows):
             ctx.out.line(line)
     return 0
@@ -213,6 +217,10 @@ def _print_picture(ctx: Context, o: Values, rows: list[dict[str, Any]]) -> None:
 def _list(ctx: Context, o: Values) -> int:
     shape = _picture(ctx, o)
     limit = o.limit if o.limit is not None else (20 if _agent_mode() else 50)
+    if ctx.json and not shape:  # streamed: list --limit 0 of 100,000 issues
+        ctx.out.json_stream(out.issue_json(r) for r in
+                            ctx.store.iter_list(list_filter(ctx.store, o, limit=limit)))
+        return 0
     f = list_filter(ctx.store, o, limit=limit + 1 if limit > 0 else 0)
     rows = ctx.store.list(f)
     truncated = limit > 0 and len(rows) > limit

@@ -22,6 +22,16 @@ class Output:
     def json(self, obj: Any) -> None:
         sys.stdout.write(encode_json(obj, indent=2) + "\n")
 
+    def json_stream(self, items: Iterable[Any]) -> None:
+        """A JSON array written item by item, byte for byte what :meth:`json` prints for
+        the list: output-bound commands (``ready --limit 0``, ``blocked``) never hold it."""
+        write, first = sys.stdout.write, True
+        for item in items:
+            text = encode_json(item, indent=2).replace("\n", "\n  ")
+            write(("[\n  " if first else ",\n  ") + text)
+            first = False
+        write("[]\n" if first else "\n]\n")
+
     def line(self, text: str = "") -> None:
         sys.stdout.write(text + "\n")
 

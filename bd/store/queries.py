@@ -13,6 +13,7 @@ from bd.core.model import NON_WORK_TYPES
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 _NON_WORK = "(" + ",".join(f"'{t}'" for t in sorted(NON_WORK_TYPES)) + ")"
@@ -149,7 +150,18 @@ def _rows(conn: Any, sql: str, args: list[Any]) -> list[dict[str, Any]]:
     return [json.loads(row[0]) for row in conn.execute(sql, args)]
 
 
+def _iter_rows(conn: Any, sql: str, args: list[Any]) -> Iterator[dict[str, Any]]:
+    """The records of a query one at a time (a cursor, never the whole result)."""
+    for row in conn.execute(sql, args):
+        yield json.loads(row[0])
+
+
 def ready(conn: Any, f: ReadyFilter, now: int | None = None) -> list[dict[str, Any]]:
+    return list(iter_ready(conn, f, now))
+
+
+def iter_ready(conn: Any, f: ReadyFilter, now: int | None = None
+               ) -> Iterator[dict[str, Any]]:
     now = now_ns() if now is None else now
     w = _Where()
     work_where(w, include_deferred=f.include_deferred, issue_type=f.issue_type, now=now)
@@ -175,19 +187,29 @@ def ready(conn: Any, f: ReadyFilter, now: int | None = None) -> list[dict[str, A
         order = (f"CASE WHEN {recent} THEN 0 ELSE 1 END, CASE WHEN {recent} THEN i.priority "
                  "ELSE 0 END, i.bd_created_ns, i.id")
     limit = f" LIMIT {int(f.limit)}" if f.limit and f.limit > 0 else ""
-    return _rows(conn, f"SELECT i.bd_line FROM issues i WHERE {w.sql()} ORDER BY {order}{limit}",
-                 w.args)
+    return _iter_rows(conn, f"SELECT i.bd_line FROM issues i WHERE {w.sql()} "
+                            f"ORDER BY {order}{limit}", w.args)
 
 
-def blockers(conn: Any, ids: list[str]) -> dict[str, list[str]]:
+def blocked_depths(conn: Any) -> dict[str, int]:
+    """Every dependency-blocked issue with its distance from a directly blocked one."""
+    from bd.store.cache.schema import BLOCKED_DEPTH_SQL
+
+    return dict(conn.execute(BLOCKED_DEPTH_SQL))
+
+
+def blockers(conn: Any, ids: list[str], depth: dict[str, int] | None = None
+             ) -> dict[str, list[str]]:
     """Why each of ``ids`` is dependency-blocked, as graph.Graph.blockers says: the targets
     (or waits-for spawners) of its own blocking edges, else its parents one level nearer to
     a directly blocked ancestor.  Ids that are not dependency-blocked are left out."""
-    from bd.store.cache.schema import BLOCKED_DEPTH_SQL, DIRECT_BLOCKERS_SQL
+    from bd.store.cache.schema import DIRECT_BLOCKERS_SQL
 
     # The depths of the whole blocked set: one pass down from the directly blocked issues
-    # costs less than walking up from thousands of rows (`bd blocked` prints them all).
-    depth = dict(conn.execute(BLOCKED_DEPTH_SQL))
+    # costs less than walking up from thousands of rows (`bd blocked` prints them all);
+    # a caller asking batch by batch passes them in.
+    if depth is None:
+        depth = blocked_depths(conn)
     out: dict[str, set[str]] = {}
     level0 = [i for i in ids if depth.get(i) == 0]
     if level0:
@@ -257,6 +279,12 @@ def _lead_time(conn: Any) -> float:
 def blocked(conn: Any, parent: str | None = None, now: int | None = None
             ) -> list[dict[str, Any]]:
     """Work-set issues that are blocked (status blocked or dependency-blocked)."""
+    return list(iter_blocked(conn, parent, now))
+
+
+def iter_blocked(conn: Any, parent: str | None = None, now: int | None = None
+                 ) -> Iterator[dict[str, Any]]:
+    """:func:`blocked`, one record at a time."""
     now = now_ns() if now is None else now
     w = _Where()
     work_where(w, include_deferred=False, issue_type=None, now=now)
@@ -264,11 +292,16 @@ def blocked(conn: Any, parent: str | None = None, now: int | None = None
           "(SELECT 1 FROM blocked_issues_cache b WHERE b.issue_id = i.id))")
     if parent:
         w.add(_DESCENDANTS, parent)
-    return _rows(conn, f"SELECT i.bd_line FROM issues i WHERE {w.sql()} "
-                       "ORDER BY i.priority, i.bd_created_ns, i.id", w.args)
+    return _iter_rows(conn, f"SELECT i.bd_line FROM issues i WHERE {w.sql()} "
+                            "ORDER BY i.priority, i.bd_created_ns, i.id", w.args)
 
 
 def list_issues(conn: Any, f: ListFilter, now: int | None = None) -> list[dict[str, Any]]:
+    return list(iter_list(conn, f, now))
+
+
+def iter_list(conn: Any, f: ListFilter, now: int | None = None) -> Iterator[dict[str, Any]]:
+    """:func:`list_issues`, one record at a time."""
     now = now_ns() if now is None else now
     w = _Where()
     if f.status and f.status != "all":
@@ -345,13 +378,11 @@ def list_issues(conn: Any, f: ListFilter, now: int | None = None) -> list[dict[s
     sql = ("SELECT i.bd_line, (SELECT count(*) FROM dependencies d WHERE d.issue_id = i.id), "
            "(SELECT count(*) FROM dependencies d WHERE d.depends_on_id = i.id) "
            f"FROM issues i WHERE {w.sql()} ORDER BY {order}{limit}")
-    out = []
     for line, n_deps, n_dependents in conn.execute(sql, w.args):
         rec = json.loads(line)
         rec["dependency_count"] = n_deps
         rec["dependent_count"] = n_dependents
-        out.append(rec)
-    return out
+        yield rec
 
 
 def stale(conn: Any, days: int, status: str | None, limit: int, now: int | None = None

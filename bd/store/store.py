@@ -377,6 +377,37 @@ class Store:
                 rec["blocked_by"] = by
         return rows
 
+    def iter_ready(self, f: queries.ReadyFilter | None = None) -> Iterator[dict[str, Any]]:
+        """:meth:`ready` one record at a time (bounded memory for ``limit=0``)."""
+        return queries.iter_ready(self.cache().conn, f or queries.ReadyFilter())
+
+    def iter_list(self, f: queries.ListFilter | None = None) -> Iterator[dict[str, Any]]:
+        """:meth:`list` one record at a time."""
+        return queries.iter_list(self.cache().conn, f or queries.ListFilter())
+
+    def iter_blocked(self, parent: str | None = None) -> Iterator[dict[str, Any]]:
+        """:meth:`blocked` one record at a time; blockers are looked up per batch."""
+        conn = self.cache().conn
+        depth = queries.blocked_depths(conn)
+        batch: _list[dict[str, Any]] = []
+        for rec in queries.iter_blocked(conn, parent):
+            batch.append(rec)
+            if len(batch) == 500:
+                yield from self._with_blockers(conn, batch, depth)
+                batch = []
+        yield from self._with_blockers(conn, batch, depth)
+
+    @staticmethod
+    def _with_blockers(conn: Any, rows: _list[dict[str, Any]], depth: dict[str, int]
+                       ) -> _list[dict[str, Any]]:
+        if rows:
+            why = queries.blockers(conn, [rec["id"] for rec in rows], depth)
+            for rec in rows:
+                by = why.get(rec["id"], [])
+                rec["blocked_by_count"] = len(by)
+                rec["blocked_by"] = by
+        return rows
+
     def list(self, f: queries.ListFilter | None = None) -> _list[dict[str, Any]]:
         return queries.list_issues(self.cache().conn, f or queries.ListFilter())
 
