@@ -26,7 +26,7 @@ SYNC_OPTS = [
     opt("state", "--state", default="all", metavar="STATE",
         help="Which issues to sync: open, closed or all"),
 ]
-NAMES = {"github": "GitHub"}
+NAMES = {"github": "GitHub", "gitlab": "GitLab"}
 
 
 def _sync(tracker: str) -> Any:

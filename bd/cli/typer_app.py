@@ -45,6 +45,7 @@ GROUP_HELP = {
     "hooks": "Install, list and run bd's git hooks (they chain your existing hooks)",
     "graph": "Draw the dependency graph (ascii, dot, mermaid, html) and check its integrity",
     "github": "Two-way sync with GitHub Issues (see docs/trackers.md)",
+    "gitlab": "Two-way sync with GitLab issues (see docs/trackers.md)",
 }
 
 # Top-level order of `bd --help`: the everyday workflow first, then the rest.

@@ -98,3 +98,62 @@ class GitHubHarness(Harness):
 
 
 HARNESSES = {"github": GitHubHarness}
+
+
+class GitLabHarness(Harness):
+    name = "gitlab"
+
+    def __init__(self) -> None:
+        from fake_gitlab import FakeGitLab
+
+        self.fake = FakeGitLab(token=TOKEN)
+
+    def configure(self, repo: Path) -> dict[str, str]:
+        bd("config", "set", "gitlab.url", self.fake.base, cwd=repo)
+        bd("config", "set", "gitlab.project", "acme/widgets", cwd=repo)
+        self.common(repo)
+        return {"GITLAB_TOKEN": TOKEN}
+
+    def seed(self, n: int, *, comments: bool = True) -> list[str]:
+        keys = []
+        for i in range(n):
+            labels = ("type::bug", "priority::high", "ui") if i % 3 == 0 else (
+                ("enhancement",) if i % 3 == 1 else ())
+            issue = self.fake.add_issue(f"Remote issue {i}", description=f"Body {i}\n\nmore",
+                                        labels=labels,
+                                        state="closed" if i % 4 == 3 else "opened",
+                                        assignee="alice" if i % 2 else None)
+            if comments and i % 2 == 0:
+                self.fake.note(issue["iid"], "changed the description", system=True)
+                self.fake.note(issue["iid"], f"First comment on {i}")
+            keys.append(str(issue["iid"]))
+        return keys
+
+    def ref(self, key: str) -> str:
+        return f"{self.fake.web}/-/issues/{key}"
+
+    def keys(self) -> list[str]:
+        return [str(k) for k in self.fake.issues]
+
+    def title(self, key: str) -> str:
+        return str(self.fake.issues[int(key)]["title"])
+
+    def state(self, key: str) -> str:
+        return "open" if self.fake.issues[int(key)]["state"] == "opened" else "closed"
+
+    def set_title(self, key: str, title: str) -> None:
+        self.fake.edit(int(key), title=title)
+
+    def comment(self, key: str, text: str) -> None:
+        self.fake.note(int(key), text)
+
+    def comment_texts(self, key: str) -> list[str]:
+        return [n["body"] for n in self.fake.notes[int(key)] if not n["system"]]
+
+    def rate_limit(self) -> None:
+        self.fake.inject(429, headers={"Retry-After": "1", "RateLimit-Remaining": "0"},
+                         method="GET")
+        self.fake.inject(429, headers={"Retry-After": "0"}, method="POST")
+
+
+HARNESSES["gitlab"] = GitLabHarness
