@@ -43,12 +43,14 @@ MODULES = {
     "graph": "graph", "graph check": "graph", "ui": "ui",
     "github sync": "trackers", "github status": "trackers",
     "gitlab sync": "trackers", "gitlab status": "trackers",
+    "jira sync": "trackers", "jira status": "trackers",
 }
-GROUPS = {"config", "dep", "label", "comments", "epic", "hooks", "graph", "github", "gitlab"}
+GROUPS = {"config", "dep", "label", "comments", "epic", "hooks", "graph", "github", "gitlab",
+          "jira"}
 WRITES = {"create", "new", "q", "update", "close", "reopen", "defer", "undefer", "delete",
           "dep add", "dep remove", "dep rm", "dep relate", "dep unrelate", "relate",
           "unrelate", "dep", "label add", "label remove", "comments add", "comment", "import",
-          "github sync", "gitlab sync"}
+          "github sync", "gitlab sync", "jira sync"}
 GLOBAL_BOOL = {"--json": "json", "--no-daemon": None, "--no-auto-flush": None,
                "--no-auto-import": None, "--sandbox": None, "-q": "quiet", "--quiet": "quiet",
                "--allow-stale": None, "--readonly": "readonly", "--no-db": None,

@@ -26,7 +26,7 @@ SYNC_OPTS = [
     opt("state", "--state", default="all", metavar="STATE",
         help="Which issues to sync: open, closed or all"),
 ]
-NAMES = {"github": "GitHub", "gitlab": "GitLab"}
+NAMES = {"github": "GitHub", "gitlab": "GitLab", "jira": "Jira"}
 
 
 def _sync(tracker: str) -> Any:

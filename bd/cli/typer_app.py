@@ -46,6 +46,7 @@ GROUP_HELP = {
     "graph": "Draw the dependency graph (ascii, dot, mermaid, html) and check its integrity",
     "github": "Two-way sync with GitHub Issues (see docs/trackers.md)",
     "gitlab": "Two-way sync with GitLab issues (see docs/trackers.md)",
+    "jira": "Two-way sync with Jira (see docs/trackers.md)",
 }
 
 # Top-level order of `bd --help`: the everyday workflow first, then the rest.

@@ -157,3 +157,62 @@ class GitLabHarness(Harness):
 
 
 HARNESSES["gitlab"] = GitLabHarness
+
+
+class JiraHarness(Harness):
+    name = "jira"
+
+    def __init__(self) -> None:
+        from fake_jira import FakeJira
+
+        self.fake = FakeJira(token=TOKEN)
+
+    def configure(self, repo: Path) -> dict[str, str]:
+        bd("config", "set", "jira.url", self.fake.base, cwd=repo)
+        bd("config", "set", "jira.project", "ACME", cwd=repo)
+        self.common(repo)
+        return {"JIRA_API_TOKEN": TOKEN, "JIRA_USERNAME": self.fake.user}
+
+    def seed(self, n: int, *, comments: bool = True) -> list[str]:
+        keys = []
+        for i in range(n):
+            kw: dict[str, Any] = ({"itype": "Bug", "priority": "High", "labels": ("ui",)}
+                                  if i % 3 == 0 else {"itype": "Story"} if i % 3 == 1 else {})
+            issue = self.fake.add_issue(f"Remote issue {i}", description=f"Body {i}\n\nmore",
+                                        status="Done" if i % 4 == 3 else "To Do",
+                                        assignee="alice" if i % 2 else None, **kw)
+            if comments and i % 2 == 0:
+                self.fake.comment(issue["key"], f"First comment on {i}")
+            keys.append(issue["key"])
+        return keys
+
+    def ref(self, key: str) -> str:
+        return f"{self.fake.base}/browse/{key}"
+
+    def keys(self) -> list[str]:
+        return list(self.fake.issues)
+
+    def title(self, key: str) -> str:
+        return str(self.fake.issues[key]["fields"]["summary"])
+
+    def state(self, key: str) -> str:
+        done = self.fake.issues[key]["fields"]["status"]["name"] == "Done"
+        return "closed" if done else "open"
+
+    def set_title(self, key: str, title: str) -> None:
+        self.fake.edit(key, summary=title)
+
+    def comment(self, key: str, text: str) -> None:
+        self.fake.comment(key, text)
+
+    def comment_texts(self, key: str) -> list[str]:
+        from fake_jira import plain
+
+        return [plain(c["body"]) for c in self.fake.comments[key]]
+
+    def rate_limit(self) -> None:
+        self.fake.inject(429, headers={"Retry-After": "1"}, method="GET")
+        self.fake.inject(429, headers={"Retry-After": "0"}, method="POST")
+
+
+HARNESSES["jira"] = JiraHarness
