@@ -14,7 +14,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,mcp,trackers]' --config-settings editable_mode=compat
+	$(BIN)/python -m pip install --quiet -e '.[dev,mcp,trackers,ai]' --config-settings editable_mode=compat
 	$(BIN)/python -m compileall -q bd
 	touch $(STAMP)
 

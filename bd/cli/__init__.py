@@ -51,6 +51,15 @@ WRITES = {"create", "new", "q", "update", "close", "reopen", "defer", "undefer",
           "dep add", "dep remove", "dep rm", "dep relate", "dep unrelate", "relate",
           "unrelate", "dep", "label add", "label remove", "comments add", "comment", "import",
           "github sync", "gitlab sync", "jira sync"}
+# Agent memory (bd/memory, bd/cli/cmd_memory.py): kept apart so concurrent additions to the
+# tables above do not collide.
+MODULES.update({
+    "admin compact": "memory", "compact": "memory", "admin cleanup": "memory",
+    "restore": "memory", "audit record": "memory", "audit label": "memory",
+    "audit list": "memory", "audit show": "memory",
+})
+GROUPS |= {"admin", "audit"}
+WRITES |= {"audit record", "audit label"}
 GLOBAL_BOOL = {"--json": "json", "--no-daemon": None, "--no-auto-flush": None,
                "--no-auto-import": None, "--sandbox": None, "-q": "quiet", "--quiet": "quiet",
                "--allow-stale": None, "--readonly": "readonly", "--no-db": None,

@@ -47,6 +47,8 @@ GROUP_HELP = {
     "github": "Two-way sync with GitHub Issues (see docs/trackers.md)",
     "gitlab": "Two-way sync with GitLab issues (see docs/trackers.md)",
     "jira": "Two-way sync with Jira (see docs/trackers.md)",
+    "admin": "Maintenance: compact old closed issues, clean up closed issues and tombstones",
+    "audit": "Record and label agent interactions (append-only .beads/interactions.jsonl)",
 }
 
 # Top-level order of `bd --help`: the everyday workflow first, then the rest.

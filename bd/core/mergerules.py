@@ -94,6 +94,7 @@ def merge_records(b: dict[str, Any], l: dict[str, Any], r: dict[str, Any],
     """
     if conflicts is None:
         conflicts = []
+    l, r = _uncompact_if_edited(b, l, r)
     lu, ru = _tkey(l.get("updated_at")), _tkey(r.get("updated_at"))
     later = l if lu > ru else r if ru > lu else None
 
@@ -163,6 +164,38 @@ def merge_records(b: dict[str, Any], l: dict[str, Any], r: dict[str, Any],
     final = {key: out[key] for key in order if key in out}
     final.update(out)
     return {k: v for k, v in final.items() if v is not MISSING}
+
+
+_TEXT_FIELDS = ("description", "design", "acceptance_criteria", "notes")
+_COMPACTION_FIELDS = ("compaction_level", "compacted_at", "compacted_at_commit",
+                      "original_size")
+
+
+def _level(rec: dict[str, Any]) -> int:
+    level = rec.get("compaction_level")
+    return level if isinstance(level, int) and not isinstance(level, bool) else 0
+
+
+def _uncompact_if_edited(b: dict[str, Any], l: dict[str, Any], r: dict[str, Any]
+                         ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One side compacted the issue (raised ``compaction_level``) while the other edited its
+    text: the compaction is set aside (that side's text and compaction fields read as the
+    base's), so the edit lands on the full text and nothing is lost; the issue becomes a
+    compaction candidate again.  Symmetric, so the result stays side-independent."""
+    if not b:
+        return l, r
+    base = _level(b)
+    for comp, other in ((l, r), (r, l)):
+        if _level(comp) > base >= _level(other) and any(
+                _norm(other.get(k, MISSING)) != _norm(b.get(k, MISSING)) for k in _TEXT_FIELDS):
+            undone = dict(comp)
+            for key in (*_TEXT_FIELDS, *_COMPACTION_FIELDS):
+                if key in b:
+                    undone[key] = b[key]
+                else:
+                    undone.pop(key, None)
+            return (undone, r) if comp is l else (l, undone)
+    return l, r
 
 
 def _later_ts(a: Any, b: Any) -> Any:
