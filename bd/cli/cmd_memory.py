@@ -26,11 +26,9 @@ def _read(path: str) -> str:
         if sys.stdin is None or sys.stdin.isatty():
             raise UsageError("'-' reads from stdin, but stdin is a terminal")
         return sys.stdin.buffer.read().decode("utf-8", "replace")
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise UsageError(f"summary file not found: {path}") from None
+    from bd.store import inputs
+
+    return inputs.read_text(path)
 
 
 def _one_line(text: str, width: int) -> str:

@@ -144,10 +144,6 @@ def setup_git(top: str, beads: str, result: dict[str, Any], *, skip_hooks: bool 
         line = ensure_gitattributes(top, os.path.join(beads, "issues.jsonl"))
         if line:
             actions.append(f"added '{line}' to .gitattributes (commit it)")
-        # The audit log is append-only: git's union merge keeps every entry of both sides.
-        line = ensure_gitattributes(top, os.path.join(beads, "interactions.jsonl"), "union")
-        if line:
-            actions.append(f"added '{line}' to .gitattributes (commit it)")
     if skip_hooks:
         return
     report = hooks.install(top)
@@ -271,21 +267,21 @@ def register_merge_driver(top: str, *, overwrite: bool = False) -> str:
     return "set"
 
 
-def attributes_line(top: str, jsonl_path: str, driver: str = "beads") -> str:
+def attributes_line(top: str, jsonl_path: str) -> str:
     rel = _rel(jsonl_path, top)
     if any(c.isspace() for c in rel) or '"' in rel:
         rel = json.dumps(rel)  # git reads C-style quoted patterns
-    return f"{rel} merge={driver}"
+    return f"{rel} merge=beads"
 
 
-def ensure_gitattributes(top: str, jsonl_path: str, driver: str = "beads") -> str | None:
+def ensure_gitattributes(top: str, jsonl_path: str) -> str | None:
     """Route the JSONL to the merge driver in the *top-level* ``.gitattributes`` (appended,
     existing content kept). Returns the line added, or None when git already applies
-    ``merge=DRIVER`` to the file.  The audit log (append-only) uses git's ``union``."""
+    ``merge=beads`` to the file."""
     rel = _rel(jsonl_path, top)
-    if git.check_attr("merge", rel, top) == driver:
+    if git.check_attr("merge", rel, top) == "beads":
         return None
-    line = attributes_line(top, jsonl_path, driver)
+    line = attributes_line(top, jsonl_path)
     path = os.path.join(top, ".gitattributes")
     text = _read_text(path)
     if line in (raw.strip() for raw in text.splitlines()):

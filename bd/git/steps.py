@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 PUSH_ATTEMPTS = 4
 # Files under .beads/ that hold shared issue data; everything else there is either local
 # (the cache, locks, the event log) or the user's to commit (config.yaml, README).
-DATA_FILES = ("issues.jsonl", "interactions.jsonl")
+# .gitattributes: the audit log's merge=union line (bd/memory/audit.py) lives in .beads/.
+DATA_FILES = ("issues.jsonl", "interactions.jsonl", ".gitattributes")
 _UNMERGED = {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}
 
 

@@ -174,7 +174,7 @@ def commit(path: str, message: str, *, dry_run: bool = False) -> str | None:
     from bd.git import runner as git
 
     names = [os.path.join(".beads", n) for n in ("issues.jsonl", "config.yaml", ".gitignore",
-                                                  "interactions.jsonl")]
+                                                  "interactions.jsonl", ".gitattributes")]
     present = [n for n in names if os.path.exists(os.path.join(path, n))
                or git.is_tracked(n, path)]
     if not present or not steps.status_lines(path, present):

@@ -5,7 +5,8 @@ hex digits), a ``kind`` (``llm_call``, ``tool_call``, ``label``, ...), ``created
 RFC 3339 with nanoseconds) and optional fields, written in the Go struct's order with
 omitempty and no HTML escaping.  The file is committed and append-only: an entry is one
 ``write`` of one line under an exclusive ``flock`` on the file, so concurrent writers never
-interleave, and git merges it with ``merge=union`` (every line of both sides, once).
+interleave, and git merges it with ``merge=union`` (every line of both sides, once), set up in
+``.beads/.gitattributes`` when the log is created.
 Labels never edit an entry: a ``label`` entry points at its parent.
 """
 
@@ -99,6 +100,8 @@ def append(beads_dir: str, entry: dict[str, Any]) -> dict[str, Any]:
     entry = normalise(entry)
     data = encode(entry)
     path = path_for(beads_dir)
+    if not os.path.exists(path):
+        ensure_union_merge(beads_dir)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         try:
@@ -114,6 +117,26 @@ def append(beads_dir: str, entry: dict[str, Any]) -> dict[str, Any]:
     finally:
         os.close(fd)
     return entry
+
+
+ATTRIBUTES_LINE = f"{FILE_NAME} merge=union"
+
+
+def ensure_union_merge(beads_dir: str) -> bool:
+    """Have git merge the log with its ``union`` driver (every line of both sides): a line in
+    ``.beads/.gitattributes`` (git reads attribute files in subdirectories too, so the
+    project's own ``.gitattributes`` is left alone).  True when the line was added."""
+    path = os.path.join(beads_dir, ".gitattributes")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        text = ""
+    if ATTRIBUTES_LINE in (line.strip() for line in text.splitlines()):
+        return False
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(("\n" if text and not text.endswith("\n") else "") + ATTRIBUTES_LINE + "\n")
+    return True
 
 
 def record(beads_dir: str, *, kind: str, actor: str | None = None,

@@ -37,7 +37,8 @@ _TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}
 _ID = re.compile(r"(?<![\w-])g-[0-9a-z]{3,8}(?:\.\d+)*(?![\w-])")
 _HASH = re.compile(r"\b[0-9a-f]{64}\b")
 _SHA = re.compile(r"\b[0-9a-f]{40}\b")
-_VOLATILE_NUMBERS = {"average_lead_time_hours", "tokens"}
+_AUDIT_ID = re.compile(r"\bint-(?!0{31}1\b)[0-9a-f]{32}\b")  # generated audit entry ids
+_VOLATILE_NUMBERS = {"average_lead_time_hours", "tokens", "age_days", "elapsed_ms"}
 # Prose for agents (primer, tutorial, snippets): its wording is not the JSON contract.
 _PROSE_KEYS = {"text", "snippet"}
 # bd's cache format number changes with bd's internals, not with the agent contract.
@@ -116,6 +117,39 @@ def _conflicting_edit(root: Path) -> None:
 def _conflicted(root: Path) -> None:
     path = jsonl_path(root)
     path.write_text(path.read_text() + "<<<<<<< HEAD\n=======\n>>>>>>> theirs\n")
+
+
+def _old_closed(root: Path) -> None:
+    """g-bug closed long ago, committed (compaction needs the full record in git)."""
+    path = jsonl_path(root)
+    lines = []
+    for line in path.read_text().splitlines():
+        rec = json.loads(line)
+        if rec["id"] == "g-bug":
+            rec.update(closed_at="2020-01-01T00:00:00Z", updated_at="2020-01-01T00:00:00Z",
+                       design="Reproduced with a debugger; null config at boot",
+                       notes="Root cause: config read before init")
+            line = json.dumps(rec, separators=(",", ":"))
+        lines.append(line)
+    path.write_text("\n".join(lines) + "\n")
+    (root / "summary.txt").write_text("Fixed a null config at boot.\n")
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "golden base", cwd=root)
+
+
+def _compacted(root: Path) -> None:
+    _old_closed(root)
+    bd("admin", "compact", "--apply", "--id", "g-bug", "--summary", "summary.txt", cwd=root)
+    git("commit", "-qam", "compacted", cwd=root)
+
+
+AUDIT_LINE = ('{"id":"int-00000000000000000000000000000001","kind":"llm_call",'
+              '"created_at":"2026-01-05T09:30:00.123456789Z","actor":"agent","issue_id":"g-api",'
+              '"model":"claude-haiku-4-5-20251001","prompt":"Summarise","response":"Done"}\n')
+
+
+def _audit(root: Path) -> None:
+    (root / ".beads" / "interactions.jsonl").write_text(AUDIT_LINE)
 
 
 IMPORT_LINE = json.dumps({"id": "g-imp", "title": "Imported", "status": "open", "priority": 2,
@@ -249,6 +283,31 @@ CASES = [
     Case("migrate_inspect", ["migrate", "--inspect"]),
     Case("migrate", ["migrate"]),
     Case("migrate_dry_run", ["migrate", "--dry-run"]),
+    # -- memory: compaction, cleanup, restore, audit
+    Case("compact_stats", ["admin", "compact", "--stats"], prepare=_old_closed),
+    Case("compact_analyze", ["admin", "compact", "--analyze"], prepare=_old_closed),
+    Case("compact_apply", ["admin", "compact", "--apply", "--id", "g-bug", "--summary",
+                           "summary.txt"], prepare=_old_closed),
+    Case("compact_auto_dry_run", ["admin", "compact", "--auto", "--dry-run"],
+         prepare=_old_closed),
+    Case("compact_prune_dry_run", ["admin", "compact", "--prune", "--older-than", "0",
+                                   "--dry-run"], setup=[["delete", "g-docs", "--force"]]),
+    Case("compact_purge_tombstones", ["admin", "compact", "--purge-tombstones"],
+         setup=[["delete", "g-docs", "--force"]]),
+    Case("cleanup_dry_run", ["admin", "cleanup", "--dry-run"]),
+    Case("cleanup", ["admin", "cleanup", "--force"]),
+    Case("cleanup_nothing", ["admin", "cleanup", "--older-than", "36500"]),
+    Case("restore", ["restore", "g-bug"], prepare=_compacted),
+    Case("restore_apply", ["restore", "g-bug", "--apply"], prepare=_compacted),
+    Case("audit_record", ["audit", "record", "--kind", "tool_call", "--tool-name", "pytest",
+                          "--exit-code", "0"]),
+    Case("audit_label", ["audit", "label", "int-00000000000000000000000000000001", "--label",
+                         "good", "--reason", "accurate"], prepare=_audit),
+    Case("audit_list", ["audit", "list"], prepare=_audit),
+    Case("audit_show", ["audit", "show", "int-00000000000000000000000000000001"],
+         prepare=_audit),
+    Case("error_compact_no_mode", ["admin", "compact"], covers=("errors",)),
+    Case("error_restore_not_compacted", ["restore", "g-api"], covers=("errors",)),
     # -- errors: {"error": "..."} on stdout, non-zero exit
     Case("error_not_found", ["show", "g-nope"], covers=("errors",)),
     Case("error_ambiguous_flag", ["list", "--bogus"], covers=("errors",)),
@@ -341,6 +400,7 @@ def normalise(value: Any, roots: list[str], key: str | None = None) -> Any:
             return "<timestamp>"
         value = _TS.sub("<timestamp>", value)
         value = _SHA.sub("<sha>", _HASH.sub("<hash>", value))
+        value = _AUDIT_ID.sub("<audit-id>", value)
         return _ID.sub(lambda m: m.group(0) if m.group(0) in KNOWN_IDS else "<id>", value)
     return value
 

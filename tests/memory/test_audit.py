@@ -57,9 +57,9 @@ def test_eight_concurrent_appenders_lose_nothing(repo: Path) -> None:
     n = 25
     script = (
         "import sys\nfrom bd.memory import audit\n"
-        "for i in range(%d):\n"
+        f"for i in range({n}):\n"
         "    audit.record(sys.argv[1], kind='tool_call', tool_name=f'w{sys.argv[2]}-{i}',"
-        " prompt='x' * (1000 * (i %% 7)), exit_code=i)\n" % n)
+        " prompt='x' * (1000 * (i % 7)), exit_code=i)\n")
     procs = [subprocess.Popen([sys.executable, "-c", script, str(repo / ".beads"), str(w)])
              for w in range(8)]
     cli = [subprocess.Popen([sys.executable, "-m", "bd", "audit", "record", "--kind",
@@ -79,8 +79,10 @@ def test_two_clones_merge_every_entry_once(tmp_path: Path) -> None:
     origin = tmp_path / "origin.git"
     git("init", "-q", "--bare", str(origin), cwd=tmp_path)
     a = make_repo(tmp_path / "a", "m")
-    assert "interactions.jsonl merge=union" in (a / ".gitattributes").read_text()
     bd("audit", "record", "--kind", "llm_call", "--model", "base", cwd=a)
+    assert (a / ".beads" / ".gitattributes").read_text() == "interactions.jsonl merge=union\n"
+    assert git("check-attr", "merge", ".beads/interactions.jsonl", cwd=a).strip().endswith(
+        "merge: union")
     git("add", "-A", cwd=a)
     git("commit", "-qm", "init", cwd=a)
     git("remote", "add", "origin", str(origin), cwd=a)
