@@ -103,8 +103,15 @@ TOOLS = [
           {"issue_id": _S, "text": _S}, ("issue_id",)),
     _tool("labels", "An issue's labels after adding/removing any; without issue_id, every "
           "label with its count.", {"issue_id": _S, "add": _L, "remove": _L}),
+    _tool("compact-analyze", "Old closed issues whose long text can be summarised (tier 1: "
+          "closed 30+ days; tier 2: 90+ days, once compacted), with their full text. Write a "
+          "shorter summary of each and pass it to compact-apply.",
+          {"tier": {"enum": [1, 2]}, "limit": _I, "issue_id": _S}),
+    _tool("compact-apply", "Replace a closed issue's long text with your summary (must be "
+          "shorter; the full record stays in git, `bd restore` brings it back).",
+          {"issue_id": _S, "summary": _S, "tier": {"enum": [1, 2]}}, ("issue_id", "summary")),
 ]
-WRITES = {"create", "update", "claim", "close", "reopen", "dep"}
+WRITES = {"create", "update", "claim", "close", "reopen", "dep", "compact-apply"}
 
 
 # -- workspaces -------------------------------------------------------------------------------
@@ -341,10 +348,25 @@ def _labels(ws: Workspaces, a: dict[str, Any]) -> Any:
     return sorted(store.get(rid).get("labels") or [])
 
 
+def _compact_analyze(ws: Workspaces, a: dict[str, Any]) -> Any:
+    from bd.memory import compact
+
+    return compact.analyze(ws.store(a.get("workspace_root")), int(a.get("tier") or 1),
+                           limit=int(a.get("limit") or 10), issue_id=a.get("issue_id"))
+
+
+def _compact_apply(ws: Workspaces, a: dict[str, Any]) -> Any:
+    from bd.memory import compact
+
+    return compact.apply(ws.store(a.get("workspace_root")), a["issue_id"], a["summary"],
+                         int(a.get("tier") or 1))
+
+
 HANDLERS: dict[str, Callable[[Workspaces, dict[str, Any]], Any]] = {
     "context": _context, "ready": _ready, "list": _list, "show": _show, "create": _create,
     "update": _update, "claim": _claim, "close": _close, "reopen": _reopen, "dep": _dep,
     "blocked": _blocked, "stats": _stats, "comments": _comments, "labels": _labels,
+    "compact-analyze": _compact_analyze, "compact-apply": _compact_apply,
 }
 
 

@@ -198,6 +198,15 @@ def override_path(store: Store) -> str | None:
     return path if os.path.isfile(path) else None
 
 
+def memory_text(store: Store) -> str:
+    """What bd/memory adds to the primer: a compaction hint when many closed issues still
+    carry their full text."""
+    from bd.memory.compact import compaction_hint
+
+    hint = compaction_hint(store)
+    return f"{hint}\n" if hint else ""
+
+
 def prime(store: Store, *, has_sync: bool = True, builtin: bool = False) -> dict[str, Any]:
     """What ``bd prime`` prints, and where it came from.
 
@@ -212,6 +221,6 @@ def prime(store: Store, *, has_sync: bool = True, builtin: bool = False) -> dict
         if text and not text.endswith("\n"):
             text += "\n"
     else:
-        text = static_primer(has_sync=has_sync) + "\n" + state_text(st)
+        text = static_primer(has_sync=has_sync) + "\n" + state_text(st) + memory_text(store)
     return {"source": path or "builtin", "text": text, "tokens": estimate_tokens(text),
             "state": st}

@@ -25,7 +25,8 @@ needs_mcp = pytest.mark.skipif(
     "pip install -e '.[mcp]' (make test installs it)")
 
 EXPECTED_TOOLS = {"context", "ready", "list", "show", "create", "update", "claim", "close",
-                  "reopen", "dep", "blocked", "stats", "comments", "labels"}
+                  "reopen", "dep", "blocked", "stats", "comments", "labels",
+                  "compact-analyze", "compact-apply"}
 TOOLS_BUDGET_TOKENS = 2500  # the original's tool list cost about 10,000
 
 
@@ -283,3 +284,38 @@ def test_bd_mcp_without_the_extra_says_how_to_install(repo: Path) -> None:
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "pip install 'bd[mcp]'" in proc.stderr
+
+
+@needs_mcp
+def test_compact_analyze_and_apply_tools(repo: Path) -> None:
+    """An MCP-only agent compacts an old closed issue: analyze gives the full text, apply
+    writes the summary, exactly as the CLI's agent mode does."""
+    from conftest import git, jsonl_path
+
+    a = create(repo, "Old work", "-d", "A long account of the work " * 10)
+    bd("close", a, cwd=repo)
+    path = jsonl_path(repo)
+    rec = json.loads(path.read_text())
+    rec["closed_at"] = "2020-01-01T00:00:00Z"
+    path.write_text(json.dumps(rec, separators=(",", ":")) + "\n")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "old work", cwd=repo)
+
+    async def body(c: Any) -> Any:
+        found = await call(c, "compact-analyze")
+        applied = await call(c, "compact-apply", issue_id=a, summary="Did the work.")
+        again = await error(c, "compact-apply", issue_id=a, summary="Did it.")
+        return found, applied, again
+
+    cli_found = bdj("admin", "compact", "--analyze", cwd=repo)
+    found, applied, again = session(repo, body)
+    assert [f["id"] for f in found] == [a] and found == cli_found
+    assert found[0]["description"] == rec["description"]
+    assert applied["success"] and applied["compacted_size"] == len("Did the work.")
+    assert "already compacted" in again
+    assert bdj("show", a, cwd=repo)[0]["description"] == "Did the work."
+
+    async def ro(c: Any) -> Any:
+        return await error(c, "compact-apply", issue_id=a, summary="x", tier=2)
+
+    assert "read-only" in session(repo, ro, readonly=True)
