@@ -64,8 +64,8 @@ def _one_line(text: str, width: int) -> str:
         help="Skip the eligibility, size and committed-to-git checks"),
     opt("dry_run", "--dry-run", type=bool, help="Preview; change nothing"),
     opt("workers", "--workers", type=int, default=5, help="With --auto: parallel LLM calls"),
-    opt("batch_size", "--batch-size", type=int, default=10, hidden=True,
-        help="Accepted for compatibility (bd applies an --auto run in one write)"),
+    opt("batch_size", "--batch-size", type=int, default=10,
+        help="With --auto: issues per batch; each batch is written as soon as it is done"),
 ])
 def _compact(ctx: Context, o: Values) -> int:
     from bd.memory import compact
@@ -116,7 +116,7 @@ def _compact(ctx: Context, o: Values) -> int:
         from bd.memory import summarize
 
         res = summarize.auto(store, tier=o.tier, issue_id=o.id, all_=o.all, dry_run=o.dry_run,
-                             force=o.force, workers=o.workers)
+                             force=o.force, workers=o.workers, batch_size=o.batch_size)
         if ctx.json:
             ctx.out.json(res)
         elif res.get("dry_run"):

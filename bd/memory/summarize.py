@@ -171,9 +171,14 @@ def _summarise_one(client: Any, settings: Settings, store: Store, rec: dict[str,
 
 
 def auto(store: Store, *, tier: int = 1, issue_id: str | None = None, all_: bool = False,
-         dry_run: bool = False, force: bool = False, workers: int = 5) -> dict[str, Any]:
+         dry_run: bool = False, force: bool = False, workers: int = 5,
+         batch_size: int = 10) -> dict[str, Any]:
     """Summarise one issue (``issue_id``) or every candidate (``all_``) with the LLM and apply
-    the summaries that came back shorter; failed issues are left exactly as they were."""
+    the summaries that came back shorter; failed issues are left exactly as they were.
+
+    Candidates go in batches of ``batch_size``: a batch's calls run in parallel
+    (``workers``), then its good summaries are written in one transaction, so a long run
+    that is interrupted keeps the batches already done."""
     if issue_id and all_:
         raise UsageError("cannot use --id and --all together")
     if force and not issue_id:
@@ -182,6 +187,8 @@ def auto(store: Store, *, tier: int = 1, issue_id: str | None = None, all_: bool
         raise UsageError("must specify --all, --id, or --dry-run")
     if workers < 1:
         raise UsageError("--workers must be at least 1")
+    if batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
     settings = Settings(store)
     if issue_id:
         rid = store.resolve(issue_id)
@@ -202,14 +209,19 @@ def auto(store: Store, *, tier: int = 1, issue_id: str | None = None, all_: bool
     if not settings.api_key:
         raise BdError("--auto needs an API key: set ANTHROPIC_API_KEY or config ai.api_key")
     results: list[dict[str, Any]] = []
+    applied: dict[str, dict[str, Any]] = {}
     if recs:
         client = _client(settings)
         with ThreadPoolExecutor(max_workers=min(workers, len(recs))) as pool:
-            results = list(pool.map(
-                lambda r: _summarise_one(client, settings, store, r, tier), recs))
-    good = [(r["issue_id"], r["summary"]) for r in results if r["error"] is None]
-    applied = {a["issue_id"]: a for a in
-               (compact.apply_many(store, good, tier, force=force) if good else [])}
+            for start in range(0, len(recs), batch_size):
+                batch = list(pool.map(
+                    lambda r: _summarise_one(client, settings, store, r, tier),
+                    recs[start:start + batch_size]))
+                results += batch
+                good = [(r["issue_id"], r["summary"]) for r in batch if r["error"] is None]
+                if good:
+                    for a in compact.apply_many(store, good, tier, force=force):
+                        applied[a["issue_id"]] = a
     items = []
     for r in results:
         if r["issue_id"] in applied:

@@ -183,3 +183,34 @@ def test_missing_key_is_a_clear_error(ws: tuple[Path, str], fake: FakeAnthropic)
     root, rid = ws
     proc = bd("admin", "compact", "--auto", "--id", rid, cwd=root, check=False)
     assert proc.returncode == 1 and "ANTHROPIC_API_KEY" in proc.stderr and not fake.requests
+
+
+def test_batches_are_written_one_by_one(ws: tuple[Path, str], fake: FakeAnthropic) -> None:
+    """--batch-size N: each batch is its own write (its own compacted_at); one big batch
+    writes every summary at once."""
+    root, _ = ws
+    fake.script = [{"text": "Short."}]
+    ids = [c["id"] for c in bdj("admin", "compact", "--analyze", cwd=root)]
+    assert len(ids) >= 3
+    bdj("admin", "compact", "--auto", "--all", "--batch-size", "1", "--workers", "1",
+        cwd=root, env=ENV)
+    stamps = []
+    for rid in ids:
+        rec = bdj("show", rid, cwd=root)
+        stamps.append((rec[0] if isinstance(rec, list) else rec)["compacted_at"])
+    assert len(set(stamps)) == len(ids)
+
+
+def test_one_batch_is_one_write(ws: tuple[Path, str], fake: FakeAnthropic) -> None:
+    root, _ = ws
+    fake.script = [{"text": "Short."}]
+    ids = [c["id"] for c in bdj("admin", "compact", "--analyze", cwd=root)]
+    bdj("admin", "compact", "--auto", "--all", "--batch-size", "100", cwd=root, env=ENV)
+    stamps = set()
+    for rid in ids:
+        rec = bdj("show", rid, cwd=root)
+        stamps.add((rec[0] if isinstance(rec, list) else rec)["compacted_at"])
+    assert len(stamps) == 1
+    bad = bd("admin", "compact", "--auto", "--all", "--batch-size", "0", cwd=root, env=ENV,
+             check=False)
+    assert bad.returncode == 2 and "--batch-size" in bad.stderr
