@@ -26,7 +26,7 @@ MODULES = {
     "delete": "issues", "show": "issues",
     "list": "views", "search": "views", "ready": "views", "blocked": "views",
     "stale": "views", "count": "views", "stats": "views", "status": "views",
-    "children": "views", "epic status": "views",
+    "children": "views", "epic status": "views", "epic close-eligible": "triage",
     "dep add": "links", "dep remove": "links", "dep rm": "links", "dep list": "links",
     "dep tree": "links", "dep cycles": "links", "dep relate": "links",
     "dep unrelate": "links", "relate": "links", "unrelate": "links", "dep": "links",

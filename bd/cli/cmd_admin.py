@@ -103,10 +103,32 @@ def _where(ctx: Context, o: Values) -> int:
 
 @command("info", "Show workspace information", opts=[
     opt("schema", "--schema", type=bool, help="Include the cache schema"),
-    opt("whats_new", "--whats-new", type=bool, hidden=True),
-    opt("thanks", "--thanks", type=bool, hidden=True),
+    opt("whats_new", "--whats-new", type=bool,
+        help="Agent-relevant changes of recent versions"),
+    opt("thanks", "--thanks", type=bool, help="Who bd owes its design to"),
 ])
 def _info(ctx: Context, o: Values) -> int:
+    if o.whats_new or o.thanks:
+        from bd.core import whatsnew
+
+        if o.whats_new and o.thanks:
+            raise UsageError("--whats-new and --thanks cannot be combined")
+        if o.thanks:
+            ctx.out.json({"thanks": whatsnew.THANKS}) if ctx.json else \
+                ctx.out.line(f"\n{whatsnew.THANKS}\n")
+            return 0
+        if ctx.json:
+            ctx.out.json({"current_version": VERSION, "recent_changes": whatsnew.CHANGES})
+            return 0
+        ctx.out.line(f"\n🆕 What's New in bd (Current: v{VERSION})")
+        ctx.out.line("=" * 61 + "\n")
+        for vc in whatsnew.CHANGES:
+            mark = " ← current" if vc["version"] == VERSION else ""
+            ctx.out.line(f"## v{vc['version']} ({vc['date']}){mark}\n")
+            for change in vc["changes"]:  # type: ignore[attr-defined]
+                ctx.out.line(f"  • {change}")
+            ctx.out.line("")
+        return 0
     store = ctx.store
     count = store.count_live()
     info: dict[str, Any] = {

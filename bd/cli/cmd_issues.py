@@ -358,7 +358,9 @@ def _undefer(ctx: Context, o: Values) -> int:
          opts=[opt("force", "-f", "--force", type=bool, help="Really delete"),
                opt("cascade", "--cascade", type=bool, help="Also delete dependents"),
                opt("dry_run", "--dry-run", type=bool, help="Preview only"),
-               opt("hard", "--hard", type=bool, hidden=True),
+               opt("hard", "--hard", type=bool,
+                   help="Remove the issues from the JSONL instead of keeping tombstones "
+                        "(the deletion then cannot propagate to other clones)"),
                opt("reason", "--reason", default="delete"),
                opt("from_file", "--from-file", help="Read ids from a file, one per line")])
 def _delete(ctx: Context, o: Values) -> int:
@@ -372,7 +374,10 @@ def _delete(ctx: Context, o: Values) -> int:
     if not ids:
         raise UsageError("no issue ids given")
     result = delete_ops.delete(ctx.store, ids, force=o.force and not o.dry_run,
-                               cascade=o.cascade, reason=o.reason)
+                               cascade=o.cascade, reason=o.reason, hard=o.hard)
+    if o.hard and not result.get("preview"):
+        ctx.out.warn("--hard kept no tombstones: other clones still have these issues and "
+                     "a sync or merge can bring them back")
     if ctx.json:
         ctx.out.json(result)
     elif result.get("preview"):
@@ -392,22 +397,33 @@ def _delete(ctx: Context, o: Values) -> int:
 @command("show", "Show issue details", args=[arg("ids", "+")], opts=[
     opt("short", "--short", type=bool, help="One line per issue"),
     opt("refs", "--refs", type=bool, help="Issues referring to each issue, by dependency type"),
+    opt("thread", "--thread", type=bool,
+        help="The message thread (replies-to links) the issue belongs to"),
 ])
 def _show(ctx: Context, o: Values) -> int:
+    from bd.store import relations
+
     store = ctx.store
     ids = resolve_all(ctx, o.ids)
+    if o.refs and o.thread:
+        raise UsageError("--refs and --thread cannot be combined")
     if o.refs:
-        refs = {}
-        for rid in ids:
-            group: dict[str, list[str]] = {}
-            for a, dep_type in store.dependents(rid):
-                group.setdefault(dep_type, []).append(a)
-            refs[rid] = group
+        found = {rid: relations.refs(store, rid) for rid in ids}
         if ctx.json:
-            ctx.out.json(refs)
+            ctx.out.json({rid: [out.ref_json(r) for r in rows] for rid, rows in found.items()})
         else:
-            for rid, g in refs.items():
-                ctx.out.line(f"{rid}: {g}")
+            for rid, rows in found.items():
+                for line in out.refs_lines(rid, rows):
+                    ctx.out.line(line)
+        return 0
+    if o.thread:
+        threads = [relations.thread(store, rid) for rid in ids]
+        if ctx.json:
+            ctx.out.json([out.issue_json(m) for t in threads for m in t["messages"]])
+        else:
+            for t in threads:
+                for line in out.thread_lines(t):
+                    ctx.out.line(line)
         return 0
     shown = [details(store, rid, events=not ctx.json, unresolved=not ctx.json) for rid in ids]
     _touch(ctx, ids[-1])

@@ -113,11 +113,12 @@ def _dep_list(ctx: Context, o: Values) -> int:
 @command("dep tree", "Show the dependency tree of an issue", args=[arg("id")], opts=[
     opt("max_depth", "-d", "--max-depth", type=int, default=50),
     opt("direction", "--direction", default="down", help="down, up or both"),
-    opt("reverse", "--reverse", type=bool, hidden=True),
+    opt("reverse", "--reverse", type=bool, help="Same as --direction up"),
     opt("status", "--status", help="Only issues with this status (and the path to them)"),
     opt("type", "-t", "--type", help="Follow only dependencies of this type (blocks, "
         "parent-child, related, ...)"),
-    opt("show_all_paths", "--show-all-paths", type=bool, hidden=True),
+    opt("show_all_paths", "--show-all-paths", type=bool,
+        help="Expand a node on every path that reaches it (default: once, then marked)"),
     opt("format", "--format", help="mermaid: a Mermaid flowchart instead of the tree")])
 def _dep_tree(ctx: Context, o: Values) -> int:
     store = ctx.store
@@ -136,7 +137,8 @@ def _dep_tree(ctx: Context, o: Values) -> int:
     if o.type is not None and not o.type.strip():
         raise UsageError("-t/--type needs a dependency type")
     nodes = store.tree(rid, direction=direction, max_depth=o.max_depth,
-                       types=[o.type.strip()] if o.type else None)
+                       types=[o.type.strip()] if o.type else None,
+                       all_paths=o.show_all_paths)
     if o.status:
         from bd.views.tree import filter_status
 

@@ -314,15 +314,32 @@ def _count(ctx: Context, o: Values) -> int:
 
 
 @command("stats", "Show issue statistics", aliases=("status",), opts=[
-    opt("all", "--all", type=bool, hidden=True), opt("assigned", "--assigned", type=bool),
-    opt("no_activity", "--no-activity", type=bool, hidden=True)])
+    opt("all", "--all", type=bool, help="All issues (the default; kept for compatibility)"),
+    opt("assigned", "--assigned", type=bool, help="Only issues assigned to you (--actor)"),
+    opt("no_activity", "--no-activity", type=bool,
+        help="Skip the recent activity read from git history (last 24 hours)")])
 def _stats(ctx: Context, o: Values) -> int:
-    stats = ctx.store.stats()
+    store = ctx.store
+    if o.assigned:
+        from bd.store.reports import assigned_stats
+
+        stats = assigned_stats(store, store.actor)
+    else:
+        stats = store.stats()
+    activity = None
+    if not o.no_activity:
+        from bd.git.activity import recent_activity
+
+        activity = recent_activity(store.jsonl_path)
     if ctx.json:
         # The original nests the counts under "summary"; some clients read them at the top.
-        ctx.out.json({"summary": stats, **stats})
+        doc = {"summary": stats, **stats}
+        if activity is not None:
+            doc["recent_activity"] = activity
+        ctx.out.json(doc)
         return 0
-    ctx.out.line("\n📊 Issue Database Status\n\nSummary:")
+    title = f" (assigned to {store.actor})" if o.assigned else ""
+    ctx.out.line(f"\n📊 Issue Database Status{title}\n\nSummary:")
     for label, key in (("Total Issues", "total_issues"), ("Open", "open_issues"),
                        ("In Progress", "in_progress_issues"), ("Blocked", "blocked_issues"),
                        ("Closed", "closed_issues"), ("Ready to Work", "ready_issues")):
@@ -335,6 +352,14 @@ def _stats(ctx: Context, o: Values) -> int:
         ctx.out.line("\nExtended:")
         for label, value in extended:
             ctx.out.line(f"  {label + ':':<20}{value}")
+    if activity is not None:
+        ctx.out.line(f"\nRecent Activity (last {activity['hours_tracked']} hours):")
+        for label, key in (("Commits", "commit_count"), ("Total Changes", "total_changes"),
+                           ("Issues Created", "issues_created"),
+                           ("Issues Closed", "issues_closed"),
+                           ("Issues Reopened", "issues_reopened"),
+                           ("Issues Updated", "issues_updated")):
+            ctx.out.line(f"  {label + ':':<20}{activity[key]}")
     ctx.out.line("")
     return 0
 

@@ -388,7 +388,7 @@ class Graph:
         return sorted(first.items())
 
     def _walk(self, root: str, down: bool, max_depth: int, out: list[dict[str, Any]],
-              types: frozenset[str] | None = None) -> None:
+              types: frozenset[str] | None = None, all_paths: bool = False) -> None:
         shown = {root}
         start = self._nbrs(root, down, types) if max_depth > 0 else []
         stack: list[tuple[Iterator[tuple[str, str]], str, int]] = [(iter(start), root, 0)]
@@ -403,6 +403,10 @@ class Graph:
                 "id": cid, "depth": d + 1, "parent_id": pid, "truncated": False, "dep_type": typ,
             }
             out.append(node)
+            if all_paths:
+                # Every path is expanded; only a node already on the current path (a cycle)
+                # stops the walk.
+                shown = {root, *(entry[1] for entry in stack)}
             if cid in shown:
                 # Already expanded above; marking instead of expanding keeps diamonds and
                 # cycles finite while still showing every edge.
@@ -417,10 +421,12 @@ class Graph:
 
     def tree(
         self, root: str, *, direction: str = "down", max_depth: int = 50,
-        types: Iterable[str] | None = None,
+        types: Iterable[str] | None = None, all_paths: bool = False,
     ) -> list[dict[str, Any]]:
         """Dependency tree nodes in DFS pre-order, root first; [] when root is not live.
-        ``types`` limits the walk to edges of those dependency types (``dep tree -t``)."""
+        ``types`` limits the walk to edges of those dependency types (``dep tree -t``).
+        A node reached again is marked ``repeat`` and not expanded, unless ``all_paths``
+        (then it is expanded on every path that reaches it; cycles still stop)."""
         only = None if types is None else frozenset(types)
         if direction not in ("down", "up", "both"):
             raise UsageError(f"invalid direction {direction!r} (must be down, up or both)")
@@ -433,7 +439,7 @@ class Graph:
         }
         out = [node]
         for down in dirs:
-            self._walk(root, down, max_depth, out, only)
+            self._walk(root, down, max_depth, out, only, all_paths)
         return out
 
     # ------------------------------------------------------------ reports

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 STATUSES = ("ok", "warn", "error")
 # The modules whose import registers the checks, in the order they run and print.
-MODULES = ("bd.doctor.checks_data", "bd.doctor.checks_cache", "bd.doctor.checks_git")
+MODULES = ("bd.doctor.checks_data", "bd.doctor.checks_cache", "bd.doctor.checks_git",
+           "bd.doctor.checks_deep")
 
 
 class Result:
@@ -42,21 +43,24 @@ class Result:
 
 
 class Check:
-    __slots__ = ("name", "title", "run", "fix")
+    __slots__ = ("name", "title", "run", "fix", "on_demand")
 
     def __init__(self, name: str, title: str, run: Callable[[DoctorContext], Result],
-                 fix: Callable[[DoctorContext], None] | None) -> None:
+                 fix: Callable[[DoctorContext], None] | None, on_demand: bool = False) -> None:
         self.name, self.title, self.run, self.fix = name, title, run, fix
+        self.on_demand = on_demand  # run only when named (--check) or with --deep
 
 
 CHECKS: dict[str, Check] = {}
 
 
-def check(name: str, title: str, *, fix: Callable[[DoctorContext], None] | None = None
+def check(name: str, title: str, *, fix: Callable[[DoctorContext], None] | None = None,
+          on_demand: bool = False
           ) -> Callable[[Callable[[DoctorContext], Result]], Callable[[DoctorContext], Result]]:
-    """Register ``run(ctx) -> Result`` as check ``name`` (``fix`` repairs it, if safe)."""
+    """Register ``run(ctx) -> Result`` as check ``name`` (``fix`` repairs it, if safe;
+    an ``on_demand`` check runs only when named or with ``--deep``)."""
     def register(run: Callable[[DoctorContext], Result]) -> Callable[[DoctorContext], Result]:
-        CHECKS[name] = Check(name, title, run, fix)
+        CHECKS[name] = Check(name, title, run, fix, on_demand)
         return run
     return register
 
@@ -84,8 +88,8 @@ def _run_one(c: Check, ctx: DoctorContext) -> Result:
         return Result(c.name, "error", f"check failed: {err}")
 
 
-def run_checks(ctx: DoctorContext, *, fix: bool = False, only: list[str] | None = None
-               ) -> list[Result]:
+def run_checks(ctx: DoctorContext, *, fix: bool = False, only: list[str] | None = None,
+               deep: bool = False, dry_run: bool = False) -> list[Result]:
     """Run the checks (all, or those named in ``only``); with ``fix``, repair what is
     fixable and report the state after the repair."""
     from bd.errors import UsageError
@@ -100,8 +104,12 @@ def run_checks(ctx: DoctorContext, *, fix: bool = False, only: list[str] | None 
     for c in checks.values():
         if only and c.name not in only:
             continue
+        if c.on_demand and not only and not deep:
+            continue
         res = _run_one(c, ctx)
-        if fix and res.fixable and c.fix is not None:
+        if dry_run and res.fixable and c.fix is not None and res.status != "ok":
+            res.message += " (--fix would repair this)"
+        elif fix and res.fixable and c.fix is not None:
             try:
                 c.fix(ctx)
             except BdError as err:

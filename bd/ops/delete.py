@@ -28,8 +28,10 @@ def _rewrite_refs(rec: dict[str, Any], rid: str) -> bool:
 
 
 def delete(store: Store, rids: list[str], *, force: bool = False, cascade: bool = False,
-           reason: str = "delete") -> dict[str, Any]:
-    """Tombstone issues (preview unless ``force``); edges removed, references rewritten."""
+           reason: str = "delete", hard: bool = False) -> dict[str, Any]:
+    """Tombstone issues (preview unless ``force``); edges removed, references rewritten.
+    ``hard`` removes the lines instead of writing tombstones: nothing then tells another clone
+    that the issues were deleted, so a merge or sync can bring them back."""
     targets = list(dict.fromkeys(rids))
     for rid in targets:
         store.exact(rid)
@@ -49,6 +51,8 @@ def delete(store: Store, rids: list[str], *, force: bool = False, cascade: bool 
     result: dict[str, Any] = {"deleted": targets, "deleted_count": len(targets),
                               "dependencies_removed": 0, "references_updated": 0,
                               "orphaned_issues": sorted(connected - doomed)}
+    if hard:
+        result["hard"] = True
     if not force:
         result["preview"] = True
         return result
@@ -65,7 +69,11 @@ def delete(store: Store, rids: list[str], *, force: bool = False, cascade: bool 
                        deleted_by="batch delete" if batch else store.actor,
                        delete_reason="batch delete" if batch else reason,
                        original_type=old_type)
-            tx.put(rec)
+            if hard:
+                tx.changed.pop(rid, None)
+                tx.removed.add(rid)
+            else:
+                tx.put(rec)
             tx.event(rid, "deleted", comment=reason)
             for other in (others | connected) - doomed:
                 if not isinstance(other, str) or not tx.exists(other):
