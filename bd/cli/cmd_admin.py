@@ -27,6 +27,16 @@ def _init(ctx: Context, o: Values) -> int:
         prefix=o.prefix, mode=modes[0] if modes else "team", force=o.force,
         skip_hooks=o.skip_hooks, skip_merge_driver=o.skip_merge_driver,
         planning_repo=o.planning_repo, branch=o.get("branch"), actor=ctx.flags.get("actor")))
+    if o.setup_exclude:
+        from bd.git import runner
+        from bd.git.initmodes import add_exclude
+
+        top = runner.try_toplevel(os.getcwd())
+        if top is None:
+            raise UsageError("--setup-exclude needs a git repository")
+        rel = os.path.relpath(result["path"], top).replace(os.sep, "/")
+        if add_exclude(top, f"/{rel}/"):
+            result["actions"].append(f"excluded {rel}/ in .git/info/exclude")
     if ctx.json:
         ctx.out.json({k: v for k, v in result.items() if k != "hooks"})
         return 0
@@ -55,7 +65,7 @@ def _init(ctx: Context, o: Values) -> int:
 
 command("init", "Initialize bd in the current directory", opts=[
     opt("prefix", "-p", "--prefix", help="Issue id prefix (default: directory name)"),
-    opt("quiet", "--quiet-init", type=bool, hidden=True),
+    opt("quiet", "--quiet-init", type=bool, help="Print nothing but warnings"),
     opt("branch", "-b", "--branch",
         help="Sync-branch mode: commit issues to this branch, not the current one"),
     opt("force", "--force", type=bool,
@@ -76,13 +86,18 @@ command("init", "Initialize bd in the current directory", opts=[
         help="Do not register the merge driver or touch .gitattributes"),
     opt("from_jsonl", "--from-jsonl", type=bool,
         help="Accepted for compatibility: the existing .beads/issues.jsonl is always used"),
-    opt("setup_exclude", "--setup-exclude", type=bool, hidden=True),
+    opt("setup_exclude", "--setup-exclude", type=bool,
+        help="Also list .beads/ in .git/info/exclude (a fork keeping its issues local)"),
 ])(_init)
 
 
 @command("version", "Print the version",
-         opts=[opt("daemon", "--daemon", type=bool, hidden=True)])
+         opts=[opt("daemon", "--daemon", type=bool,
+                   help="The daemon's version: refused, bd has no daemon")])
 def _version(ctx: Context, o: Values) -> int:
+    if o.daemon:
+        raise UsageError("bd has no daemon (every command reads the JSONL directly), so "
+                         "there is no daemon version")
     if ctx.json:
         ctx.out.json({"version": VERSION, "build": "python"})
     else:

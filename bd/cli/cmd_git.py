@@ -96,8 +96,12 @@ def _resolve(ctx: Context, o: Values) -> int:
         help="Accepted for compatibility: bd writes issues.jsonl on every change"),
     opt("import_only", "--import-only", type=bool,
         help="Only bring the cache up to date with issues.jsonl"),
-    opt("squash", "--squash", type=bool, hidden=True),
-    opt("no_git_history", "--no-git-history", type=bool, hidden=True),
+    opt("squash", "--squash", type=bool,
+        help="Accumulate changes without committing (like --flush-only: bd writes "
+             "issues.jsonl on every change; a later 'bd sync' commits them)"),
+    opt("no_git_history", "--no-git-history", type=bool,
+        help="Compatibility: bd never deletes issues because of git history, so this "
+             "always holds"),
 ])
 def _sync(ctx: Context, o: Values) -> int:
     from bd.git import sync, syncbranch

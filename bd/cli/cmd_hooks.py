@@ -29,7 +29,8 @@ def _print_results(ctx: Context, report: dict[str, Any]) -> None:
     opt("force", "--force", type=bool,
         help="Rewrite current shims too, and install even where lefthook or pre-commit "
              "manages the hooks (chaining their scripts)"),
-    opt("chain", "--chain", type=bool, hidden=True),  # chaining is always on
+    opt("chain", "--chain", type=bool,
+        help="Keep and chain an existing hook (always done: bd never replaces a hook)"),
 ])
 def _install(ctx: Context, o: Values) -> int:
     from bd.git import hooks

@@ -188,7 +188,10 @@ _UPDATE_FIELDS = (("status", "status"), ("title", "title"), ("type", "issue_type
         "the claim holds across clones (syncs, then pushes the claim; exit 1 naming the "
         "holder if another clone has it)"),
     opt("due", "--due"), opt("defer", "--defer", help="Defer until ('' clears)"),
-    opt("session", "--session", hidden=True), opt("await_id", "--await-id", hidden=True),
+    opt("session", "--session",
+        help="Session id recorded as closed_by_session (with --status closed; default "
+             "$CLAUDE_SESSION_ID)"),
+    opt("await_id", "--await-id", help="Id of what a gate issue waits on"),
 ])
 def _update(ctx: Context, o: Values) -> int:
     from bd.ops import issues as ops
@@ -207,6 +210,11 @@ def _update(ctx: Context, o: Values) -> int:
         changes["priority"] = model.parse_priority(o.priority)
     if "description" in given or "body_file" in given:
         changes["description"] = _read_text(o.description, o.body_file) or ""
+    if o.session and changes.get("status") != "closed":
+        raise UsageError("--session applies only with --status closed")
+    session = o.session or os.environ.get("CLAUDE_SESSION_ID")
+    if session and changes.get("status") == "closed":
+        changes["closed_by_session"] = session
     if not (changes or o.claim or o.add_label or o.remove_label or "set_labels" in given
             or "parent" in given or o.append_notes):
         if ctx.json:
@@ -275,7 +283,8 @@ def _claim_through_remote(ctx: Context, o: Values) -> int:
     opt("reason", "-r", "--reason", "--resolution", default="Closed", help="Close reason"),
     opt("force", "-f", "--force", type=bool, help="Close pinned issues too"),
     opt("suggest_next", "--suggest-next", type=bool, help="Show issues this close unblocked"),
-    opt("session", "--session", hidden=True),
+    opt("session", "--session", help="Session id recorded as closed_by_session (default "
+        "$CLAUDE_SESSION_ID)"),
 ])
 def _close(ctx: Context, o: Values) -> int:
     from bd.ops import issues as ops

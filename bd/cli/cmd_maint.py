@@ -92,7 +92,8 @@ def _detect_pollution(ctx: Context, o: Values) -> int:
                  + ", ".join(maintenance.CHECKS) + " (default: all)"),
              opt("fix_all", "--fix-all", type=bool,
                  help="Apply the safe fixes (removes orphaned dependencies)"),
-             opt("yes", "-y", "--yes", type=bool, hidden=True),
+             opt("yes", "-y", "--yes", type=bool,
+                 help="Compatibility: validate never asks, so there is nothing to confirm"),
          ])
 def _validate(ctx: Context, o: Values) -> int:
     checks = maintenance.parse_checks(o.checks)
@@ -113,7 +114,8 @@ def _validate(ctx: Context, o: Values) -> int:
          opts=[opt("inspect", "--inspect", type=bool,
                    help="Show the workspace state and pending migrations (changes nothing)"),
                opt("dry_run", "--dry-run", type=bool, help="Show what would be done"),
-               opt("yes", "-y", "--yes", type=bool, hidden=True)])
+               opt("yes", "-y", "--yes", type=bool,
+                   help="Compatibility: migrate never asks, so there is nothing to confirm")])
 def _migrate(ctx: Context, o: Values) -> int:
     store = ctx.store
     if o.inspect:

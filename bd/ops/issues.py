@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 UPDATABLE = ("status", "priority", "title", "assignee", "description", "design",
              "acceptance_criteria", "notes", "issue_type", "estimated_minutes", "external_ref",
              "due_at", "defer_until", "close_reason", "pinned", "await_id", "mol_type",
-             "agent_state", "sender", "hook_bead", "role_bead", "role_type", "rig")
+             "agent_state", "sender", "hook_bead", "role_bead", "role_type", "rig",
+             "closed_by_session")
 
 
 def _dep(tx: Tx, issue_id: str, target: str, dep_type: str,

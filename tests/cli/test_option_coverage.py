@@ -23,47 +23,53 @@ TESTS = Path(__file__).resolve().parents[1]
 EXEMPT: dict[tuple[str, str], str] = {}
 
 
-def _sequences(tree: ast.AST) -> Iterator[list[str]]:
+def _words(items: list[ast.expr]) -> list[str]:
+    words: list[str] = []
+    for item in items:
+        if isinstance(item, ast.Constant) and isinstance(item.value, str):
+            text = item.value
+            if " " in text and ("--" in text or text.startswith("bd ")):
+                try:
+                    words.extend(shlex.split(text))
+                except ValueError:
+                    words.extend(text.split())
+            else:
+                words.append(text)
+    return words
+
+
+def _sequences(tree: ast.AST) -> Iterator[tuple[list[str], bool]]:
+    """(words, spread): the string arguments of each call or list literal, and whether the
+    call also spreads a variable (``bd("list", *flags)``)."""
     for node in ast.walk(tree):
-        items: list[ast.expr] = []
         if isinstance(node, ast.Call):
-            items = list(node.args)
+            spread = any(isinstance(a, ast.Starred) for a in node.args)
+            words = _words(list(node.args))
+            if words:
+                yield words, spread
         elif isinstance(node, (ast.List, ast.Tuple)):
-            items = list(node.elts)
-        words: list[str] = []
-        for item in items:
-            if isinstance(item, ast.Constant) and isinstance(item.value, str):
-                text = item.value
-                if " " in text and ("--" in text or text.startswith("bd ")):
-                    try:
-                        words.extend(shlex.split(text))
-                    except ValueError:
-                        words.extend(text.split())
-                else:
-                    words.append(text)
-            elif isinstance(item, ast.Starred):
-                continue
-        if words:
-            yield words
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+            words = _words(list(node.elts))
+            if words:
+                yield words, False
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and (
                 node.value.startswith("bd ") or "\nbd " in node.value):
             for line in node.value.splitlines():
                 line = line.strip()
                 if line.startswith("bd "):
                     try:
-                        yield shlex.split(line)
+                        yield shlex.split(line), False
                     except ValueError:
-                        yield line.split()
+                        yield line.split(), False
 
 
-def _all_sequences() -> list[list[str]]:
+def _files() -> list[list[tuple[list[str], bool]]]:
     out = []
     for path in sorted(TESTS.rglob("*.py")):
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"))
         except SyntaxError:
             continue
-        out.extend(_sequences(tree))
+        out.append(list(_sequences(tree)))
     return out
 
 
@@ -85,14 +91,32 @@ def exercised() -> dict[str, set[str]]:
         names[tuple(name.split())] = cmd.name
     longest = sorted(names, key=len, reverse=True)
     seen: dict[str, set[str]] = {}
-    for words in _all_sequences():
-        for i in range(len(words)):
-            for key in longest:
-                if tuple(words[i:i + len(key)]) == key:
-                    flags = seen.setdefault(names[key], set())
-                    for w in words[i + len(key):]:
+
+    def command_at(words: list[str], i: int) -> tuple[str, int] | None:
+        for key in longest:
+            if tuple(words[i:i + len(key)]) == key:
+                return names[key], len(key)
+        return None
+
+    for sequences in _files():
+        loose: set[str] = set()  # flags in lists that name no command (parametrized cases)
+        spreading: set[str] = set()  # commands called with *args in this file
+        for words, spread in sequences:
+            any_found = False
+            for i in range(len(words)):
+                found = command_at(words, i)
+                if found:
+                    any_found = True
+                    flags = seen.setdefault(found[0], set())
+                    for w in words[i + found[1]:]:
                         flags |= _flag_names(w)
-                    break
+                    if spread:
+                        spreading.add(found[0])
+            if not any_found:
+                for w in words:
+                    loose |= _flag_names(w)
+        for name in spreading:
+            seen.setdefault(name, set()).update(loose)
     return seen
 
 

@@ -17,6 +17,7 @@ DRIVER = "bd merge %A %O %A %B"
 ALL = ["jsonl", "conflict-markers", "duplicate-ids", "orphan-deps", "prefix", "tombstones",
        "cache", "gitignore", "merge-driver", "bd-on-path", "gitattributes", "hooks",
        "sync-branch"]
+ON_DEMAND = ["pollution", "cycles", "content-duplicates"]  # --check NAME or --deep
 
 
 def doctor(root: Path, *args: str, env: dict[str, str] | None = None
@@ -40,7 +41,8 @@ def write_jsonl(root: Path, *lines: str) -> None:
 
 
 def test_registry_has_the_checks_in_order() -> None:
-    assert list(load()) == ALL
+    assert list(load()) == ALL + ON_DEMAND
+    assert [name for name, c in load().items() if c.on_demand] == ON_DEMAND
 
 
 def test_healthy_workspace(repo: Path) -> None:
@@ -49,7 +51,8 @@ def test_healthy_workspace(repo: Path) -> None:
     assert code == 0 and out["ok"] is True
     assert list(checks) == ALL
     assert {c["status"] for c in checks.values()} == {"ok"}
-    assert out["summary"] == {"ok": len(ALL), "warn": 0, "error": 0}
+    assert out["summary"] == {"ok": len(ALL), "warn": 0, "error": 0, "warning": 0}
+    assert out["overall_ok"] is True and out["cli_version"]
     assert out["path"] == str(repo / ".beads")
     assert checks["sync-branch"]["message"].startswith("skipped")
     human = bd("doctor", cwd=repo).stdout
