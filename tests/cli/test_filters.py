@@ -144,12 +144,5 @@ def test_no_pager_changes_nothing(ws: Path) -> None:
             == bd("search", "item", cwd=ws).stdout)
 
 
-@pytest.mark.parametrize("args", [["list", "--pretty"], ["ready", "--pretty"],
-                                  ["search", "item", "--pretty"]])
-def test_pretty_is_refused_not_ignored(ws: Path, args: list[str]) -> None:
-    proc = bd(*args, cwd=ws, check=False)
-    assert proc.returncode == 2 and "--pretty is not supported" in proc.stderr
-
-
 def test_ready_mol_type(ws: Path) -> None:
     assert _ids(bdj("ready", "--mol-type", "swarm", cwd=ws)) == {"t-w"}

@@ -89,15 +89,12 @@ def test_dep_add_depends_on_and_type_filters(repo: Path) -> None:
     assert {r["id"] for r in bdj("dep", "list", "t-a", cwd=repo)} == {"t-b"}
 
 
-def test_dep_tree_reverse_and_refusals(repo: Path) -> None:
+def test_dep_tree_reverse(repo: Path) -> None:
     bd("create", "Root", "--id", "t-r", cwd=repo)
     bd("create", "Mid", "--id", "t-m", "--deps", "t-r", cwd=repo)
     bd("create", "Top", "--id", "t-t", "--deps", "t-r,t-m", cwd=repo)
     up = bdj("dep", "tree", "t-r", "--reverse", cwd=repo)
     assert {n["id"] for n in up} == {"t-r", "t-m", "t-t"}
-    for flags in (["--format", "mermaid"], ["--status", "open"], ["--type", "blocks"]):
-        proc = bd("dep", "tree", "t-t", *flags, cwd=repo, check=False)
-        assert proc.returncode == 2 and "not supported yet" in proc.stderr
 
 
 def test_show_all_paths_expands_repeated_subtrees(repo: Path) -> None:
