@@ -26,7 +26,7 @@ MODULES = {
     "delete": "issues", "show": "issues",
     "list": "views", "search": "views", "ready": "views", "blocked": "views",
     "stale": "views", "count": "views", "stats": "views", "status": "views",
-    "children": "views", "epic status": "views", "epic close-eligible": "triage",
+    "children": "views", "epic status": "views",
     "dep add": "links", "dep remove": "links", "dep rm": "links", "dep list": "links",
     "dep tree": "links", "dep cycles": "links", "dep relate": "links",
     "dep unrelate": "links", "relate": "links", "unrelate": "links", "dep": "links",
@@ -60,6 +60,15 @@ MODULES.update({
 })
 GROUPS |= {"admin", "audit"}
 WRITES |= {"audit record", "audit label"}
+# Triage, state and reference lists (bd/cli/cmd_triage.py, cmd_helpcmds.py).
+MODULES.update({
+    "epic close-eligible": "triage", "duplicate": "triage", "supersede": "triage",
+    "duplicates": "triage", "state": "triage", "state list": "triage", "set-state": "triage",
+    "lint": "triage", "orphans": "triage",
+    "human": "helpcmds", "types": "helpcmds", "statuses": "helpcmds",
+})
+GROUPS |= {"state"}
+WRITES |= {"duplicate", "supersede", "set-state"}
 GLOBAL_BOOL = {"--json": "json", "--no-daemon": None, "--no-auto-flush": None,
                "--no-auto-import": None, "--sandbox": None, "-q": "quiet", "--quiet": "quiet",
                "--allow-stale": None, "--readonly": "readonly", "--no-db": None,

@@ -8,22 +8,34 @@ import sys
 from bd.cli import Context
 from bd.cli import output as out
 from bd.cli.registry import Values, arg, command, opt
-from bd.errors import BdError
+from bd.errors import BdError, UsageError
 
 
 @command("merge", "Three-way merge of issues.jsonl files (git merge driver: "
-         "bd merge %A %O %A %B)", args=[
-    arg("output", help="File to write (git's %A)"), arg("base", help="Common ancestor (%O)"),
-    arg("left", help="Our version (%A)"), arg("right", help="Their version (%B)"),
+         "bd merge %A %O %A %B); with --into, merge duplicate issues into one", args=[
+    arg("files", "+", help="OUTPUT BASE LEFT RIGHT (git's %A %O %A %B); with --into: the "
+                           "issues to merge"),
 ], opts=[
     opt("debug", "--debug", type=bool, help="Print each merge decision on stderr"),
     opt("strict", "--strict", type=bool,
         help="Leave records both sides changed differently as conflict markers (exit 1)"),
+    opt("into", "--into", metavar="TARGET",
+        help="Merge the given issues into TARGET: their links, labels and comments move to "
+             "it, they are closed as its duplicates"),
+    opt("dry_run", "--dry-run", type=bool, help="With --into: show what would be merged"),
 ])
 def _merge(ctx: Context, o: Values) -> int:
     """Exit 0 merged, 1 conflicts left with markers, 2 error (output untouched)."""
+    if o.into is not None:
+        return _merge_issues(ctx, o)
+    if o.dry_run:
+        raise UsageError("--dry-run applies to 'bd merge ISSUE... --into TARGET'")
+    if len(o.files) != 4:
+        raise UsageError("bd merge needs OUTPUT BASE LEFT RIGHT (the git merge driver), or "
+                         "ISSUE... --into TARGET")
     from bd.git import driver
 
+    o["output"], o["base"], o["left"], o["right"] = o.files
     try:
         settings = driver.load_settings()
         res = driver.merge_files(o.output, o.base, o.left, o.right, ttl=settings["ttl"],
@@ -41,6 +53,33 @@ def _merge(ctx: Context, o: Values) -> int:
                          f"sides were left with conflict markers ({', '.join(res.conflicts)}); "
                          "run 'bd resolve-conflicts' to apply the merge rules\n")
         return 1
+    return 0
+
+
+def _merge_issues(ctx: Context, o: Values) -> int:
+    from bd.ops import dedupe
+
+    if o.debug or o.strict:
+        raise UsageError("--debug and --strict belong to the merge driver, not to --into")
+    if ctx.flags.get("readonly") and not o.dry_run:
+        raise BdError("operation 'merge' is not allowed in read-only mode")
+    store = ctx.store
+    target = store.resolve(o.into)
+    sources = [store.resolve(x) for x in o.files]
+    if o.dry_run:
+        result = {"target": target, "merged": sources, "dry_run": True}
+    else:
+        result = dedupe.merge_into(store, sources, target)
+    if ctx.json:
+        ctx.out.json(result)
+    elif o.dry_run:
+        ctx.out.line(f"Would merge {', '.join(sources)} into {target}")
+    else:
+        moved = result["moved"]
+        ctx.out.line(f"✓ Merged {', '.join(sources)} into {target}")
+        ctx.out.line(f"  Moved {moved['dependencies']} dependencies, {moved['dependents']} "
+                     f"dependents, {moved['labels']} labels, {moved['comments']} comments; "
+                     "sources closed as duplicates")
     return 0
 
 

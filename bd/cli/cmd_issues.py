@@ -75,6 +75,9 @@ def resolve_all(ctx: Context, ids: list[str]) -> list[str]:
     opt("force", "--force", type=bool, help="Bypass the id prefix check; accept a custom "
         "dependency type in --deps"),
     opt("silent", "--silent", type=bool, help="Print only the id"),
+    opt("validate", "--validate", type=bool,
+        help="Refuse a description without the sections the type requires (see bd lint); "
+             "config validation.on-create warn|error does the same for every create"),
 ])
 def _create(ctx: Context, o: Values) -> int:
     if o.file:
@@ -96,6 +99,7 @@ def _create(ctx: Context, o: Values) -> int:
             ctx.out.warn("Creating issue with 'Test' prefix in production database.")
         if not description and "test" not in title.lower():
             ctx.out.warn("Creating issue without description.")
+    _check_template(ctx, o, description)
     from bd.ops import issues as ops
 
     rec = ops.create(
@@ -122,6 +126,25 @@ def _create(ctx: Context, o: Values) -> int:
         ctx.out.line(f"  Priority: P{rec['priority']}")
         ctx.out.line(f"  Status: {rec['status']}")
     return 0
+
+
+def _check_template(ctx: Context, o: Values, description: str) -> None:
+    """--validate (or config validation.on-create): the required sections of the type."""
+    from bd.core.templates import describe_missing, missing_sections
+    from bd.errors import ValidationError
+
+    mode = "error" if o.validate else str(
+        ctx.store.config.get("validation.on-create") or "none")
+    if mode not in ("warn", "error"):
+        return
+    itype = model.normalise_type(o.type)
+    missing = missing_sections({"issue_type": itype, "description": description,
+                                "acceptance_criteria": o.acceptance})
+    if not missing:
+        return
+    if mode == "error":
+        raise ValidationError(describe_missing(itype, missing), field="description")
+    ctx.out.warn(describe_missing(itype, missing))
 
 
 def _create_from_file(ctx: Context, o: Values) -> int:

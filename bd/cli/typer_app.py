@@ -49,6 +49,7 @@ GROUP_HELP = {
     "jira": "Two-way sync with Jira (see docs/trackers.md)",
     "admin": "Maintenance: compact old closed issues, clean up closed issues and tombstones",
     "audit": "Record and label agent interactions (append-only .beads/interactions.jsonl)",
+    "state": "Operational state of an issue: DIMENSION:VALUE labels (set with bd set-state)",
 }
 
 # Top-level order of `bd --help`: the everyday workflow first, then the rest.
