@@ -7,6 +7,7 @@ import sys
 
 from bd.cli import Context
 from bd.cli import output as out
+from bd.cli import output_links as out_links
 from bd.cli.registry import Values, arg, command, opt
 from bd.core import model
 from bd.errors import BdError, UsageError
@@ -442,10 +443,11 @@ def _show(ctx: Context, o: Values) -> int:
     if o.refs:
         found = {rid: relations.refs(store, rid) for rid in ids}
         if ctx.json:
-            ctx.out.json({rid: [out.ref_json(r) for r in rows] for rid, rows in found.items()})
+            ctx.out.json({rid: [out_links.ref_json(r) for r in rows]
+                          for rid, rows in found.items()})
         else:
             for rid, rows in found.items():
-                for line in out.refs_lines(rid, rows):
+                for line in out_links.refs_lines(rid, rows):
                     ctx.out.line(line)
         return 0
     if o.thread:
@@ -454,7 +456,7 @@ def _show(ctx: Context, o: Values) -> int:
             ctx.out.json([out.issue_json(m) for t in threads for m in t["messages"]])
         else:
             for t in threads:
-                for line in out.thread_lines(t):
+                for line in out_links.thread_lines(t):
                     ctx.out.line(line)
         return 0
     shown = [details(store, rid, events=not ctx.json, unresolved=not ctx.json) for rid in ids]

@@ -4,7 +4,7 @@ lint, orphans."""
 from __future__ import annotations
 
 from bd.cli import Context
-from bd.cli import output as out
+from bd.cli import output_links as out_links
 from bd.cli.registry import Values, arg, command, opt
 from bd.errors import BdError, UsageError
 
@@ -24,7 +24,7 @@ def _epic_close_eligible(ctx: Context, o: Values) -> int:
     rows = epics.close_eligible(ctx.store, dry_run=o.dry_run)
     if ctx.json:
         if o.dry_run or not rows:
-            ctx.out.json([out.epic_status_json(r) for r in rows])
+            ctx.out.json([out_links.epic_status_json(r) for r in rows])
         else:
             ctx.out.json({"closed": [r["id"] for r in rows], "count": len(rows)})
     elif not rows:
