@@ -346,8 +346,7 @@ class Store:
         return Graph.build(records)
 
     def tree(self, rid: str, *, direction: str = "down", max_depth: int = 50,
-             types: list[str] | None = None, all_paths: bool = False
-             ) -> list[dict[str, Any]]:
+             types: list[str] | None = None, all_paths: bool = False) -> list[dict[str, Any]]:
         """graph.Graph.tree, over only the issues within ``max_depth + 1`` steps of ``rid``
         (what the walk can show or mark truncated), so its cost follows the tree's size."""
         steps = {"down": ("d.depends_on_id", "d.issue_id"), "up": ("d.issue_id", "d.depends_on_id")}
@@ -360,9 +359,8 @@ class Store:
                 f"WITH RECURSIVE r(id, n) AS (SELECT ?, 0 UNION SELECT {nxt}, r.n + 1 "
                 f"FROM dependencies d JOIN r ON {cur} = r.id WHERE r.n <= ?) SELECT id FROM r",
                 (rid, max_depth)))
-        return self._light_graph(sorted(ids)).tree(rid, direction=direction,
-                                                   max_depth=max_depth, types=types,
-                                                   all_paths=all_paths)
+        return self._light_graph(sorted(ids)).tree(
+            rid, direction=direction, max_depth=max_depth, types=types, all_paths=all_paths)
 
     def ready(self, f: queries.ReadyFilter | None = None) -> list[dict[str, Any]]:
         return queries.ready(self.cache().conn, f or queries.ReadyFilter())
