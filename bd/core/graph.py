@@ -12,7 +12,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bd.core.model import NON_WORK_TYPES  # noqa: F401 - part of this API
 from bd.errors import UsageError
@@ -38,6 +38,8 @@ _EdgeMap = dict[str, list[tuple[str, str]]]
 _TS_RE = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})\Z"
 )
+
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _parse_ts(value: Any) -> datetime | None:
@@ -462,7 +464,7 @@ class Graph:
         """Counts for ``bd stats`` under this module's ready/blocked rules."""
         by_status: dict[str, int] = {}
         deferred = pinned = 0
-        lead_hours: list[float] = []
+        lead_us = lead_n = 0  # exact integer microseconds: the SQL path sums the same
         for iid, rec in self._recs.items():
             st = self._status[iid]
             by_status[st] = by_status.get(st, 0) + 1
@@ -474,8 +476,9 @@ class Graph:
             if ca:
                 closed_at, created_at = _parse_ts(ca), _parse_ts(rec.get("created_at"))
                 if closed_at is not None and created_at is not None:
-                    lead_hours.append((closed_at - created_at).total_seconds() / 3600)
-        avg = round(sum(lead_hours) / len(lead_hours), 2) if lead_hours else 0.0
+                    lead_us += (closed_at - created_at) // _MICROSECOND
+                    lead_n += 1
+        avg = round(lead_us / lead_n / 3_600_000_000, 2) if lead_n else 0.0
         return {
             "total_issues": len(self._recs),
             "open_issues": by_status.get("open", 0),

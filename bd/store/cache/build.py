@@ -159,3 +159,5 @@ class CacheBase:
             conn.execute(sql)
         conn.execute("DELETE FROM blocked_issues_cache")
         conn.execute(f"INSERT INTO blocked_issues_cache(issue_id) {schema.BLOCKED_SQL}")
+        conn.execute("DELETE FROM bd_done_parents")
+        conn.execute(f"INSERT INTO bd_done_parents(issue_id) {schema.DONE_PARENTS_SQL}")

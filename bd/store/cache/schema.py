@@ -7,7 +7,7 @@ bd's additions are columns prefixed ``bd_`` and the ``metadata`` keys prefixed `
 
 from __future__ import annotations
 
-CACHE_VERSION = "2"  # 2: binary line hashes, covering indexes, WAL
+CACHE_VERSION = "3"  # 2: binary line hashes, covering indexes, WAL; 3: bd_done_parents
 
 # (column, record key) for the columns filled from a record; text unless noted in the DDL.
 ISSUE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -140,6 +140,10 @@ CREATE TABLE IF NOT EXISTS bd_blocks (
     first_id TEXT NOT NULL,
     hash BLOB NOT NULL
 );
+-- Parents whose children are all done (at least one live child, none open), kept in step
+-- with each write for the parents it touches: `bd stats` counts the epics among them
+-- without visiting every child (epics_eligible_for_closure).
+CREATE TABLE IF NOT EXISTS bd_done_parents (issue_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -162,6 +166,10 @@ INDEXES = (
     # The lead times `bd stats` averages, in id order, without reading the rows.
     "CREATE INDEX IF NOT EXISTS idx_issues_lead ON issues(id, bd_lead_us) "
     "WHERE bd_lead_us IS NOT NULL",
+    # The few deferred-until and pinned issues `bd stats` counts.
+    "CREATE INDEX IF NOT EXISTS idx_issues_defer ON issues(bd_defer_ns) "
+    "WHERE bd_defer_ns IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS idx_issues_pinned ON issues(status) WHERE pinned != 0",
     "CREATE INDEX IF NOT EXISTS idx_labels_label ON labels(label)",
     "CREATE INDEX IF NOT EXISTS idx_comments_issue ON comments(issue_id)",
     "CREATE INDEX IF NOT EXISTS idx_events_issue ON events(issue_id)",
@@ -169,7 +177,8 @@ INDEXES = (
 # The indexes dropped while an empty cache is filled (not the events one: events are loaded
 # after the issues, row by row).
 BULK_INDEXES = ("idx_issues_external_ref", "idx_issues_bd_created", "idx_issues_work",
-                "idx_issues_bd_line", "idx_issues_lead", "idx_dependencies_depends_on_type",
+                "idx_issues_bd_line", "idx_issues_lead", "idx_issues_defer", "idx_issues_pinned",
+                "idx_dependencies_depends_on_type",
                 "idx_dependencies_waits", "idx_labels_label", "idx_comments_issue")
 # bd's columns added since version 1 (an in-place rebuild adds them to an older table).
 ADDED_COLUMNS = (("issues", "bd_lead_us", "INTEGER"),)
@@ -177,9 +186,18 @@ ADDED_COLUMNS = (("issues", "bd_lead_us", "INTEGER"),)
 OLD_INDEXES = ("idx_issues_status",)
 
 # Issues bd tables own rows of; used when a corrupt or foreign-version cache is rebuilt.
-BD_TABLES = ("bd_blocks", "blocked_issues_cache", "events", "comments", "labels",
+BD_TABLES = ("bd_done_parents", "bd_blocks", "blocked_issues_cache", "events", "comments", "labels",
              "dependencies", "issues")
 BLOCK_LINES = 64
+
+# The parents (all of them, or those in the JSON array bound to the ? of DONE_AMONG) whose
+# children are all closed: one live child at least, none open.
+_DONE = ("SELECT d.depends_on_id FROM dependencies d JOIN issues c ON c.id = d.issue_id "
+         "WHERE d.type = 'parent-child' {among}GROUP BY d.depends_on_id "
+         "HAVING sum(c.status != 'tombstone') > 0 "
+         "AND sum(c.status NOT IN ('closed', 'tombstone')) = 0")
+DONE_PARENTS_SQL = _DONE.format(among="")
+DONE_AMONG_SQL = _DONE.format(among="AND d.depends_on_id IN (SELECT value FROM json_each(?)) ")
 
 _FAIL = ("failed", "rejected", "wontfix", "won't fix", "cancelled", "canceled", "abandoned",
          "blocked", "error", "timeout", "aborted")

@@ -141,6 +141,8 @@ class CacheRows(CacheBase):
         new = {row[0] for row in conn.execute(schema.BLOCKED_SQL)}
         old = {row[0] for row in conn.execute("SELECT issue_id FROM blocked_issues_cache")}
         self._store_blocked(old - new, new - old)
+        conn.execute("DELETE FROM bd_done_parents")
+        conn.execute(f"INSERT INTO bd_done_parents(issue_id) {schema.DONE_PARENTS_SQL}")
 
     def update_blocked(self, touched: list[str], old_parents: list[str]) -> None:
         """Re-evaluate only the issues whose blockedness a change of ``touched`` can affect
@@ -151,6 +153,15 @@ class CacheRows(CacheBase):
         if len(affected) > _INCREMENTAL_MAX:
             self.recompute_blocked()
             return
+        # The parents whose done-ness a change of ``touched`` can alter: the old and the new
+        # parents of the touched issues.
+        parents = json.dumps(sorted({*old_parents, *(row[0] for row in conn.execute(
+            "SELECT depends_on_id FROM dependencies WHERE type = 'parent-child' "
+            "AND issue_id IN (SELECT value FROM json_each(?))", (json.dumps(touched),)))}))
+        conn.execute("DELETE FROM bd_done_parents WHERE issue_id IN "
+                     "(SELECT value FROM json_each(?))", (parents,))
+        conn.execute(f"INSERT INTO bd_done_parents(issue_id) {schema.DONE_AMONG_SQL}",
+                     (parents,))
         ids = json.dumps(affected)
         new = {row[0] for row in conn.execute(schema.BLOCKED_AMONG_SQL, (ids,))}
         old = {row[0] for row in conn.execute(

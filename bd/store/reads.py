@@ -1,0 +1,121 @@
+"""The Store's read queries over the cache: ready, blocked, list (each also as a stream of
+records, for output-bound commands), stale, stats and the small counts commands ask for.
+A mixin of :class:`bd.store.store.Store`, which provides ``cache()``.
+"""
+
+from __future__ import annotations
+
+from bd.store import queries
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from bd.store.cache import Cache
+
+_list = list  # Reads.list shadows the builtin inside the class body
+
+
+class Reads:
+    """Queries of a workspace (mixed into Store)."""
+
+    @property
+    def prefix(self) -> str:
+        raise NotImplementedError  # Store.prefix
+
+    def cache(self, *, check: bool = True) -> Cache:
+        raise NotImplementedError  # Store.cache
+
+    def ready(self, f: queries.ReadyFilter | None = None) -> list[dict[str, Any]]:
+        return queries.ready(self.cache().conn, f or queries.ReadyFilter())
+
+    def blocked(self, parent: str | None = None) -> list[dict[str, Any]]:
+        """Blocked work with ``blocked_by`` / ``blocked_by_count`` explaining each."""
+        conn = self.cache().conn
+        rows = queries.blocked(conn, parent)
+        if rows:
+            why = queries.blockers(conn, [rec["id"] for rec in rows])
+            for rec in rows:
+                by = why.get(rec["id"], [])
+                rec["blocked_by_count"] = len(by)
+                rec["blocked_by"] = by
+        return rows
+
+    def iter_ready(self, f: queries.ReadyFilter | None = None) -> Iterator[dict[str, Any]]:
+        """:meth:`ready` one record at a time (bounded memory for ``limit=0``)."""
+        return queries.iter_ready(self.cache().conn, f or queries.ReadyFilter())
+
+    def iter_list(self, f: queries.ListFilter | None = None) -> Iterator[dict[str, Any]]:
+        """:meth:`list` one record at a time."""
+        return queries.iter_list(self.cache().conn, f or queries.ListFilter())
+
+    def iter_blocked(self, parent: str | None = None) -> Iterator[dict[str, Any]]:
+        """:meth:`blocked` one record at a time; blockers are looked up per batch."""
+        conn = self.cache().conn
+        depth = queries.blocked_depths(conn)
+        batch: _list[dict[str, Any]] = []
+        for rec in queries.iter_blocked(conn, parent):
+            batch.append(rec)
+            if len(batch) == 500:
+                yield from self._with_blockers(conn, batch, depth)
+                batch = []
+        yield from self._with_blockers(conn, batch, depth)
+
+    @staticmethod
+    def _with_blockers(conn: Any, rows: _list[dict[str, Any]], depth: dict[str, int]
+                       ) -> _list[dict[str, Any]]:
+        if rows:
+            why = queries.blockers(conn, [rec["id"] for rec in rows], depth)
+            for rec in rows:
+                by = why.get(rec["id"], [])
+                rec["blocked_by_count"] = len(by)
+                rec["blocked_by"] = by
+        return rows
+
+    def list(self, f: queries.ListFilter | None = None) -> _list[dict[str, Any]]:
+        return queries.list_issues(self.cache().conn, f or queries.ListFilter())
+
+    def stale(self, days: int = 30, status: str | None = None, limit: int = 50
+              ) -> _list[dict[str, Any]]:
+        return queries.stale(self.cache().conn, days, status, limit)
+
+    def stats(self) -> dict[str, Any]:
+        return queries.stats(self.cache().conn)
+
+    def dependents(self, rid: str) -> _list[tuple[str, str]]:
+        """(issue_id, type) of the edges pointing at ``rid``."""
+        return [(a, t) for a, t in self.cache().conn.execute(
+            "SELECT issue_id, type FROM dependencies WHERE depends_on_id = ? "
+            "ORDER BY issue_id, type", (rid,))]
+
+    def events(self, rid: str) -> _list[dict[str, Any]]:
+        cur = self.cache().conn.execute(
+            "SELECT id, issue_id, event_type, actor, old_value, new_value, comment, created_at "
+            "FROM events WHERE issue_id = ? ORDER BY id", (rid,))
+        names = [d[0] for d in cur.description]
+        return [{k: v for k, v in zip(names, row, strict=False) if v is not None} for row in cur]
+
+    def label_counts(self) -> _list[dict[str, Any]]:
+        return [{"label": label, "count": n} for label, n in self.cache().conn.execute(
+            "SELECT l.label, count(*) FROM labels l JOIN issues i ON i.id = l.issue_id "
+            "WHERE i.status != 'tombstone' GROUP BY l.label ORDER BY l.label")]
+
+    def count_live(self) -> int:
+        """Issues in the workspace, tombstones not counted."""
+        row = self.cache().conn.execute(
+            "SELECT count(*) FROM issues WHERE status != 'tombstone'").fetchone()
+        return int(row[0])
+
+    def any_active(self) -> bool:
+        """Whether any issue is open or in progress (ready says why it lists nothing)."""
+        return self.cache().conn.execute(
+            "SELECT 1 FROM issues WHERE status IN ('open','in_progress') LIMIT 1"
+        ).fetchone() is not None
+
+    def count_top_level(self) -> int:
+        prefix = self.prefix + "-"
+        row = self.cache().conn.execute(
+            "SELECT count(*) FROM issues WHERE substr(id, 1, ?) = ? AND "
+            "instr(substr(id, ?), '.') = 0", (len(prefix), prefix, len(prefix) + 1)).fetchone()
+        return int(row[0])
