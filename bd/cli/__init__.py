@@ -41,16 +41,11 @@ MODULES = {
     "repair-deps": "maint", "detect-pollution": "maint", "validate": "maint", "migrate": "maint",
     "merge": "git", "resolve-conflicts": "git", "sync": "git", "history": "git",
     "graph": "graph", "graph check": "graph", "ui": "ui",
-    "github sync": "trackers", "github status": "trackers",
-    "gitlab sync": "trackers", "gitlab status": "trackers",
-    "jira sync": "trackers", "jira status": "trackers",
 }
-GROUPS = {"config", "dep", "label", "comments", "epic", "hooks", "graph", "github", "gitlab",
-          "jira"}
+GROUPS = {"config", "dep", "label", "comments", "epic", "hooks", "graph"}
 WRITES = {"create", "new", "q", "update", "close", "reopen", "defer", "undefer", "delete",
           "dep add", "dep remove", "dep rm", "dep relate", "dep unrelate", "relate",
-          "unrelate", "dep", "label add", "label remove", "comments add", "comment", "import",
-          "github sync", "gitlab sync", "jira sync"}
+          "unrelate", "dep", "label add", "label remove", "comments add", "comment", "import"}
 # Agent memory (bd/memory, bd/cli/cmd_memory.py): kept apart so concurrent additions to the
 # tables above do not collide.
 MODULES.update({
@@ -69,6 +64,12 @@ MODULES.update({
 })
 GROUPS |= {"state"}
 WRITES |= {"duplicate", "supersede", "set-state"}
+# External trackers (bd/trackers, bd/cli/cmd_trackers.py).
+MODULES.update({f"{t} {c}": "trackers" for t in ("github", "gitlab", "jira", "linear")
+                for c in ("sync", "status")})
+MODULES["linear teams"] = "trackers"
+GROUPS |= {"github", "gitlab", "jira", "linear"}
+WRITES |= {"github sync", "gitlab sync", "jira sync", "linear sync"}
 GLOBAL_BOOL = {"--json": "json", "--no-daemon": None, "--no-auto-flush": None,
                "--no-auto-import": None, "--sandbox": None, "-q": "quiet", "--quiet": "quiet",
                "--allow-stale": None, "--readonly": "readonly", "--no-db": None,

@@ -26,7 +26,7 @@ SYNC_OPTS = [
     opt("state", "--state", default="all", metavar="STATE",
         help="Which issues to sync: open, closed or all"),
 ]
-NAMES = {"github": "GitHub", "gitlab": "GitLab", "jira": "Jira"}
+NAMES = {"github": "GitHub", "gitlab": "GitLab", "jira": "Jira", "linear": "Linear"}
 
 
 def _sync(tracker: str) -> Any:
@@ -108,3 +108,18 @@ for _name, _display in NAMES.items():
     command(f"{_name} sync", f"Two-way sync with {_display} (pull, then push)",
             opts=SYNC_OPTS)(_sync(_name))
     command(f"{_name} status", f"Show the {_display} sync state (no network)")(_status(_name))
+
+
+@command("linear teams", "List the Linear teams the API key can see (id, key, name)")
+def _linear_teams(ctx: Context, o: Values) -> int:
+    from bd.trackers import api
+
+    teams = api.linear_teams(ctx.store)
+    if ctx.json:
+        ctx.out.json(teams)
+        return 0
+    if not teams:
+        ctx.out.line("No teams")
+    for t in teams:
+        ctx.out.line(f"{t['key']:<8} {t['id']}  {t['name']}")
+    return 0

@@ -50,6 +50,7 @@ GROUP_HELP = {
     "admin": "Maintenance: compact old closed issues, clean up closed issues and tombstones",
     "audit": "Record and label agent interactions (append-only .beads/interactions.jsonl)",
     "state": "Operational state of an issue: DIMENSION:VALUE labels (set with bd set-state)",
+    "linear": "Two-way sync with Linear (see docs/trackers.md)",
 }
 
 # Top-level order of `bd --help`: the everyday workflow first, then the rest.

@@ -3,6 +3,10 @@
 * 429, and 403 carrying GitHub's rate-limit signals (``Retry-After``, or
   ``x-ratelimit-remaining: 0`` with ``x-ratelimit-reset``), wait as told (capped) and retry.
 * 5xx and connection errors/timeouts retry with exponential backoff (0.5 s, 1 s, 2 s, ...).
+  A request that is not idempotent (a POST that creates an issue or a comment) is retried
+  only when the server surely did not act on it: a rate limit, 503, or a connection that
+  was never made.  After a 500/502/504 or a read timeout it may have been done, so the
+  run stops; the engine's journal then settles it on the next run instead of a duplicate.
 * Headers are never logged or put into error messages: they carry the token.
 
 httpx is the optional ``[trackers]`` extra; only the tracker commands import this module.
@@ -95,7 +99,8 @@ class Http:
         return self.base_url + path
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json: Any = None, ok: tuple[int, ...] = ()) -> Any:
+                json: Any = None, ok: tuple[int, ...] = (),
+                idempotent: bool | None = None) -> Any:
         """Send, retrying rate limits and transient failures; return the httpx response.
 
         A status in ``ok`` is returned to the caller even when it is an error (404 on a
@@ -103,16 +108,21 @@ class Http:
         """
         url = self.url(path)
         shown = url.split("?", 1)[0]
+        if idempotent is None:
+            idempotent = method != "POST"
         attempt = 0
         while True:
             attempt += 1
             self.requests += 1
+            unsafe = False  # the server may have acted: retry only an idempotent request
             try:
                 resp = self._client.request(method, url, params=params, json=json)
-            except httpx.TimeoutException:
-                problem = "timed out"
-            except httpx.TransportError as exc:
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 problem = f"connection failed ({type(exc).__name__})"
+            except httpx.TimeoutException:
+                problem, unsafe = "timed out", True
+            except httpx.TransportError as exc:
+                problem, unsafe = f"connection failed ({type(exc).__name__})", True
             else:
                 if resp.status_code in ok or resp.status_code < 300:
                     if method != "GET" and resp.status_code < 300:
@@ -132,15 +142,21 @@ class Http:
                         self._sleep(wait)
                         continue
                 elif resp.status_code >= 500:
-                    problem = f"HTTP {resp.status_code}"
+                    problem, unsafe = f"HTTP {resp.status_code}", resp.status_code != 503
                 else:
                     raise TrackerError(f"{self.name}: {method} {shown}: HTTP {resp.status_code}"
                                        f"{_detail(resp)}")
+            if unsafe and not idempotent:
+                raise TrackerError(f"{self.name}: {method} {shown}: {problem}; not retried "
+                                   "(the server may have done it): run the sync again")
             if attempt >= self.max_attempts:
                 raise TrackerError(f"{self.name}: {method} {shown}: {problem} "
                                    f"(gave up after {attempt} attempts)")
             self.retries += 1
             self._sleep(self.backoff * 2 ** (attempt - 1))
+
+    def sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params).json()

@@ -376,8 +376,8 @@ NO_JSON: dict[str, str] = {
 
 # Commands whose goldens need a fake server: tests/trackers/test_golden_trackers.py (its
 # COVERS set must match; test_trackers_goldens_cover_these checks it).
-COVERED_ELSEWHERE = {f"{t} {c}" for t in ("github", "gitlab", "jira")
-                     for c in ("sync", "status")}
+COVERED_ELSEWHERE = {f"{t} {c}" for t in ("github", "gitlab", "jira", "linear")
+                     for c in ("sync", "status")} | {"linear teams"}
 
 
 # -------------------------------------------------------------------------- the workspace

@@ -24,9 +24,11 @@ class Reply:
 
 class Failure:
     def __init__(self, status: int, count: int, headers: dict[str, str], body: Any,
-                 method: str | None, path: str | None) -> None:
+                 method: str | None, path: str | None, contains: str | None,
+                 after: bool = False) -> None:
         self.status, self.count, self.headers, self.body = status, count, headers, body
-        self.method, self.path = method, path
+        self.after = after
+        self.method, self.path, self.contains = method, path, contains
 
 
 class FakeServer:
@@ -92,17 +94,28 @@ class FakeServer:
 
     # -- failures -----------------------------------------------------------------------------
     def inject(self, status: int, *, count: int = 1, headers: dict[str, str] | None = None,
-               body: Any = None, method: str | None = None, path: str | None = None) -> None:
-        """The next ``count`` requests matching method/path (substring) fail with ``status``
-        (status 0: the connection is closed without a reply)."""
+               body: Any = None, method: str | None = None, path: str | None = None,
+               contains: str | None = None, after: bool = False) -> None:
+        """The next ``count`` requests matching method, path (a substring, anchored at the
+        end with a trailing '$') and request body (``contains``) fail with ``status``
+        (status 0: the connection is closed without a reply).  ``after``: the request is
+        carried out first, then answered with the failure (a gateway timing out on a create
+        that happened)."""
         with self.lock:
-            self.failures.append(Failure(status, count, headers or {}, body, method, path))
+            self.failures.append(Failure(status, count, headers or {}, body, method, path,
+                                         contains, after))
 
-    def _failure(self, method: str, path: str) -> Failure | None:
+    def _failure(self, method: str, path: str, raw: bytes) -> Failure | None:
         with self.lock:
             for f in self.failures:
-                if (f.method is None or f.method == method) and (f.path is None or
-                                                                 f.path in path):
+                if f.path is not None:
+                    hit = path.endswith(f.path[:-1]) if f.path.endswith("$") else \
+                        f.path in path
+                    if not hit:
+                        continue
+                if f.contains is not None and f.contains.encode() not in raw:
+                    continue
+                if f.method is None or f.method == method:
                     f.count -= 1
                     if f.count <= 0:
                         self.failures.remove(f)
@@ -121,7 +134,7 @@ class FakeServer:
         method = h.command
         with self.lock:
             self.requests.append((method, url.path))
-        fail = self._failure(method, url.path)
+        fail = self._failure(method, url.path, raw)
         if fail is not None and fail.status == 0:
             h.close_connection = True
             try:
@@ -130,6 +143,10 @@ class FakeServer:
             except OSError:
                 pass
             return
+        if fail is not None and fail.after:
+            with self.lock:
+                self.route(method, url.path, {k: v[-1] for k, v in parse_qs(url.query).items()},
+                           json.loads(raw) if raw else None)
         if fail is not None:
             reply = Reply(fail.status, fail.body if fail.body is not None else
                           {"message": f"injected {fail.status}"}, fail.headers)
@@ -141,14 +158,15 @@ class FakeServer:
             except ValueError:
                 body = None
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-            stall = False
+            stall = write = False
             with self.lock:
                 reply = self.route(method, url.path, query, body)
-                if method != "GET" and reply.status < 300:
+                write = self.is_write(method, body)
+                if write and reply.status < 300:
                     self.writes.append((method, url.path))
                     stall = (self.stall_after_writes is not None
                              and len(self.writes) >= self.stall_after_writes)
-            if method != "GET" and reply.status < 300 and stall:
+            if write and reply.status < 300 and stall:
                 self.stall_after_writes = None
                 self.stalled.set()
                 self._release.wait(60)
@@ -162,6 +180,9 @@ class FakeServer:
             h.send_header(k, v)
         h.end_headers()
         h.wfile.write(data)
+
+    def is_write(self, method: str, body: Any) -> bool:
+        return method != "GET"
 
     def route(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
         raise NotImplementedError

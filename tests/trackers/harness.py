@@ -16,6 +16,9 @@ TOKEN = "s3cr3t-TOKEN-value-0123456789"
 class Harness:
     name = ""
     fake: Any
+    read_method = "GET"  # how the API reads (Linear's GraphQL reads with POST)
+    create_path = ""  # the create call: its path ('$': at the end) ...
+    create_body: str | None = None  # ... and a piece of its body
 
     def configure(self, repo: Path) -> dict[str, str]:
         """Write the tracker's config into ``repo``; return the environment (the token)."""
@@ -41,6 +44,7 @@ class Harness:
 
 class GitHubHarness(Harness):
     name = "github"
+    create_path = "/widgets/issues$"
 
     def __init__(self) -> None:
         self.fake = FakeGitHub(token=TOKEN)
@@ -102,6 +106,7 @@ HARNESSES = {"github": GitHubHarness}
 
 class GitLabHarness(Harness):
     name = "gitlab"
+    create_path = "widgets/issues$"
 
     def __init__(self) -> None:
         from fake_gitlab import FakeGitLab
@@ -161,6 +166,7 @@ HARNESSES["gitlab"] = GitLabHarness
 
 class JiraHarness(Harness):
     name = "jira"
+    create_path = "/rest/api/3/issue$"
 
     def __init__(self) -> None:
         from fake_jira import FakeJira
@@ -216,3 +222,67 @@ class JiraHarness(Harness):
 
 
 HARNESSES["jira"] = JiraHarness
+
+
+class LinearHarness(Harness):
+    name = "linear"
+    read_method = "POST"
+    create_path = "/graphql"
+    create_body = "issueCreate"
+
+    def __init__(self) -> None:
+        from fake_linear import FakeLinear
+
+        self.fake = FakeLinear(token=TOKEN)
+
+    def configure(self, repo: Path) -> dict[str, str]:
+        bd("config", "set", "linear.api_url", f"{self.fake.base}/graphql", cwd=repo)
+        bd("config", "set", "linear.team", "ENG", cwd=repo)
+        self.common(repo)
+        return {"LINEAR_API_KEY": TOKEN}
+
+    def seed(self, n: int, *, comments: bool = True) -> list[str]:
+        keys = []
+        for i in range(n):
+            kw: dict[str, Any] = ({"labels": ("Bug", "ui"), "priority": 2} if i % 3 == 0 else
+                                  {"labels": ("Feature",)} if i % 3 == 1 else {})
+            issue = self.fake.add_issue(f"Remote issue {i}", description=f"Body {i}\n\nmore",
+                                        state="Done" if i % 4 == 3 else "Todo",
+                                        assignee="Alice" if i % 2 else None, **kw)
+            if comments and i % 2 == 0:
+                self.fake.comment(issue["identifier"], f"First comment on {i}")
+            keys.append(issue["identifier"])
+        self.fake.add_issue("Another team's issue", team="OPS")
+        return keys
+
+    def ref(self, key: str) -> str:
+        return f"{self.fake.base}/acme/issue/{key}"
+
+    def keys(self) -> list[str]:
+        return [k for k, i in self.fake.issues.items() if i["team"]["key"] == "ENG"]
+
+    def title(self, key: str) -> str:
+        return str(self.fake.issues[key]["title"])
+
+    def state(self, key: str) -> str:
+        kind = self.fake.issues[key]["state"]["type"]
+        return "closed" if kind in ("completed", "canceled") else "open"
+
+    def set_title(self, key: str, title: str) -> None:
+        self.fake.edit(key, title=title)
+
+    def comment(self, key: str, text: str) -> None:
+        self.fake.comment(key, text)
+
+    def comment_texts(self, key: str) -> list[str]:
+        return [c["body"] for c in self.fake.issues[key]["comments"]]
+
+    def rate_limit(self) -> None:
+        # Linear answers a rate-limited request with HTTP 400 and a RATELIMITED error.
+        self.fake.inject(400, body={"errors": [{"message": "Rate limit exceeded",
+                                                "extensions": {"code": "RATELIMITED"}}]},
+                         headers={"X-RateLimit-Requests-Remaining": "0"})
+        self.fake.inject(429, headers={"Retry-After": "0"})
+
+
+HARNESSES["linear"] = LinearHarness

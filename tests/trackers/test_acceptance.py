@@ -160,9 +160,9 @@ def test_rate_limit_and_5xx_recover(h: Harness, ws: tuple[Path, dict[str, str]])
     h.seed(3)
     create(repo, "Goes out despite the limits")
     h.rate_limit()
-    h.fake.inject(502, count=2, method="GET")
+    h.fake.inject(502, count=2, method=h.read_method)
     h.fake.inject(503, count=1, method="POST")
-    h.fake.inject(0, count=1, method="GET")  # a dropped connection
+    h.fake.inject(0, count=1, method=h.read_method)  # a dropped connection
     rep = sync(h, repo, env)
     assert len(rep["pulled"]["created"]) == 3 and len(rep["pushed"]["created"]) == 1
     assert rep["retries"] >= 5
@@ -181,8 +181,19 @@ def test_persistent_failure_leaves_jsonl_unchanged(h: Harness,
     assert "gave up" in proc.stdout and TOKEN not in proc.stdout + proc.stderr
     assert jsonl_path(repo).read_bytes() == before
     h.fake.failures.clear()
+    # A create answered by a 502 may have happened: not retried, the run stops, and the next
+    # run links the issue (the journal's intent) instead of creating it twice.
+    h.fake.inject(502, count=1, method="POST", path=h.create_path, contains=h.create_body,
+                  after=True)
+    proc = sync(h, repo, env, check=False)
+    assert proc.returncode == 1 and "not retried" in proc.stdout
+    assert jsonl_path(repo).read_bytes() == before
+    h.fake.failures.clear()
     rep = sync(h, repo, env)
     assert len(rep["pulled"]["created"]) == 3
+    assert rep["pushed"]["created"] == [] and rep["recovered_from_journal"] == 1
+    assert sorted(h.title(k) for k in h.keys()).count("Local") == 1
+    assert all(r.get("external_ref") for r in read_records(repo))
 
 
 def test_kill_mid_sync_then_recover(h: Harness, ws: tuple[Path, dict[str, str]]) -> None:

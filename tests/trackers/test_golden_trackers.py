@@ -23,8 +23,8 @@ _ID = re.compile(r"(?<![\w-])t-[0-9a-z]{3,8}(?![\w-])")
 _PORT = re.compile(r"127\.0\.0\.1:\d+")
 
 # Commands whose golden lives here (tests/cli/test_golden.py checks this list).
-COVERS = {f"{t} {c}" for t in ("github", "gitlab", "jira")
-                     for c in ("sync", "status")}
+COVERS = {f"{t} {c}" for t in ("github", "gitlab", "jira", "linear")
+                     for c in ("sync", "status")} | {"linear teams"}
 
 
 def normalise(value: Any, root: str) -> Any:
