@@ -43,6 +43,8 @@ PASS = "python -c pass"
 SQLITE = "python -c 'import sqlite3'"
 MERGE = "merge driver (500 changes a side)"
 DOC_BEGIN, DOC_END = "<!-- bench:begin -->", "<!-- bench:end -->"
+UI_PAGE = "bd ui: first page (server up)"
+DOT_ALL = "graph --all --format dot | dot -Tsvg"
 # Timed processes may write bytecode: an installed bd has it (make compiles it), and a
 # shell's PYTHONDONTWRITEBYTECODE would make every process compile bd from source.
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -65,6 +67,9 @@ TARGETS: list[tuple[str, str, float, int]] = [
     (MERGE, "x", 15, 10000),
     ("import (fresh repo)", "ms", 5000, 20000),
     ("ready --json", "rss", 60, 20000),
+    ("graph ID (epic)", "x", 15, 10000),
+    (UI_PAGE, "ms", 300, 10000),
+    (DOT_ALL, "ms", 60000, 10000),
 ]
 
 
@@ -192,6 +197,13 @@ class Bench:
         show_id = next(r["id"] for r in recs if r.get("dependencies") and r.get("comments"))
         tree_id = next(r["id"] for r in recs if any(
             d["type"] == "blocks" for d in r.get("dependencies") or []))
+        kids: dict[str, int] = {}
+        for r in recs:
+            for d in r.get("dependencies") or []:
+                if d["type"] == "parent-child":
+                    kids[d["depends_on_id"]] = kids.get(d["depends_on_id"], 0) + 1
+        epic_id = max((r["id"] for r in recs if r.get("issue_type") == "epic"),
+                      key=lambda i: (kids.get(i, 0), i))
         need = self.runs + 2  # the warm-up round, the recorded rounds, the RSS round
         if len(open_tasks) < 3 * need + 1:
             raise SystemExit(f"{size} issues: too few open tasks for {need} runs")
@@ -246,6 +258,7 @@ class Bench:
             Case("stats --json", fixed("stats", "--json"), repo),
             Case("search WORD --json", fixed("search", "memory", "--json"), repo),
             Case("dep tree ID", fixed("dep", "tree", tree_id), repo),
+            Case("graph ID (epic)", fixed("graph", epic_id), repo),
             Case("create", lambda r: [*BD, "create", f"bench issue {r}", "-p", "2", "--silent"],
                  repo),
             Case("update --status", lambda r: [*BD, "update", update_id, "--status",
@@ -258,6 +271,7 @@ class Bench:
             Case("import (fresh repo)", fixed("import", "-i", str(data_path)), fresh,
                  fresh_repo),
         ]
+        self.repo = repo
         if self.only:  # the yardsticks always run: every ratio needs them
             cases = [c for c in cases if c.name in (PASS, SQLITE)
                      or any(word in c.name for word in self.only)]
@@ -295,7 +309,66 @@ class Bench:
                                                 f"{proc.stderr.decode()[-300:].strip()}")
                 elif r:
                     results[case.name].ms.append(ms)
+        if not self.only or any(w in UI_PAGE for w in self.only):
+            results[UI_PAGE] = Sample(ms=ui_first_page(self.repo, self.runs))
+        if shutil.which("dot") and (not self.only or any(w in DOT_ALL for w in self.only)):
+            results[DOT_ALL] = Sample(ms=[dot_all(self.repo)])
+        elif not shutil.which("dot"):
+            self.notes.append(f"{DOT_ALL}: skipped, graphviz is not installed")
         return {k: v for k, v in results.items() if v.ms}
+
+
+def ui_first_page(repo: Path, runs: int) -> list[float]:
+    """Milliseconds from the first request to the last byte of what the board's first page
+    needs (the page, its scripts and styles, the board data), once per run, with the server
+    already up: a fresh `bd ui` per run, so no run sees another's warm state."""
+    import http.client
+
+    times = []
+    for _ in range(runs):
+        proc = subprocess.Popen([*BD, "ui", "--json"], cwd=repo, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True,
+                                env=ENV)
+        try:
+            assert proc.stdout is not None
+            text = ""
+            while True:
+                line = proc.stdout.readline()
+                if not line:
+                    raise SystemExit("bd ui exited before its start line")
+                text += line
+                try:
+                    info = json.loads(text)
+                    break
+                except ValueError:
+                    continue
+            start = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", info["port"], timeout=30)
+            for path, headers in (("/", {}), ("/static/graph.css", {}), ("/static/app.css", {}),
+                                  ("/static/graph.js", {}), ("/static/app.js", {}),
+                                  ("/api/board", {"X-Bd-Token": info["token"]})):
+                conn.request("GET", path, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    raise SystemExit(f"bd ui answered {resp.status} for {path}")
+            times.append((time.perf_counter() - start) * 1000)
+            conn.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return times
+
+
+def dot_all(repo: Path) -> float:
+    """Milliseconds for `bd graph --all --format dot` piped into `dot -Tsvg` (once)."""
+    cmd = " ".join(BD[:2]) + " '" + BD[2] + "' graph --all --format dot | dot -Tsvg >/dev/null"
+    start = time.perf_counter()
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=repo, env=ENV,
+                          capture_output=True, timeout=600)
+    if proc.returncode != 0:
+        raise SystemExit(f"{DOT_ALL} failed: {proc.stderr.decode()[-300:]}")
+    return (time.perf_counter() - start) * 1000
 
 
 def summarise(results: dict[str, Sample]) -> dict[str, dict[str, Any]]:

@@ -34,6 +34,7 @@ def _label(*parts: str) -> str:
 def render(vg: ViewGraph, lay: Layout) -> list[str]:
     """The layered graph, left to right: an arrow from each issue to what waits on it."""
     lines = ["digraph beads {", "  rankdir=LR;", "  newrank=true;",
+             '  graph [fontname="Helvetica", fontsize=11];',
              '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
              '  edge [fontname="Helvetica", fontsize=9];']
     parent = vg.parent_of()
