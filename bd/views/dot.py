@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 FILL = {"open": "white", "in_progress": "lightyellow", "blocked": "mistyrose",
         "closed": "lightgray", "deferred": "lightcyan"}
-# Clusters make dot's layout much slower; past this many issues parents become edges.
+# Clusters, and edges that do not rank (parent-child drawn as lines), make dot's layout much
+# slower: past this many issues a child's label names its parent instead (the 10,000-issue
+# benchmark then renders in seconds instead of minutes).
 CLUSTER_LIMIT = 600
 
 
@@ -52,7 +54,10 @@ def render(vg: ViewGraph, lay: Layout) -> list[str]:
         head = f"{icon(status)} {i}  P{prio if isinstance(prio, int) else 2}"
         if i in vg.ready:
             head += "  ★ ready"
-        attrs = [f'label="{_label(head, str(n.get("title", ""))[:60], status)}"',
+        parts = [head, str(n.get("title", ""))[:60], status]
+        if not clusters and i in parent:
+            parts.append(f"in {parent[i]}")
+        attrs = [f'label="{_label(*parts)}"',
                  f'fillcolor="{FILL.get(status, "white")}"']
         if i in vg.ready:
             attrs.append("penwidth=2.5, color=darkgreen")
@@ -81,9 +86,7 @@ def render(vg: ViewGraph, lay: Layout) -> list[str]:
             style = "" if t == "blocks" else f", style=bold, label={quote(t)}"
             lines.append(f"  {quote(b)} -> {quote(a)} [color=firebrick{style}];")
         elif t == "parent-child":
-            if not clusters:
-                lines.append(f"  {quote(b)} -> {quote(a)} [style=dotted, color=gray50, "
-                             "arrowhead=none, constraint=false];")
+            continue  # drawn as clusters, or (past CLUSTER_LIMIT) named in the child's label
         else:
             lines.append(f"  {quote(a)} -> {quote(b)} [style=dashed, color=gray40, "
                          f"label={quote(t)}, constraint=false];")

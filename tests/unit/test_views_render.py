@@ -163,7 +163,8 @@ def test_dot_groups_children_in_clusters_until_large() -> None:
     assert 'subgraph "cluster_e"' in text
     big = vg_of([(f"k{i}", "e", "parent-child") for i in range(dot.CLUSTER_LIMIT + 1)])
     text = "\n".join(dot.render(big, layout(big)))
-    assert "cluster_" not in text and "style=dotted" in text
+    assert "cluster_" not in text and "->" not in text
+    assert '"k7" [label="○ k7 P2\\nTitle k7\\nopen\\nin e"' in text
 
 
 def test_list_dot_renders() -> None:

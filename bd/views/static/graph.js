@@ -85,8 +85,8 @@
       if (n.parent) {
         var hue = 0;
         for (var i = 0; i < n.parent.length; i++) hue = (hue * 31 + n.parent.charCodeAt(i)) % 360;
-        el('rect', {width: 6, height: H, rx: 3, 'class': 'bdg-stripe',
-                    fill: 'hsl(' + hue + ',55%,55%)'}, g);
+        var stripe = el('rect', {width: 6, height: H, rx: 3, 'class': 'bdg-stripe'}, g);
+        stripe.style.fill = 'hsl(' + hue + ',55%,55%)';  // CSSOM: allowed by the CSP
       }
       var head = el('text', {x: 12, y: 18, 'class': 'bdg-head'}, g);
       head.textContent = (ICON[n.status] || '\u25cb') + ' ' + clip(n.id, 22) + '  ' + prio(n) +
