@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 from bd.core import model
 from bd.ops import issues as ops
-from bd.store.queries import ListFilter
+from bd.store.queries import ListFilter, ReadyFilter
 from bd.views import data, html
 from bd.views.model import NODE_KEYS, layout
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 COLUMNS = (("open", "Open"), ("in_progress", "In progress"), ("blocked", "Blocked"),
            ("deferred", "Deferred"), ("closed", "Closed"))
-CARD_LIMIT = 200
+CARD_LIMIT = 100
 CLOSED_LIMIT = 50
 EDITABLE = ("title", "description", "priority", "status", "assignee", "issue_type", "design",
             "acceptance_criteria", "notes")
@@ -63,38 +63,58 @@ def _filter(query: Mapping[str, list[str]], **extra: Any) -> ListFilter:
                       priority=model.parse_priority(prio) if prio else None, **extra)
 
 
+def _ready_filter(query: Mapping[str, list[str]]) -> ReadyFilter:
+    f = _filter(query)
+    return ReadyFilter(limit=0, assignee=f.assignee, labels=f.labels, issue_type=f.issue_type,
+                       priority=f.priority, sort="priority")
+
+
+def _matches(rec: Mapping[str, Any], text: str | None) -> bool:
+    """The board's search over the ready queue (``list``'s query does it in SQL)."""
+    if not text:
+        return True
+    needle = text.lower()
+    return any(needle in str(rec.get(k) or "").lower() for k in ("id", "title", "description"))
+
+
 def board(store: Store, query: Mapping[str, list[str]]) -> dict[str, Any]:
-    """Columns by status (open ones in full up to a cap, the latest closed), the ready
-    queue and the open epics with their progress."""
-    graph = store.graph(light=True)
-    ready = graph.ready_ids()
-    active = store.list(_filter(query, limit=0))
-    closed = store.list(_filter(query, status="closed", limit=CLOSED_LIMIT, sort="closed"))
-    by_status: dict[str, list[dict[str, Any]]] = {}
-    for rec in active:
-        by_status.setdefault(model.status_of(rec), []).append(rec)
+    """Columns by status (up to CARD_LIMIT cards each, ``more`` when there are more; the
+    latest closed ones) and the ready queue.  Each column is one limited query, so the first
+    page costs the same for 100 issues or 10,000."""
+    text = _one(query, "q")
+    ready_rows = [r for r in store.ready(_ready_filter(query)) if _matches(r, text)]
+    ready = {r["id"] for r in ready_rows}
     columns = []
-    known = {s for s, _ in COLUMNS}
-    extra = [(s, s.replace("_", " ").capitalize()) for s in sorted(by_status) if s not in known]
-    for status, title in (*COLUMNS[:-1], *extra):
-        rows = by_status.get(status, [])
-        columns.append({"status": status, "title": title, "count": len(rows),
-                        "cards": [card(r, ready) for r in rows[:CARD_LIMIT]]})
-    columns.append({"status": "closed", "title": "Closed", "count": None,
-                    "cards": [card(r, ready) for r in closed]})
-    ready_cards = sorted((card(r, ready) for r in active if r["id"] in ready),
-                         key=lambda c: (c["priority"], c["id"]))
-    epics = []
+    shown = 0
+    custom = [(c, c.replace("_", " ").capitalize()) for c in store.custom_statuses]
+    for status, title in (*COLUMNS[:-1], *custom, COLUMNS[-1]):
+        closed = status == "closed"
+        limit = CLOSED_LIMIT if closed else CARD_LIMIT
+        rows = store.list(_filter(query, status=status, limit=limit + 1,
+                                  sort="closed" if closed else None))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        shown += 0 if closed else len(rows)
+        columns.append({"status": status, "title": title, "count": len(rows), "more": more,
+                        "cards": [card(r, ready) for r in rows]})
+    return {"workspace": store.beads_dir, "actor": store.actor, "columns": columns,
+            "ready": [card(r, ready) for r in ready_rows[:CARD_LIMIT]],
+            "ready_count": len(ready_rows), "shown": shown,
+            "more": any(c["more"] for c in columns if c["status"] != "closed")}
+
+
+def epics(store: Store) -> dict[str, Any]:
+    """Every open epic with its closed and total children."""
+    graph = store.graph(light=True)
+    out = []
     for e in graph.epic_status():
         rec = graph.get(e["id"]) or {}
         total, done = e["total_children"], e["closed_children"]
-        epics.append({"id": e["id"], "title": rec.get("title", ""),
-                      "status": rec.get("status", "open"), "total": total, "closed": done,
-                      "percent": int(100 * done / total) if total else 0,
-                      "eligible_for_close": e["eligible_for_close"]})
-    return {"workspace": store.beads_dir, "actor": store.actor, "columns": columns,
-            "ready": ready_cards[:CARD_LIMIT], "ready_count": len(ready_cards), "epics": epics,
-            "total": len(active)}
+        out.append({"id": e["id"], "title": rec.get("title", ""),
+                    "status": rec.get("status", "open"), "total": total, "closed": done,
+                    "percent": int(100 * done / total) if total else 0,
+                    "eligible_for_close": e["eligible_for_close"]})
+    return {"epics": out}
 
 
 def issue(store: Store, rid: str) -> dict[str, Any]:
@@ -146,16 +166,19 @@ def graph_view(store: Store, query: Mapping[str, list[str]]) -> dict[str, Any]:
 
 def get(store: Store, route: str, query: Mapping[str, list[str]], server: Any
         ) -> tuple[int, Any]:
-    """Answer ``GET /api/<route>``."""
+    """Answer ``GET /api/<route>``; every answer says whether the board is read-only."""
     if route == "board":
         value = board(store, query)
-        value["readonly"] = bool(server.readonly)
-        return 200, value
-    if route == "graph":
-        return 200, graph_view(store, query)
-    if route.startswith("issue/"):
-        return 200, issue(store, unquote(route[6:]))
-    raise Refused(404, f"no such API route: {route}")
+    elif route == "graph":
+        value = graph_view(store, query)
+    elif route == "epics":
+        value = epics(store)
+    elif route.startswith("issue/"):
+        value = issue(store, unquote(route[6:]))
+    else:
+        raise Refused(404, f"no such API route: {route}")
+    value["readonly"] = bool(server.readonly)
+    return 200, value
 
 
 def _text(body: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:

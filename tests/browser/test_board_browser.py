@@ -98,6 +98,18 @@ def test_closing_a_card_updates_the_jsonl(driver: Any, board: Board) -> None:
         driver, f'section.column[data-status="closed"] article.card[data-id="{target}"]'))
 
 
+def test_epics_tab_shows_progress(driver: Any, board: Board) -> None:
+    open_page(driver, board, "#/epics")
+    rows = wait_for("the epics", lambda: by_css(driver, ".epic"))
+    expected = {e["epic"]["id"]: e for e in bdj("epic", "status", cwd=board.root)}
+    assert {r.get_attribute("data-id") for r in rows} == set(expected)
+    for row in rows:
+        e = expected[row.get_attribute("data-id")]
+        bar = row.find_element("css selector", "progress")
+        assert int(bar.get_attribute("value")) == e["closed_children"]
+        assert f"{e['closed_children']}/{e['total_children']} closed" in row.text
+
+
 def test_a_cli_edit_appears_without_reload(driver: Any, board: Board) -> None:
     open_page(driver, board)
     driver.execute_script("window.__sameDocument = 42;")

@@ -84,7 +84,7 @@ def test_reads_need_the_token_too(served: Board) -> None:
     assert request(served, "GET", "/api/board")[0] == 403
     assert request(served, "GET", "/api/events")[0] == 403
     status, _, data = request(served, "GET", "/api/board", headers={"X-Bd-Token": served.token})
-    assert status == 200 and json.loads(data)["total"] >= 1
+    assert status == 200 and json.loads(data)["columns"][0]["count"] >= 1
     # The page itself carries no data and no token.
     status, headers, page = request(served, "GET", "/")
     assert status == 200 and served.token.encode() not in page
@@ -205,3 +205,27 @@ def test_library_refuses_non_loopback_without_consent(tmp_path: Path) -> None:
         assert server.url.startswith(f"http://127.0.0.1:{server.port}/?token=")
     finally:
         server.server_close()
+
+
+def test_board_columns_are_capped_and_say_so(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from bd.store.store import Store
+    from bd.views import board
+
+    root = make_repo(tmp_path / "cap", prefix="k")
+    for n in range(4):
+        bd("create", f"Issue {n}", "-p", str(n % 4), cwd=root)
+    bd("create", "Bug to find", "-t", "bug", "--id", "k-bug", cwd=root)
+    monkeypatch.setattr(board, "CARD_LIMIT", 3)
+    store = Store(str(root / ".beads"))
+    try:
+        value = board.board(store, {})
+        opened = value["columns"][0]
+        assert (opened["status"], opened["count"], opened["more"]) == ("open", 3, True)
+        assert [c["priority"] for c in opened["cards"]] == [0, 1, 2]
+        assert value["ready_count"] == 5 and len(value["ready"]) == 3
+        found = board.board(store, {"q": ["find"], "type": ["bug"]})
+        assert [c["id"] for c in found["columns"][0]["cards"]] == ["k-bug"]
+        assert [c["id"] for c in found["ready"]] == ["k-bug"]
+    finally:
+        store.close()

@@ -51,6 +51,10 @@
     return fetch('/api/' + path, opts).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
         if (!r.ok) throw new Error(data.error || ('HTTP ' + r.status));
+        if (typeof data.readonly === 'boolean') {
+          state.readonly = data.readonly;
+          document.body.classList.toggle('readonly', data.readonly);
+        }
         return data;
       });
     });
@@ -110,18 +114,16 @@
     app.textContent = '';
     var head = h('div', 'view-head', null, app);
     h('h1', '', 'Board', head);
-    h('span', 'muted', b.total + ' not closed \u00b7 ' + b.ready_count + ' ready \u00b7 ' +
-      b.workspace, head);
+    h('span', 'muted', b.ready_count + ' ready \u00b7 ' + b.workspace, head);
     var cols = h('div', 'columns', null, app);
     b.columns.forEach(function (col) {
       var c = h('section', 'column', null, cols);
       c.setAttribute('data-status', col.status);
       var t = h('h2', '', (ICON[col.status] || '') + ' ' + col.title, c);
-      h('span', 'count', col.count === null ? 'latest ' + col.cards.length : col.count, t);
+      var closed = col.status === 'closed';
+      h('span', 'count', (closed ? 'latest ' : '') + col.count + (col.more && !closed ? '+' : ''), t);
       col.cards.forEach(function (card) { cardEl(card, c); });
-      if (col.count !== null && col.count > col.cards.length) {
-        h('p', 'muted', (col.count - col.cards.length) + ' more: narrow the filters', c);
-      }
+      if (col.more && !closed) h('p', 'muted', 'More not shown: narrow the filters', c);
     });
   }
   function renderReady(b) {
@@ -135,6 +137,7 @@
   }
   function renderEpics(b) {
     app.textContent = '';
+    if (!b.epics) b = {epics: []};
     h('h1', '', 'Epics', h('div', 'view-head', null, app));
     var list = h('div', 'list', null, app);
     if (!b.epics.length) h('p', 'muted', 'No open epics.', list);
@@ -326,13 +329,12 @@
     } else if (view === 'graph') {
       if (!navigated && graphApi) { p = Promise.resolve(); }
       else p = api('GET', 'graph' + (state.arg ? '?id=' + encodeURIComponent(state.arg) : '')).then(renderGraph);
+    } else if (view === 'epics') {
+      p = api('GET', 'epics').then(renderEpics);
     } else {
       p = api('GET', 'board?' + filters()).then(function (b) {
         state.board = b;
-        state.readonly = b.readonly;
-        document.body.classList.toggle('readonly', b.readonly);
         if (view === 'ready') renderReady(b);
-        else if (view === 'epics') renderEpics(b);
         else renderBoard(b);
       });
     }
