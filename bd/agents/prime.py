@@ -29,7 +29,7 @@ def estimate_tokens(text: str) -> int:
 
 
 QUICKSTART = """\
-bd (beads) quickstart
+bd - Dependency-Aware Issue Tracker
 
 bd keeps a project's issues in .beads/issues.jsonl, committed with the code, and
 answers the question an agent asks all day: what can be worked on now?
@@ -138,11 +138,24 @@ _SYNC = """\
 """
 _FINISH_SYNC = "`bd sync` (commits `.beads/` only, pulls, pushes)."
 _FINISH_GIT = "commit `.beads/issues.jsonl` and push."
+_STEALTH = """\
+## Sync (stealth: local only)
+- Every change goes straight to `.beads/issues.jsonl`, which stays on this machine.
+- Do not commit, push or `bd sync` anything under `.beads/`: these issues are not shared.
+- Before ending a session: close what is finished and file issues for what is left.
+"""
+_MCP = """\
+# bd (beads): how work is tracked here
+Track ALL work with the beads MCP tools (no markdown TODO lists): `ready` to find work,
+`update` with claim to take it, `create` (deps discovered-from:ID) for what you find on the
+way, `close` when done. `bd prime --full` prints the whole CLI workflow.
+"""
 
 
-def static_primer(*, has_sync: bool = True) -> str:
+def static_primer(*, has_sync: bool = True, stealth: bool = False) -> str:
     """The workflow part of the primer, the same in every workspace."""
-    sync = _SYNC.format(finish=_FINISH_SYNC if has_sync else _FINISH_GIT)
+    sync = _STEALTH if stealth else _SYNC.format(
+        finish=_FINISH_SYNC if has_sync else _FINISH_GIT)
     return "\n".join((_INTRO, _LOOP, _COMMANDS, _RULES, sync))
 
 
@@ -207,20 +220,28 @@ def memory_text(store: Store) -> str:
     return f"{hint}\n" if hint else ""
 
 
-def prime(store: Store, *, has_sync: bool = True, builtin: bool = False) -> dict[str, Any]:
+def prime(store: Store, *, has_sync: bool = True, builtin: bool = False, mcp: bool = False,
+          stealth: bool = False) -> dict[str, Any]:
     """What ``bd prime`` prints, and where it came from.
 
     Returns ``text`` (the primer), ``source`` (``"builtin"`` or the override's path),
-    ``tokens`` (the estimate) and the workspace ``state``.  ``builtin`` ignores PRIME.md.
+    ``tokens`` (the estimate) and the workspace ``state``.  ``builtin`` ignores PRIME.md;
+    ``mcp`` is the short primer for agents that use the MCP tools; ``stealth`` tells the
+    agent to keep ``.beads/`` out of git.
     """
     st = state(store)
-    path = None if builtin else override_path(store)
+    if mcp:
+        text = _MCP + "\n" + state_text(st)
+        return {"source": "builtin-mcp", "text": text, "tokens": estimate_tokens(text),
+                "state": st}
+    path = None if builtin or stealth else override_path(store)
     if path is not None:
         with open(path, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
         if text and not text.endswith("\n"):
             text += "\n"
     else:
-        text = static_primer(has_sync=has_sync) + "\n" + state_text(st) + memory_text(store)
+        text = (static_primer(has_sync=has_sync, stealth=stealth) + "\n" + state_text(st)
+                + memory_text(store))
     return {"source": path or "builtin", "text": text, "tokens": estimate_tokens(text),
             "state": st}

@@ -59,11 +59,13 @@ WRITES |= {"audit record", "audit label"}
 MODULES.update({
     "epic close-eligible": "triage", "duplicate": "triage", "supersede": "triage",
     "duplicates": "triage", "state": "triage", "state list": "triage", "set-state": "triage",
-    "lint": "triage", "orphans": "triage",
-    "human": "helpcmds", "types": "helpcmds", "statuses": "helpcmds",
+    "lint": "triage", "orphans": "triage", "rename-prefix": "triage",
+    "admin reset": "workspace",
+    "human": "helpcmds", "types": "helpcmds", "statuses": "helpcmds", "edit": "edit",
 })
 GROUPS |= {"state"}
-WRITES |= {"duplicate", "supersede", "set-state"}
+WRITES |= {"duplicate", "supersede", "set-state", "edit", "rename-prefix",
+           "admin reset"}
 # External trackers (bd/trackers, bd/cli/cmd_trackers.py).
 MODULES.update({f"{t} {c}": "trackers" for t in ("github", "gitlab", "jira", "linear")
                 for c in ("sync", "status")})

@@ -15,7 +15,14 @@ from bd.errors import BdError, NotInitializedError, UsageError
 @command("prime", "Print the workflow primer for an agent's context (session start, "
          "after compaction)",
          opts=[opt("export", "--export", type=bool,
-                   help="Print the built-in primer even when .beads/PRIME.md overrides it")])
+                   help="Print the built-in primer even when .beads/PRIME.md overrides it"),
+               opt("full", "--full", type=bool,
+                   help="The full CLI primer (the default; overrides --mcp)"),
+               opt("mcp", "--mcp", type=bool,
+                   help="The short primer for agents that use the beads MCP tools"),
+               opt("stealth", "--stealth", type=bool,
+                   help="Tell the agent to keep .beads/ out of git (no commit, push or "
+                        "sync)")])
 def _prime(ctx: Context, o: Values) -> int:
     try:
         store = ctx.store
@@ -24,7 +31,8 @@ def _prime(ctx: Context, o: Values) -> int:
         if ctx.json:
             ctx.out.json({"source": None, "tokens": 0, "text": ""})
         return 0
-    p = agents.prime(store, has_sync="sync" in MODULES, builtin=o.export)
+    p = agents.prime(store, has_sync="sync" in MODULES, builtin=o.export,
+                     mcp=o.mcp and not o.full, stealth=o.stealth)
     if ctx.json:
         st = p["state"]
         ctx.out.json({"source": p["source"], "tokens": p["tokens"], "text": p["text"],

@@ -258,3 +258,31 @@ def _orphans(ctx: Context, o: Values) -> int:
     for rid in closed:
         ctx.out.line(f"✓ Closed {rid}")
     return 0
+
+
+@command("rename-prefix", "Change the id prefix of every issue (ids, links and text "
+         "references rewritten in one step)", args=[arg("new_prefix")], opts=[
+             opt("dry_run", "--dry-run", type=bool, help="Show the renames, change nothing"),
+             opt("repair", "--repair", type=bool,
+                 help="Also move issues that carry some other prefix onto the new one")])
+def _rename_prefix(ctx: Context, o: Values) -> int:
+    from bd.ops.rename import rename_prefix
+
+    if not o.dry_run:
+        _refuse_readonly(ctx, "rename-prefix")
+    result = rename_prefix(ctx.store, o.new_prefix, dry_run=o.dry_run, repair=o.repair)
+    if ctx.json:
+        ctx.out.json(result)
+        return 0
+    renamed = result["renamed"]
+    verb = "Would rename" if o.dry_run else "Renamed"
+    ctx.out.line(f"{verb} {len(renamed)} issue(s) from '{result['old_prefix']}-' to "
+                 f"'{result['new_prefix']}-'")
+    for old, new in list(renamed.items())[:20]:
+        ctx.out.line(f"  {old} → {new}")
+    if len(renamed) > 20:
+        ctx.out.line(f"  … and {len(renamed) - 20} more")
+    if result["references_updated"]:
+        ctx.out.line(f"References updated in {len(result['references_updated'])} other "
+                     "issue(s)")
+    return 0

@@ -1,0 +1,122 @@
+"""edit (through a pseudo-terminal), rename-prefix, admin reset, prime --mcp/--stealth/--full
+and the quickstart heading: through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import bd, bdj, git, jsonl_path
+
+
+def _records(root: Path) -> dict[str, dict[str, object]]:
+    return {r["id"]: r for r in map(json.loads, jsonl_path(root).read_text().splitlines())}
+
+
+def _on_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run bd with a pseudo-terminal as stdin and stdout (what a person's shell gives)."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "bd", *args], cwd=cwd, stdin=follower,
+                            stdout=follower, stderr=subprocess.PIPE, env={**os.environ, **env})
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(leader)
+    return proc.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_edit_opens_the_editor_on_one_field(repo: Path, tmp_path: Path) -> None:
+    bd("create", "Old title", "--id", "t-a", "-d", "old text", cwd=repo)
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\ngrep -q 'old text' \"$1\" && printf 'new text\\n' > \"$1\"\n")
+    editor.chmod(0o755)
+    code, out = _on_terminal(["edit", "t-a"], repo, {"EDITOR": str(editor)})
+    assert code == 0, out
+    assert _records(repo)["t-a"]["description"] == "new text"
+    title_editor = tmp_path / "title.sh"
+    title_editor.write_text("#!/bin/sh\nprintf 'New title\\n' > \"$1\"\n")
+    title_editor.chmod(0o755)
+    for args, key in ((["edit", "t-a", "--title"], "title"),
+                      (["edit", "t-a", "--design"], "design"),
+                      (["edit", "t-a", "--notes"], "notes"),
+                      (["edit", "t-a", "--acceptance"], "acceptance_criteria")):
+        code, out = _on_terminal(args, repo, {"VISUAL": str(title_editor)})
+        assert code == 0, out
+        assert _records(repo)["t-a"][key] == "New title"  # the editor's final newline dropped
+    code, _ = _on_terminal(["edit", "t-a", "--description"], repo,
+                           {"EDITOR": "false"})  # the editor fails: nothing changes
+    assert code == 1 and _records(repo)["t-a"]["description"] == "new text"
+
+
+def test_edit_refuses_without_a_terminal(repo: Path) -> None:
+    bd("create", "A", "--id", "t-a", cwd=repo)
+    proc = bd("edit", "t-a", cwd=repo, check=False, env={"EDITOR": "true"})
+    assert proc.returncode == 2 and "needs a terminal" in proc.stderr
+    two = bd("edit", "t-a", "--title", "--notes", cwd=repo, check=False)
+    assert two.returncode == 2
+
+
+def test_rename_prefix_rewrites_ids_links_and_text(repo: Path) -> None:
+    bd("create", "A", "--id", "t-a", cwd=repo)
+    bd("create", "Child", "--parent", "t-a", cwd=repo)
+    bd("create", "B", "--id", "t-b", "--deps", "t-a", "-d", "after t-a and t-a.1", cwd=repo)
+    dry = bdj("rename-prefix", "app", "--dry-run", cwd=repo)
+    assert dry["renamed"] == {"t-a": "app-a", "t-a.1": "app-a.1", "t-b": "app-b"}
+    assert "t-a" in _records(repo)
+    bd("rename-prefix", "app", cwd=repo)
+    recs = _records(repo)
+    assert set(recs) == {"app-a", "app-a.1", "app-b"}
+    assert recs["app-b"]["description"] == "after app-a and app-a.1"
+    assert {d["depends_on_id"] for d in recs["app-b"]["dependencies"]} == {"app-a"}  # type: ignore[union-attr, index]
+    assert [c["id"] for c in bdj("children", "app-a", cwd=repo)] == ["app-a.1"]
+    new = bdj("create", "Next", cwd=repo)["id"]
+    assert new.startswith("app-")
+    # a workspace with two prefixes needs --repair
+    bd("create", "Stray", "--id", "zz-s", "--force", cwd=repo)
+    assert bd("rename-prefix", "web", cwd=repo, check=False).returncode == 1
+    bd("rename-prefix", "web", "--repair", cwd=repo)
+    assert {rid.split("-")[0] for rid in _records(repo)} == {"web"}
+
+
+def test_admin_reset_removes_bd_but_keeps_issues(repo: Path) -> None:
+    bd("create", "Keep me", "--id", "t-k", cwd=repo)
+    preview = bdj("admin", "reset", cwd=repo)
+    assert preview["preview"] is True and "pre-commit" in preview["hooks"]
+    assert git("config", "--get", "merge.beads.driver", cwd=repo).strip()
+    done = bdj("admin", "reset", "--force", cwd=repo)
+    assert done["preview"] is False
+    assert subprocess.run(["git", "config", "--get", "merge.beads.driver"], cwd=repo,
+                          capture_output=True).returncode == 1
+    assert not (repo / ".beads" / "beads.db").exists()
+    assert "t-k" in _records(repo)  # the issues stay
+    assert not (repo / ".gitattributes").exists() or \
+        "merge=beads" not in (repo / ".gitattributes").read_text()
+    bd("admin", "reset", "--force", "--data", cwd=repo)
+    assert not (repo / ".beads").exists()
+
+
+def test_prime_modes(repo: Path) -> None:
+    full = bd("prime", cwd=repo).stdout
+    assert bd("prime", "--full", cwd=repo).stdout == full
+    mcp = bd("prime", "--mcp", cwd=repo).stdout
+    assert "MCP tools" in mcp and len(mcp) < len(full) / 2
+    assert bd("prime", "--mcp", "--full", cwd=repo).stdout == full
+    stealth = bd("prime", "--stealth", cwd=repo).stdout
+    assert "stealth" in stealth and "(commits `.beads/` only" not in stealth
+    assert "(commits `.beads/` only" in full
+
+
+def test_quickstart_keeps_the_original_heading(repo: Path) -> None:
+    assert "bd - Dependency-Aware Issue Tracker" in bd("quickstart", cwd=repo).stdout
