@@ -95,9 +95,12 @@ class Board:
         return err
 
 
-def start_board(root: Path, *args: str, env: dict[str, str] | None = None) -> Board:
-    """Start ``bd ui --json ARGS`` in ``root`` and wait for its start line."""
-    proc = subprocess.Popen([sys.executable, "-m", "bd", "ui", "--json", *args], cwd=root,
+def start_board(root: Path, args: list[str] | None = None,
+                env: dict[str, str] | None = None) -> Board:
+    """Start ``bd ARGS --json`` (ARGS: ``["ui", ...]``) in ``root``; wait for its start line."""
+    argv = args or ["ui"]
+    assert argv[0] == "ui"
+    proc = subprocess.Popen([sys.executable, "-m", "bd", *argv, "--json"], cwd=root,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})

@@ -25,7 +25,7 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
     bd("create", XSS_TITLE, "-d", XSS_DESC, "--id", "bd-xss", "-p", "4", cwd=root)
     bd("create", "Claim me", "--id", "bd-claim", cwd=root)
     bd("comments", "add", "bd-xss", '<img src=x onerror="window.__xss=6">', cwd=root)
-    b = start_board(root)
+    b = start_board(root, ["ui"])
     yield b
     b.stop()
 
@@ -203,7 +203,7 @@ def test_standalone_graph_file_is_inert(driver: Any, board: Board, tmp_path: Pat
 
 def test_read_only_board(driver: Any, tmp_path: Path) -> None:
     root = generated_repo(tmp_path / "ro", issues=12)
-    ro = start_board(root, "--readonly")
+    ro = start_board(root, ["ui", "--readonly"])
     try:
         assert ro.info["readonly"] is True
         open_page(driver, ro)

@@ -25,7 +25,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
     root = make_repo(tmp_path_factory.mktemp("ui") / "repo", prefix="u")
     bd("create", "First", "--id", "u-one", cwd=root)
     bd("create", "Second", "--id", "u-two", cwd=root)
-    board = start_board(root)
+    board = start_board(root, ["ui"])
     yield board
     board.stop()
 
@@ -162,7 +162,7 @@ def test_live_events_follow_the_jsonl(served: Board) -> None:
 def test_read_only_refuses_writes(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "ro", prefix="r")
     bd("create", "Only to read", "--id", "r-one", cwd=root)
-    board = start_board(root, "--readonly")
+    board = start_board(root, ["ui", "--readonly"])
     try:
         status, _, data = request(board, "POST", "/api/issue/r-one/close", {},
                                   write_headers(board))
@@ -181,7 +181,7 @@ def test_non_loopback_needs_an_explicit_host(tmp_path: Path) -> None:
                           stdin=subprocess.DEVNULL)
     assert proc.returncode != 0
     assert "refusing to serve on 0.0.0.0" in proc.stderr and "--host" in proc.stderr
-    board = start_board(root, "--host", "0.0.0.0")
+    board = start_board(root, ["ui", "--host", "0.0.0.0"])
     try:
         assert board.info["host"] == "0.0.0.0"
         status, _, _ = request(board, "GET", "/api/board", headers={"X-Bd-Token": board.token})
@@ -229,3 +229,42 @@ def test_board_columns_are_capped_and_say_so(tmp_path: Path,
         assert [c["id"] for c in found["ready"]] == ["k-bug"]
     finally:
         store.close()
+
+
+def test_port_log_and_open(tmp_path: Path) -> None:
+    import socket
+
+    root = make_repo(tmp_path / "flags", prefix="f")
+    bd("create", "Flags", "--id", "f-one", cwd=root)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "fake-browser"
+    browser.write_text(f"#!/bin/sh\nprintf '%s' \"$1\" > {opened}\n")
+    browser.chmod(0o755)
+    board = start_board(root, ["ui", "--port", str(port), "--log", "--open"],
+                        env={"BROWSER": str(browser)})
+    try:
+        assert board.info["port"] == port
+        url = board.info["url"]
+        assert wait_opened(opened) == url          # --open handed the URL to the browser
+        assert request(board, "GET", "/api/board",
+                       headers={"X-Bd-Token": board.token})[0] == 200
+        # The port is taken now: a second board on it is a clear error.
+        proc = subprocess.run([sys.executable, "-m", "bd", "ui", "--port", str(port)], cwd=root,
+                              capture_output=True, text=True, timeout=30,
+                              stdin=subprocess.DEVNULL)
+        assert proc.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in proc.stderr
+    finally:
+        err = board.stop()
+    assert '"GET /api/board HTTP/1.1" 200' in err     # --log: one line per request
+
+
+def wait_opened(path: Path) -> str:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text():
+            return path.read_text()
+        time.sleep(0.05)
+    raise AssertionError("--open did not start the browser")

@@ -28,12 +28,6 @@ EXEMPT: dict[tuple[str, str], str] = {
     **{(f"{t} sync", f): "pending i17 tests (see /work/notes/to-i17.md)"
        for t in ("github", "gitlab", "jira", "linear")
        for f in ("--create-only", "--push", "--state", "--update-refs")},
-    # Landed by i16 (views) before their tests; to be removed when tests pass these flags.
-    ("graph", "--html"): "pending i16 tests (see /work/notes/to-i16.md)",
-    ("ui", "--host"): "pending i16 tests (see /work/notes/to-i16.md)",
-    ("ui", "--log"): "pending i16 tests (see /work/notes/to-i16.md)",
-    ("ui", "--open"): "pending i16 tests (see /work/notes/to-i16.md)",
-    ("ui", "--port"): "pending i16 tests (see /work/notes/to-i16.md)",
     ("history", "--limit"): "pending i11 tests (see /work/notes/to-i11.md)",
 }
 

@@ -81,6 +81,7 @@ def test_graph_formats_render(work: Path, tmp_path: Path) -> None:
     assert proc.stdout == "" and "Wrote the graph of 2 issues" in proc.stderr
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>") and HOSTILE not in page
+    assert bd("graph", "v-evil", "--html", cwd=work).stdout == page
 
 
 def test_graph_all_groups_components_and_skips_closed(work: Path) -> None:
