@@ -332,6 +332,11 @@ def iter_list(conn: Any, f: ListFilter, now: int | None = None) -> Iterator[dict
         if text:
             w.add(f"i.{column} LIKE ? ESCAPE '\\'", _like(text))
     if f.query:
+        from bd.store.cache import search
+
+        narrow = search.candidates_sql(f.query)
+        if narrow is not None and search.ready(conn):
+            w.add(*narrow)
         q = _like(f.query)
         w.add("(i.title LIKE ? ESCAPE '\\' OR i.description LIKE ? ESCAPE '\\' "
               "OR i.id LIKE ? ESCAPE '\\')", q, q, q)

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 
 from bd.core.progress import SILENT, Progress
-from bd.store.cache import schema
+from bd.store.cache import schema, search
 from bd.store.cache.rows import (
     _INSERT_COMMENT,
     _INSERT_DEP,
@@ -121,6 +121,7 @@ class CacheBase:
     def _clear_bd_rows(self) -> None:
         # Only bd's own rows go; the tables (and any application table) stay.
         self.conn.execute("BEGIN IMMEDIATE")
+        search.drop(self.conn)  # bd's search index: rebuilt by the next search
         for table in schema.BD_TABLES:
             try:
                 self.conn.execute(f"DELETE FROM {table}")
@@ -142,6 +143,7 @@ class CacheBase:
     def _load(self, upserts: Sequence[tuple[Mapping[str, Any], bytes, bytes]]) -> None:
         """Fill an empty cache: plain inserts, then bd's indexes and the blocked set, once."""
         conn = self.conn
+        search.drop(conn)  # no row-by-row index upkeep while filling; the next search builds it
         for name in schema.BULK_INDEXES:
             conn.execute(f"DROP INDEX IF EXISTS {name}")
         for (present, ns), rows in _bulk_rows(upserts).items():
