@@ -70,6 +70,24 @@ TARGETS: list[tuple[str, str, float, int]] = [
     ("graph ID (epic)", "x", 15, 10000),
     (UI_PAGE, "ms", 300, 10000),
     (DOT_ALL, "ms", 60000, 10000),
+    # 100,000 issues (python bench/run.py --sizes 100000): costs that grow with what a
+    # command touches, not with the file.
+    ("ready --json", "x", 3, 100000),
+    ("list --json", "x", 3, 100000),
+    ("show ID --json", "x", 3, 100000),
+    ("create", "x", 6, 100000),
+    ("update --status", "x", 6, 100000),
+    ("close", "x", 6, 100000),
+    ("dep add", "x", 6, 100000),
+    ("ready --json after 10 changed", "x", 6, 100000),
+    ("stats --json", "x", 4, 100000),
+    ("search WORD --json", "x", 4, 100000),
+    ("blocked --json", "x", 25, 100000),
+    ("blocked --json", "rss", 60, 100000),
+    ("ready --json --limit 0", "x", 25, 100000),
+    ("ready --json --limit 0", "rss", 60, 100000),
+    ("import (fresh repo)", "ms", 15000, 100000),
+    (MERGE, "x", 30, 100000),
 ]
 
 
