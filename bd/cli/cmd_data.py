@@ -23,6 +23,12 @@ def _export(ctx: Context, o: Values) -> int:
     if o.format != "jsonl":
         raise UsageError(f"unsupported export format {o.format!r} (jsonl)")
     status = None if o.status == "all" else o.status
+    if not o.output:  # streamed: a 100,000-issue export holds one line at a time
+        sys.stdout.flush()
+        write = sys.stdout.buffer.write
+        for line in transfer.export_lines(ctx.store, status=status, progress=ctx.progress()):
+            write(line)
+        return 0
     data = transfer.export_bytes(ctx.store, status=status, progress=ctx.progress())
     count = data.count(b"\n")
     if o.output:
@@ -34,9 +40,6 @@ def _export(ctx: Context, o: Values) -> int:
             ctx.out.json(stats)
         else:
             ctx.out.note(f"Exported {count} issues to {o.output}")
-    else:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
     return 0
 
 

@@ -8,7 +8,7 @@ resurrected, and nothing is written unless the whole input is valid.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from bd.core import codec, model
 from bd.core.progress import SILENT, Progress
@@ -129,24 +129,44 @@ def export_bytes(store: Store, *, status: str | None = None,
                  records: list[dict[str, Any]] | None = None,
                  progress: Progress = SILENT) -> bytes:
     """The JSONL (canonical lines, sorted, tombstones and comments kept, wisps left out)."""
-    raw = jsonl.read_bytes(store.jsonl_path)
-    store.cache()  # validates the file (a malformed JSONL fails here)
-    lines = codec.Lines(store.jsonl_path, raw)
-    out = []
-    with progress.task("Exporting", total=len(lines.ids)) as task:
-        for k, (_rid, line, n) in enumerate(
-                sorted(zip(lines.ids, lines.lines, lines.linenos, strict=True)), 1):
+    return b"".join(export_lines(store, status=status, progress=progress))
+
+
+def export_lines(store: Store, *, status: str | None = None,
+                 progress: Progress = SILENT) -> Iterator[bytes]:
+    """:func:`export_bytes` one line at a time.  A plain file (sorted, as bd writes it) is
+    read in order through a mapping, so exporting 100,000 issues holds one line at a time;
+    any other file is read whole and sorted."""
+    cache = store.cache()  # validates the file (a malformed JSONL fails here)
+    path = store.jsonl_path
+    total: int | None
+    if cache.is_plain() and cache.is_fresh(path):
+        rows, total = _file_order(path), None
+    else:
+        lines = codec.Lines(path, jsonl.read_bytes(path))
+        total = len(lines.ids)
+        rows = ((line, n) for _rid, line, n in
+                sorted(zip(lines.ids, lines.lines, lines.linenos, strict=True)))
+    with progress.task("Exporting", total=total) as task:
+        k = 0
+        for k, (line, n) in enumerate(rows, 1):
             if not k & 255:
                 task.update(k)
             if status is None and b'"ephemeral":true' not in line:
-                out.append(line + b"\n")
+                yield line + b"\n"
                 continue
-            rec = codec.parse_line(line, store.jsonl_path, n)
+            rec = codec.parse_line(line, path, n)
             if rec.get("ephemeral") or (status and model.status_of(rec) != status):
                 continue
-            out.append(line + b"\n")
-        task.update(len(lines.ids))
-    return b"".join(out)
+            yield line + b"\n"
+        task.update(k, k)
+
+
+def _file_order(path: str) -> Iterator[tuple[bytes, int]]:
+    """(line, line number) of a plain file, in file order, read through a small buffer."""
+    with open(path, "rb") as fh:
+        for n, line in enumerate(fh, 1):
+            yield line[:-1] if line.endswith(b"\n") else line, n
 
 
 def check_export_target(path: str, data: bytes, force: bool) -> None:
