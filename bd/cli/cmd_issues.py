@@ -289,10 +289,19 @@ def _claim_through_remote(ctx: Context, o: Values) -> int:
     main = main_beads_dir(db=ctx.flags.get("db"))
     done = []
     for rid in ids:
-        result = claim_through_remote(main, rid, actor=ctx.store.actor)
+        try:
+            result = claim_through_remote(main, rid, actor=ctx.store.actor)
+        except BdError as exc:  # what the sync on the way learned is news all the same
+            report = getattr(exc, "report", None)
+            for line in out.outcome_lines(report.to_dict()) if report is not None else ():
+                ctx.out.note(line)
+            raise
         done.append(result)
         _touch(ctx, rid)
     if ctx.json:
+        for r in done:  # the array is the update contract; what the sync settled -> stderr
+            for line in out.outcome_lines(r.report.to_dict()):
+                ctx.out.note(line)
         ctx.out.json([out.issue_json(r.record) for r in done])
         return 0
     for r in done:

@@ -97,14 +97,17 @@ def _tip(cwd: str, remote: str, branch: str) -> str:
 def claim_through_remote(beads_dir: str, rid: str, *, actor: str | None = None,
                          attempts: int = ATTEMPTS) -> ClaimResult:
     """Claim ``rid`` for ``actor`` with the remote branch as the arbiter (see the module
-    docstring).  Raises ClaimError naming the holder when someone else has it."""
+    docstring).  Raises ClaimError naming the holder when someone else has it; then this
+    clone has pulled the tip that names them.  Whatever the sync on the way learned (lost
+    claims, renumberings) is in ``ClaimResult.report``, or in the error's ``report``."""
     from bd.core import claims, model
     from bd.core.timeutil import now_ts
-    from bd.git import steps, sync, syncbranch
+    from bd.git import sync
     from bd.store.store import Store
-    from bd.store.workspace import configured_branch, data_dir
+    from bd.store.workspace import data_dir
 
     store = Store(data_dir(beads_dir), actor=actor)
+    report = None
     try:
         with sync.syncing(), store.lock:
             report = sync.sync(beads_dir, message=f"bd sync: before claiming {rid}",
@@ -117,8 +120,12 @@ def claim_through_remote(beads_dir: str, rid: str, *, actor: str | None = None,
                 if raw is None:
                     raise BdError(f"--claim --sync: {remote}/{branch} has no {rel}")
                 now = now_ts()
-                data, old, new = claims.claim(raw, rid, store.actor, now,
-                                              f"{remote}/{branch}:{rel}")
+                try:
+                    data, old, new = claims.claim(raw, rid, store.actor, now,
+                                                  f"{remote}/{branch}:{rel}")
+                except ClaimError:  # someone holds it: let this clone see who
+                    _bring_in(beads_dir, store, cwd, remote, branch, rel, report)
+                    raise
                 commit = _commit_file(cwd, tip, rel, data,
                                       f"bd: {store.actor} claims {rid}")
                 proc = git.run(["push", "--quiet", "--porcelain", remote,
@@ -133,12 +140,7 @@ def claim_through_remote(beads_dir: str, rid: str, *, actor: str | None = None,
             else:
                 raise ClaimError(f"could not claim {rid}: {remote}/{branch} kept moving "
                                  f"({attempts} pushes refused); try again", issue_id=rid)
-            before = sync._read(store.jsonl_path)
-            if configured_branch(beads_dir) is not None:
-                syncbranch.pull(cwd, remote, branch, report)
-            else:
-                steps.pull(cwd, remote, branch, rel, report)
-            sync.learn_outcomes(report, store, before, sync._read(store.jsonl_path))
+            _bring_in(beads_dir, store, cwd, remote, branch, rel, report)
             store.log_events([{
                 "issue_id": rid, "event_type": "claimed", "actor": store.actor,
                 "old_value": model.encode_json(old),
@@ -148,5 +150,22 @@ def claim_through_remote(beads_dir: str, rid: str, *, actor: str | None = None,
                 "created_at": now}])
             record = store.get(rid)
             return ClaimResult(record, report, attempt, f"{remote}/{branch}", commit)
+    except BdError as exc:
+        exc.report = report  # type: ignore[attr-defined]
+        raise
     finally:
         store.close()
+
+
+def _bring_in(beads_dir: str, store: Any, cwd: str, remote: str, branch: str, rel: str,
+              report: Any) -> None:
+    """Pull the remote tip into this clone like a sync does (and learn what it settled)."""
+    from bd.git import steps, sync, syncbranch
+    from bd.store.workspace import configured_branch
+
+    before = sync._read(store.jsonl_path)
+    if configured_branch(beads_dir) is not None:
+        syncbranch.pull(cwd, remote, branch, report)
+    else:
+        steps.pull(cwd, remote, branch, rel, report)
+    sync.learn_outcomes(report, store, before, sync._read(store.jsonl_path))

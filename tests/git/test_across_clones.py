@@ -204,6 +204,8 @@ def test_claim_sync_race_has_exactly_one_winner_20_times(tmp_path: Path) -> None
         (loser,) = set(results) - set(winners)
         rc, _, err = results[loser]
         assert rc == 1 and f"already claimed by {winners[0]}" in err, results
+        # the loser's clone pulled the tip that names the holder
+        assert record({"alice": a, "bob": b}[loser], rid)["assignee"] == winners[0]
         remote = git("show", "main:.beads/issues.jsonl", cwd=tmp_path / "remote.git")
         held = {json.loads(x)["id"]: json.loads(x) for x in remote.splitlines()}[rid]
         assert held["assignee"] == winners[0] and held["status"] == "in_progress"
