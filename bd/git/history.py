@@ -147,6 +147,7 @@ class History:
             sha, *parents = line.split()
             if sha not in known:
                 todo.append((sha, parents))
+        todo.reverse()  # oldest first: entries of one second keep their order (rowid)
         with self.conn:
             if todo:
                 self._read_commits(todo)
