@@ -240,8 +240,8 @@ def claim_race(clones: list[Clone], o: Oracle, rng: random.Random) -> None:
             for c, p in procs]
     o.sync_attempts += len(done)
     winners = [c for c, rc, _, _ in done if rc == 0]
-    for c, rc, _, err in done:
-        c.heard(err)
+    for c, rc, text, err in done:
+        c.heard(text + err)  # text mode: outcome lines on stdout; an error's on stderr
         assert rc in (0, 1), err
     if rid in o.sync_winner:  # won in an earlier round: everyone fails, naming the winner
         assert winners == [], done
