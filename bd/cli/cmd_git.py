@@ -89,6 +89,7 @@ def _merge_issues(ctx: Context, o: Values) -> int:
 ])
 def _resolve(ctx: Context, o: Values) -> int:
     from bd.git import driver, resolve
+    from bd.store import eventlog
     from bd.store.lock import WorkspaceLock
     from bd.store.workspace import JSONL_NAME, find_beads_dir
 
@@ -107,7 +108,7 @@ def _resolve(ctx: Context, o: Values) -> int:
             report = resolve.resolve_file(path, dry_run=o.dry_run, ttl=settings["ttl"],
                                           actor=ctx.store.actor)
             if not o.dry_run and any(r["yours"] for r in report["renumbered"]):
-                ctx.store.reload_events()  # the log now files those events under new ids
+                eventlog.reload_cache(ctx.store)  # the log now files those events under new ids
     if ctx.json:
         ctx.out.json(report)
         return 0

@@ -113,7 +113,7 @@ def learn_outcomes(report: SyncReport, store: Any, before: bytes, after: bytes) 
         report.add_renumbering(row["from"], row["to"], row["title"], yours=True)
     if moves and eventlog.rekey(store.events_path, {r["from"]: r["to"] for r in moves},
                                 note_time=now_ts(), actor=store.actor):
-        store.reload_events()
+        eventlog.reload_cache(store)
 
 
 def _sync(beads_dir: str, *, message: str | None, do_pull: bool, do_push: bool,

@@ -78,3 +78,14 @@ def rekey(path: str, mapping: Mapping[str, str], *, note_time: str, actor: str) 
     data = b"".join(model.encode_json(e).encode("utf-8", "replace") + b"\n" for e in events)
     atomic_write(path, data)
     return True
+
+
+def reload_cache(store: Any) -> None:
+    """Make the store's cache forget its copy of the log and load it afresh (after
+    :func:`rekey` rewrote it; the cache's byte offset no longer means anything)."""
+    cache = store.cache(check=False)
+    cache.conn.execute("BEGIN IMMEDIATE")
+    cache.conn.execute("DELETE FROM events")
+    cache.set_meta("bd_events_offset", "0")
+    cache.conn.execute("COMMIT")
+    store._catch_up_events(cache)

@@ -201,16 +201,6 @@ class Store(Reads):
               e.get("new_value"), e.get("comment"), e.get("created_at"), e.get("issue_id"))
              for e in events])
 
-    def reload_events(self) -> None:
-        """Forget the cache's copy of the event log; the next read loads it afresh (after
-        the log was rewritten, by a renumbering learned at sync)."""
-        cache = self.cache(check=False)
-        cache.conn.execute("BEGIN IMMEDIATE")
-        cache.conn.execute("DELETE FROM events")
-        cache.set_meta("bd_events_offset", "0")
-        cache.conn.execute("COMMIT")
-        self._catch_up_events(cache)
-
     def _catch_up_events(self, cache: Cache) -> None:
         """Load events appended by other processes (or all, after a rebuild)."""
         try:

@@ -28,7 +28,6 @@ EXEMPT: dict[tuple[str, str], str] = {
     **{(f"{t} sync", f): "pending i17 tests (see /work/notes/to-i17.md)"
        for t in ("github", "gitlab", "jira", "linear")
        for f in ("--create-only", "--push", "--state", "--update-refs")},
-    ("history", "--limit"): "pending i11 tests (see /work/notes/to-i11.md)",
 }
 
 

@@ -136,6 +136,35 @@ def test_renumbering_travels_to_the_clone_whose_issue_moved(tmp_path: Path) -> N
                for e in events)
 
 
+def test_history_merges_every_clones_commits_with_local_uncommitted_changes(
+        tmp_path: Path) -> None:
+    a, b = setup_remote(tmp_path, "a", "b")
+    x = create(a, "shared", "-p", "2")
+    bd("sync", cwd=a)
+    bd("sync", cwd=b)
+    git("config", "user.name", "Bea", cwd=b)
+    bd("update", x, "-p", "1", cwd=b)
+    bd("sync", cwd=b)
+    bd("sync", cwd=a)
+    bd("update", x, "--title", "not committed yet", cwd=a)
+    h = bdj("history", x, cwd=a)
+    kinds = [(e["kind"], e["author"]) for e in h["entries"]]
+    assert kinds == [("created", "tester"), ("changed", "Bea")], kinds
+    assert h["entries"][1]["changes"] == [{"field": "priority", "old": 2, "new": 1}]
+    assert [e["event_type"] for e in h["local"]] == ["updated"]
+    text = bd("history", x, cwd=a).stdout
+    assert "priority 2 -> 1" in text and "Not committed yet (1, this clone)" in text
+    last = bdj("history", x, "--limit", "1", cwd=a)
+    assert [e["author"] for e in last["entries"]] == ["Bea"]
+    # cached: the second call reads no commit again, and sees a new one
+    assert (a / ".beads" / "history.db").exists()
+    bd("sync", cwd=a)
+    h = bdj("history", x, cwd=a)
+    assert [e["kind"] for e in h["entries"]] == ["created", "changed", "changed"]
+    assert h["local"] == []
+    assert "Local history" in bd("show", x, cwd=a).stdout
+
+
 def _field(entry: dict[str, object], name: str) -> object:
     for change in entry["changes"]:  # type: ignore[attr-defined]
         if change["field"] == name:
