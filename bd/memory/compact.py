@@ -3,7 +3,8 @@ their long text is replaced by a summary; the full record stays in git history.
 
 Tiers, as the original's v0.46:
 
-* **tier 1**: closed at least ``compact_tier1_days`` (30) ago, never compacted, not pinned, and
+* **tier 1**: closed at least ``compact_tier1_days`` (30) ago, never compacted, not pinned (nor
+  an ephemeral wisp, which never reaches git), and
   no open issue depends on it within ``compact_tier1_dep_levels`` (2) levels of ``blocks`` or
   ``parent-child`` edges;
 * **tier 2**: closed at least ``compact_tier2_days`` (90) ago, compacted once (level 1), not
@@ -112,6 +113,8 @@ def ineligible(store: Store, rec: dict[str, Any], tier: int, now_ns: int | None 
         return "issue has no closed_at timestamp"
     if rec.get("pinned"):
         return "issue is pinned (protected from compaction)"
+    if rec.get("ephemeral"):
+        return "issue is ephemeral (a wisp is never in git, so it could not be restored)"
     level = _level(rec)
     days = setting(store, f"compact_tier{tier}_days")
     if tier == 1 and level != 0:
@@ -141,7 +144,8 @@ def candidates(store: Store, tier: int, *, now_ns: int | None = None) -> list[di
     rows = conn.execute(
         "SELECT id FROM issues WHERE status = 'closed' AND bd_closed_ns IS NOT NULL "
         "AND bd_closed_ns <= ? AND COALESCE(compaction_level, 0) = ? "
-        "AND COALESCE(pinned, 0) = 0", (cutoff, want)).fetchall()
+        "AND COALESCE(pinned, 0) = 0 AND COALESCE(ephemeral, 0) = 0",
+        (cutoff, want)).fetchall()
     recs = store.get_many([r[0] for r in rows])
     out = []
     for rid in sorted(recs):
@@ -198,8 +202,8 @@ def compaction_hint(store: Store) -> str | None:
     cutoff = time.time_ns() - setting(store, "compact_tier1_days") * _DAY_NS
     n = store.cache().conn.execute(
         "SELECT count(*) FROM issues WHERE status = 'closed' AND bd_closed_ns <= ? "
-        "AND COALESCE(compaction_level, 0) = 0 AND COALESCE(pinned, 0) = 0",
-        (cutoff,)).fetchone()[0]
+        "AND COALESCE(compaction_level, 0) = 0 AND COALESCE(pinned, 0) = 0 "
+        "AND COALESCE(ephemeral, 0) = 0", (cutoff,)).fetchone()[0]
     if n < PRIME_HINT_THRESHOLD:
         return None
     return (f"Compaction: {n} issues closed over {setting(store, 'compact_tier1_days')} days "

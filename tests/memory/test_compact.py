@@ -170,6 +170,22 @@ def test_tier2_and_restore_follows_the_chain(tmp_path: Path) -> None:
     assert any(c["text"] == "Looked at it again" for c in rec["comments"])
 
 
+def test_wisps_are_never_compacted(repo: Path) -> None:
+    """An ephemeral issue is never in git, so its text could not come back: not a candidate."""
+    rid = bd("create", "A wisp", "-d", "text " * 50, "--silent", cwd=repo).stdout.strip()
+    bd("close", rid, cwd=repo)
+    path = repo / ".beads" / "issues.jsonl"
+    recs = [json.loads(x) for x in path.read_text().splitlines()]
+    for rec in recs:
+        if rec["id"] == rid:
+            rec.update(closed_at="2020-01-01T00:00:00Z", ephemeral=True)
+    path.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in recs))
+    assert bdj("admin", "compact", "--stats", cwd=repo)["tier1"]["candidates"] == 0
+    proc = bd("admin", "compact", "--apply", "--id", rid, "--summary", "-", input="x",
+              cwd=repo, check=False)
+    assert proc.returncode == 1 and "ephemeral" in proc.stderr
+
+
 def test_restore_of_an_uncompacted_issue_is_an_error(repo: Path) -> None:
     rid = bd("create", "Plain", "--silent", cwd=repo).stdout.strip()
     proc = bd("restore", rid, cwd=repo, check=False)
