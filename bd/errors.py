@@ -92,3 +92,11 @@ class ConfigError(BdError):
 class TrackerError(BdError):
     """An external tracker (GitHub, GitLab, Jira, Linear) refused a request or is unreachable,
     or its configuration is incomplete.  The message never contains a token."""
+
+
+class FormulaError(ValidationError):
+    """A formula file is unreadable or invalid, or cannot be cooked."""
+
+
+class GateError(BdError):
+    """A gate could not be checked (the ``gh`` CLI missing or failing, a bad gate)."""

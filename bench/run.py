@@ -42,6 +42,7 @@ BD = [PY, "-c", "from bd.cli import run; run()"]
 PASS = "python -c pass"
 SQLITE = "python -c 'import sqlite3'"
 MERGE = "merge driver (500 changes a side)"
+POUR = "mol pour (50-step formula)"
 DOC_BEGIN, DOC_END = "<!-- bench:begin -->", "<!-- bench:end -->"
 UI_PAGE = "bd ui: first page (server up)"
 DOT_ALL = "graph --all --format dot | dot -Tsvg"
@@ -62,6 +63,7 @@ TARGETS: list[tuple[str, str, float, int]] = [
     ("update --status", "x", 6, 10000),
     ("close", "x", 6, 10000),
     ("dep add", "x", 6, 10000),
+    (POUR, "x", 8, 10000),
     ("ready --json after 10 changed", "x", 6, 10000),
     ("cold ready --json (no cache)", "x", 25, 10000),
     (MERGE, "x", 15, 10000),
@@ -265,6 +267,17 @@ class Bench:
         def fixed(*args: str) -> Callable[[int], list[str]]:
             return lambda _: [*BD, *args]
 
+        # A 50-step formula (a chain, every tenth step gated) for `bd mol pour`.
+        formulas = repo / ".beads" / "formulas"
+        formulas.mkdir(exist_ok=True)
+        steps = "".join(
+            f'\n[[steps]]\nid = "s{i}"\ntitle = "Step {i} of {{{{run}}}}"\n'
+            + (f'needs = ["s{i - 1}"]\n' if i else "")
+            + ('[steps.gate]\ntype = "human"\n' if i % 10 == 9 else "")
+            for i in range(50))
+        (formulas / "bench-50.formula.toml").write_text(
+            'formula = "bench-50"\n[vars.run]\nrequired = true\n' + steps)
+
         cases = [
             Case(PASS, lambda _: [PY, "-c", "pass"], repo),
             Case(SQLITE, lambda _: [PY, "-c", "import sqlite3"], repo),
@@ -283,6 +296,7 @@ class Bench:
                                                ("in_progress", "open")[r % 2]], repo),
             Case("close", lambda r: [*BD, "close", close_ids[r]], repo),
             Case("dep add", lambda r: [*BD, "dep", "add", dep_src[r], dep_dst[r]], repo),
+            Case(POUR, lambda r: [*BD, "mol", "pour", "bench-50", "--var", f"run=r{r}"], repo),
             Case("export", fixed("export"), repo),
             Case("ready --json after 10 changed", fixed("ready", "--json"), repo, behind_back),
             Case("cold ready --json (no cache)", fixed("ready", "--json"), repo, drop_cache),

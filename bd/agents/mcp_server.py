@@ -51,6 +51,7 @@ _I: dict[str, Any] = {"type": "integer"}
 _B: dict[str, Any] = {"type": "boolean"}
 _L: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 _PRIORITY = {"type": "integer", "minimum": 0, "maximum": 4}
+_VARS: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "string"}}
 
 
 def _tool(name: str, description: str, props: dict[str, Any] | None = None,
@@ -110,8 +111,20 @@ TOOLS = [
     _tool("compact-apply", "Replace a closed issue's long text with your summary (must be "
           "shorter; the full record stays in git, `bd restore` brings it back).",
           {"issue_id": _S, "summary": _S, "tier": {"enum": [1, 2]}}, ("issue_id", "summary")),
+    _tool("mol_pour", "Pour a formula (or template proto) into step issues; vars: "
+          "{name: value}. Then work the steps with ready/claim/close.",
+          {"formula": _S, "vars": _VARS, "assignee": _S}, ("formula",)),
+    _tool("mol_wisp", "Like mol_pour, but ephemeral: kept out of git; end it with mol_squash "
+          "or mol_burn.", {"formula": _S, "vars": _VARS}, ("formula",)),
+    _tool("mol_squash", "Replace a molecule's ephemeral steps by one closed digest issue.",
+          {"molecule_id": _S, "summary": _S, "keep_children": _B}, ("molecule_id",)),
+    _tool("mol_burn", "Delete a molecule (wisps at once; persistent ones need force).",
+          {"molecule_id": _S, "force": _B}, ("molecule_id",)),
+    _tool("gate_resolve", "Resolve (close) a gate so the step it blocks can proceed.",
+          {"gate_id": _S, "reason": _S}, ("gate_id",)),
 ]
-WRITES = {"create", "update", "claim", "close", "reopen", "dep", "compact-apply"}
+WRITES = {"create", "update", "claim", "close", "reopen", "dep", "compact-apply", "mol_pour",
+          "mol_wisp", "mol_squash", "mol_burn", "gate_resolve"}
 
 
 # -- workspaces -------------------------------------------------------------------------------
@@ -362,7 +375,43 @@ def _compact_apply(ws: Workspaces, a: dict[str, Any]) -> Any:
                          int(a.get("tier") or 1))
 
 
+def _pour(ws: Workspaces, a: dict[str, Any], *, ephemeral: bool = False) -> Any:
+    from bd.workflows import molecules
+
+    given = {str(k): str(v) for k, v in (a.get("vars") or {}).items()}
+    return molecules.pour(ws.store(a.get("workspace_root")), a["formula"], given=given,
+                          assignee=a.get("assignee"), ephemeral=ephemeral)
+
+
+def _wisp(ws: Workspaces, a: dict[str, Any]) -> Any:
+    return _pour(ws, a, ephemeral=True)
+
+
+def _squash(ws: Workspaces, a: dict[str, Any]) -> Any:
+    from bd.workflows import lifecycle
+
+    store = ws.store(a.get("workspace_root"))
+    return lifecycle.squash(store, store.resolve(a["molecule_id"]), summary=a.get("summary"),
+                            keep_children=bool(a.get("keep_children")))
+
+
+def _burn(ws: Workspaces, a: dict[str, Any]) -> Any:
+    from bd.workflows import lifecycle
+
+    store = ws.store(a.get("workspace_root"))
+    return lifecycle.burn(store, [store.resolve(a["molecule_id"])], force=bool(a.get("force")))
+
+
+def _gate_resolve(ws: Workspaces, a: dict[str, Any]) -> Any:
+    from bd.workflows import gates
+
+    store = ws.store(a.get("workspace_root"))
+    return gates.resolve(store, store.resolve(a["gate_id"]), a.get("reason") or "")
+
+
 HANDLERS: dict[str, Callable[[Workspaces, dict[str, Any]], Any]] = {
+    "mol_pour": _pour, "mol_wisp": _wisp, "mol_squash": _squash, "mol_burn": _burn,
+    "gate_resolve": _gate_resolve,
     "context": _context, "ready": _ready, "list": _list, "show": _show, "create": _create,
     "update": _update, "claim": _claim, "close": _close, "reopen": _reopen, "dep": _dep,
     "blocked": _blocked, "stats": _stats, "comments": _comments, "labels": _labels,

@@ -72,6 +72,20 @@ MODULES.update({f"{t} {c}": "trackers" for t in ("github", "gitlab", "jira", "li
 MODULES["linear teams"] = "trackers"
 GROUPS |= {"github", "gitlab", "jira", "linear"}
 WRITES |= {"github sync", "gitlab sync", "jira sync", "linear sync"}
+# Workflows: formulas, molecules, wisps, gates (bd/workflows, cmd_formulas/mol/gates.py).
+MODULES.update({
+    "formula list": "formulas", "formula show": "formulas", "formula convert": "formulas",
+    "cook": "formulas",
+    "mol pour": "mol", "mol wisp": "mol", "mol bond": "mol", "mol fart": "mol",
+    "mol squash": "mol", "mol burn": "mol", "mol distill": "mol", "mol show": "mol",
+    "mol current": "mol", "mol progress": "mol", "mol stale": "mol", "mol ready": "mol",
+    "gate list": "gates", "gate show": "gates", "gate resolve": "gates", "gate check": "gates",
+    "gate add-waiter": "gates", "gate discover": "gates", "gate create": "gates",
+})
+GROUPS |= {"formula", "mol", "gate"}
+WRITES |= {"cook", "formula convert", "mol pour", "mol wisp", "mol bond", "mol fart",
+           "mol squash", "mol burn", "mol distill", "gate resolve", "gate check",
+           "gate add-waiter", "gate discover", "gate create"}
 GLOBAL_BOOL = {"--json": "json", "--no-daemon": None, "--no-auto-flush": None,
                "--no-auto-import": None, "--sandbox": None, "-q": "quiet", "--quiet": "quiet",
                "--allow-stale": None, "--readonly": "readonly", "--no-db": None,

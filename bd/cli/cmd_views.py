@@ -37,17 +37,22 @@ def _type(value: str | None) -> str | None:
     opt("type", "-t", "--type", help="Only this issue type", choices="type"),
     opt("parent", "--parent", help="Descendants of this issue"),
     opt("mol_type", "--mol-type", hidden=True),
+    opt("mol", "--mol", help="Steps of this molecule (wisps included)"),
     opt("include_deferred", "--include-deferred", type=bool),
     opt("pretty", "--pretty", type=bool,
         help="Parent-child tree with status and priority symbols"),
 ])
 def _ready(ctx: Context, o: Values) -> int:
     store = ctx.store
+    if o.mol and o.parent:
+        raise UsageError("--mol and --parent both choose the issues' ancestor: give one")
+    parent = o.mol or o.parent
     f = ReadyFilter(limit=o.limit, priority=_prio(o.priority), assignee=o.assignee,
                     unassigned=o.unassigned, labels=model.split_list(o.label),
                     labels_any=model.split_list(o.label_any), issue_type=_type(o.type),
-                    parent=store.resolve(o.parent) if o.parent else None, sort=o.sort,
-                    include_deferred=o.include_deferred, mol_type=o.mol_type)
+                    parent=store.resolve(parent) if parent else None, sort=o.sort,
+                    include_deferred=o.include_deferred, mol_type=o.mol_type,
+                    include_ephemeral=bool(o.mol))
     if ctx.json and not o.pretty:  # streamed: ready --limit 0 of 100,000 issues
         ctx.out.json_stream(out.issue_json(r) for r in store.iter_ready(f))
         return 0

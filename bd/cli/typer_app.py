@@ -51,6 +51,9 @@ GROUP_HELP = {
     "audit": "Record and label agent interactions (append-only .beads/interactions.jsonl)",
     "state": "Operational state of an issue: DIMENSION:VALUE labels (set with bd set-state)",
     "linear": "Two-way sync with Linear (see docs/trackers.md)",
+    "formula": "Formulas: reusable workflow files (.beads/formulas/*.formula.toml)",
+    "mol": "Molecules: pour formulas into step issues, wisps, bond, squash, burn",
+    "gate": "Gates: steps that wait for CI, a pull request, a timer or a person",
 }
 
 # Top-level order of `bd --help`: the everyday workflow first, then the rest.

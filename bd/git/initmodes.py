@@ -44,6 +44,7 @@ GITIGNORE = """\
 .bd.lock
 .*.tmp
 events.jsonl
+wisps.jsonl
 daemon.lock
 daemon.log
 daemon.pid
@@ -63,7 +64,7 @@ beads.right.meta.json
 """
 # The lines doctor insists on: the cache, its journal files, the lock, moved-aside caches.
 GITIGNORE_REQUIRED = ("*.db", "*.db-journal", "*.db-wal", "*.db-shm", "*.corrupt*", ".bd.lock",
-                      "events.jsonl")
+                      "events.jsonl", "wisps.jsonl")
 
 README = """\
 # .beads

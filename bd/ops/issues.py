@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from bd.core import model
 from bd.errors import BdError, ClaimError, CycleError, NotFoundError, ValidationError
+from bd.ops.autoclose import auto_close_roots
 from bd.store.store import Store, Tx
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
@@ -270,6 +271,7 @@ def close(store: Store, rids: list[str], reason: str = "Closed", *, force: bool 
             tx.put(rec)
             tx.event(rid, "closed", old=old, new="closed", comment=reason)
             out.append(rec)
+        out += auto_close_roots(tx, [r["id"] for r in out])
     return out
 
 

@@ -24,9 +24,9 @@ SORT_POLICIES = ("hybrid", "priority", "oldest")
 class ReadyFilter:
     """Options of ``bd ready``; ``limit=0`` means all."""
 
-    __slots__ = ('limit', 'priority', 'assignee', 'unassigned', 'labels', 'labels_any', 'issue_type', 'parent', 'sort', 'include_deferred', 'mol_type',)
+    __slots__ = ('limit', 'priority', 'assignee', 'unassigned', 'labels', 'labels_any', 'issue_type', 'parent', 'sort', 'include_deferred', 'mol_type', 'include_ephemeral',)
 
-    def __init__(self, *, limit: int = 10, priority: int | None = None, assignee: str | None = None, unassigned: bool = False, labels: list[str] | None = None, labels_any: list[str] | None = None, issue_type: str | None = None, parent: str | None = None, sort: str = "hybrid", include_deferred: bool = False, mol_type: str | None = None) -> None:
+    def __init__(self, *, limit: int = 10, priority: int | None = None, assignee: str | None = None, unassigned: bool = False, labels: list[str] | None = None, labels_any: list[str] | None = None, issue_type: str | None = None, parent: str | None = None, sort: str = "hybrid", include_deferred: bool = False, mol_type: str | None = None, include_ephemeral: bool = False) -> None:
         self.limit = limit
         self.priority = priority
         self.assignee = assignee
@@ -38,6 +38,7 @@ class ReadyFilter:
         self.sort = sort
         self.include_deferred = include_deferred
         self.mol_type = mol_type
+        self.include_ephemeral = include_ephemeral  # wisps (bd ready --mol of a wisp)
 
     def __repr__(self) -> str:
         return f"ReadyFilter({', '.join(f'{k}={getattr(self, k)!r}' for k in self.__slots__)})"
@@ -134,10 +135,11 @@ _DESCENDANTS = """i.id IN (WITH RECURSIVE d(id, depth) AS (
     WHERE x.type = 'parent-child' AND d.depth < 50) SELECT id FROM d)"""
 
 
-def work_where(w: _Where, *, include_deferred: bool, issue_type: str | None, now: int) -> None:
+def work_where(w: _Where, *, include_deferred: bool, issue_type: str | None, now: int,
+               include_ephemeral: bool = False) -> None:
     """The work set of the ONE rule (graph.py): ready and blocked partition it."""
-    w.add("i.status IN ('open','in_progress','blocked') AND i.pinned = 0 AND i.ephemeral = 0 "
-          "AND i.is_template = 0")
+    w.add("i.status IN ('open','in_progress','blocked') AND i.pinned = 0 "
+          + ("" if include_ephemeral else "AND i.ephemeral = 0 ") + "AND i.is_template = 0")
     if issue_type:
         w.add("i.issue_type = ?", issue_type)
     else:
@@ -164,7 +166,8 @@ def iter_ready(conn: Any, f: ReadyFilter, now: int | None = None
                ) -> Iterator[dict[str, Any]]:
     now = now_ns() if now is None else now
     w = _Where()
-    work_where(w, include_deferred=f.include_deferred, issue_type=f.issue_type, now=now)
+    work_where(w, include_deferred=f.include_deferred, issue_type=f.issue_type, now=now,
+               include_ephemeral=f.include_ephemeral)
     w.add("i.status != 'blocked' AND NOT EXISTS "
           "(SELECT 1 FROM blocked_issues_cache b WHERE b.issue_id = i.id)")
     if f.priority is not None:

@@ -22,7 +22,7 @@ from bd.store.cache import Cache
 from bd.store.lock import WorkspaceLock
 from bd.store.reads import Reads
 from bd.store.tx import Tx, _busy
-from bd.store.workspace import DB_NAME, JSONL_NAME, find_beads_dir
+from bd.store.workspace import DB_NAME, JSONL_NAME, WISPS_NAME, find_beads_dir
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class Store(Reads):
         self.jsonl_path = os.environ.get("BEADS_JSONL") or os.path.join(self.beads_dir,
                                                                          JSONL_NAME)
         self.db_path = os.path.join(self.beads_dir, DB_NAME)
+        self.wisps_path = os.path.join(self.beads_dir, WISPS_NAME)
         self.config_path = os.path.join(self.beads_dir, "config.yaml")
         self.events_path = os.path.join(self.beads_dir, "events.jsonl")
         self.lock = WorkspaceLock(os.path.join(self.beads_dir, ".bd.lock"), lock_timeout)
@@ -120,7 +121,7 @@ class Store(Reads):
     def cache(self, *, check: bool = True) -> Cache:
         """The cache connection, refreshed from the JSONL first unless ``check`` is False."""
         if self._cache is None:
-            self._cache = Cache(self.db_path)
+            self._cache = Cache(self.db_path, self.wisps_path)
             self._cache.progress = self.progress
             check = True
         if check and not self._cache.is_fresh(self.jsonl_path):

@@ -4,18 +4,37 @@ canonical lines, the file written atomically, then the touched cache rows and th
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 from bd.core import codec, model
 from bd.errors import NotFoundError, ValidationError
 from bd.store import jsonl
 from bd.store.cache import line_hash, stat_sig
+from bd.store.workspace import WISPS_NAME
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
     from bd.store.store import Store
+
+
+def _ignore_wisps(beads_dir: str) -> None:
+    """Make sure git ignores wisps.jsonl before bd first writes it (workspaces made before
+    wisps existed have a .gitignore without the line)."""
+    path = os.path.join(beads_dir, ".gitignore")
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        text = b""
+    if WISPS_NAME.encode() in text.split(b"\n"):
+        return
+    if text and not text.endswith(b"\n"):
+        text += b"\n"
+    jsonl.atomic_write(path, text + b"# bd: ephemeral molecules (wisps) stay local\n"
+                       + WISPS_NAME.encode() + b"\n")
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -35,13 +54,25 @@ class Tx:
         self.removed: set[str] = set()
         self.events: list[dict[str, Any]] = []
         self.affects_ready = False
+        self._wisp_lines: codec.Lines | None = None
+
+    def wisps(self) -> codec.Lines:
+        """The lines of ``wisps.jsonl`` (ephemeral records), read on first use."""
+        if self._wisp_lines is None:
+            path = self.store.wisps_path
+            raw = jsonl.read_bytes(path) if os.path.exists(path) else b""
+            self._wisp_lines = codec.Lines(path, raw)
+        return self._wisp_lines
 
     def get(self, rid: str) -> dict[str, Any] | None:
         if rid in self.changed:
             return self.changed[rid]
         if rid in self.removed:
             return None
-        return self.lines.record(rid)
+        rec = self.lines.record(rid)
+        if rec is None and self.wisps().has(rid):
+            rec = self.wisps().record(rid)
+        return rec
 
     def require(self, rid: str) -> dict[str, Any]:
         rec = self.get(rid)
@@ -57,7 +88,8 @@ class Tx:
         return rec
 
     def exists(self, rid: str) -> bool:
-        return rid in self.changed or (rid not in self.removed and self.lines.has(rid))
+        return rid in self.changed or (rid not in self.removed and (
+            self.lines.has(rid) or self.wisps().has(rid)))
 
     def put(self, rec: dict[str, Any], *, affects_ready: bool = True) -> None:
         self.changed[rec["id"]] = rec
@@ -83,7 +115,34 @@ class Tx:
             if b"\xef\xbf\xbd" in line:  # U+FFFD: the line may have replaced lone surrogates
                 model.scrub(self.changed[rid])  # so the cache and the caller see the line
         model.scrub(self.events)
-        edits = (self.lines.edits(new_lines, self.removed)
+        # Ephemeral records (wisps) live in wisps.jsonl, never in issues.jsonl; a record whose
+        # flag changed moves from one file to the other in this commit.
+        wisps = self.wisps()
+        main_new: dict[str, bytes] = {}
+        wisp_new: dict[str, bytes] = {}
+        main_gone: set[str] = set()
+        wisp_gone: set[str] = set()
+        for rid, line in new_lines.items():
+            if self.changed[rid].get("ephemeral") is True:
+                wisp_new[rid] = line
+                if self.lines.has(rid):
+                    main_gone.add(rid)
+            else:
+                main_new[rid] = line
+                if wisps.has(rid):
+                    wisp_gone.add(rid)
+        for rid in self.removed:
+            if self.lines.has(rid):
+                main_gone.add(rid)
+            elif wisps.has(rid):
+                wisp_gone.add(rid)
+        if wisp_new or wisp_gone:
+            # Written first: a crash after it leaves a record in both files at worst, and
+            # issues.jsonl's line wins (bd.store.cache.refresh).
+            _ignore_wisps(store.beads_dir)
+            jsonl.atomic_write(store.wisps_path, wisps.render(wisp_new, wisp_gone))
+            jsonl._step("store:wisps-written")
+        edits = (self.lines.edits(main_new, main_gone)
                  if isinstance(self.lines, codec.SortedLines)
                  and not isinstance(self.lines.raw, bytes) else None)
         data: Any
@@ -95,7 +154,7 @@ class Tx:
             data = jsonl.map_bytes(store.jsonl_path)  # the new file, for the block hashes
             plain = True
         else:
-            data = self.lines.render(new_lines, self.removed)
+            data = self.lines.render(main_new, main_gone)
             if data != self.lines.raw:
                 jsonl.atomic_write(store.jsonl_path, data)
                 jsonl._step("store:jsonl-written")
@@ -116,7 +175,13 @@ class Tx:
                             recompute=self.affects_ready or bool(self.removed), in_tx=True)
                 cache.record_written(stat_sig(store.jsonl_path), plain)
                 if plain:
-                    cache.rehash_blocks(data, [*self.changed, *self.removed])
+                    cache.rehash_blocks(data, [*main_new, *main_gone])
+                if wisp_new or wisp_gone or main_new:
+                    conn.executemany("INSERT OR IGNORE INTO bd_wisps(id) VALUES (?)",
+                                     [(r,) for r in wisp_new])
+                    conn.executemany("DELETE FROM bd_wisps WHERE id = ?",
+                                     [(r,) for r in (*main_new, *(wisp_gone - set(wisp_new)))])
+                cache.set_meta("bd_wisps_sig", stat_sig(store.wisps_path))
                 if self.events:
                     store.load_events(self.events, cache)
                 jsonl._step("store:before-commit")

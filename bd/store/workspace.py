@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 JSONL_NAME = "issues.jsonl"
+# Ephemeral records (wisps): same line format, git-ignored, never synced or exported.
+WISPS_NAME = "wisps.jsonl"
 DB_NAME = "beads.db"
 WORKTREES = "beads-worktrees"  # <git-common-dir>/beads-worktrees/<branch>: sync-branch mode
 

@@ -32,13 +32,17 @@ UPDATE = os.environ.get("BD_UPDATE_GOLDEN", "") not in ("", "0")
 
 # The fixed ids of the base workspace; any other id-shaped string was generated.
 KNOWN_IDS = {"g-epic", "g-epic.1", "g-api", "g-impl", "g-docs", "g-bug", "g-expl", "g-tst",
-             "g-imp", "g-gone", "g-nope"}
+             "g-imp", "g-gone", "g-nope",
+             # workflows (_workflows): a molecule, a wisp, a stale molecule, gates
+             "g-mol", "g-mol.1", "g-mol.2", "g-mol.3", "g-mol.4", "g-wsp", "g-wsp.1", "g-wsp.2",
+             "g-old", "g-old.1", "g-tmr", "g-bdg"}
 _TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
-_ID = re.compile(r"(?<![\w-])g-[0-9a-z]{3,8}(?:\.\d+)*(?![\w-])")
+_ID = re.compile(r"(?<![\w-])g-(?:mol-|wisp-)?[0-9a-z]{3,8}(?:\.\d+)*(?![\w-])")
 _HASH = re.compile(r"\b[0-9a-f]{64}\b")
 _SHA = re.compile(r"\b[0-9a-f]{40}\b")
 _AUDIT_ID = re.compile(r"\bint-(?!0{31}1\b)[0-9a-f]{32}\b")  # generated audit entry ids
-_VOLATILE_NUMBERS = {"average_lead_time_hours", "tokens", "age_days", "elapsed_ms"}
+_VOLATILE_NUMBERS = {"average_lead_time_hours", "tokens", "age_days", "elapsed_ms",
+                     "rate_per_hour", "eta_hours"}
 # Prose for agents (primer, tutorial, snippets): its wording is not the JSON contract.
 _PROSE_KEYS = {"text", "snippet"}
 # bd's cache format number changes with bd's internals, not with the agent contract.
@@ -150,6 +154,90 @@ AUDIT_LINE = ('{"id":"int-00000000000000000000000000000001","kind":"llm_call",'
 
 def _audit(root: Path) -> None:
     (root / ".beads" / "interactions.jsonl").write_text(AUDIT_LINE)
+
+
+GOLDEN_FORMULA = """\
+formula = "mol-golden"
+description = "Reproduce, fix and verify a bug"
+
+[vars.component]
+description = "Area of the code"
+required = true
+
+[vars.env]
+default = "staging"
+
+[[steps]]
+id = "repro"
+title = "Reproduce the {{component}} bug"
+
+[[steps]]
+id = "fix"
+title = "Fix {{component}}"
+needs = ["repro"]
+
+[[steps]]
+id = "verify"
+title = "Verify on {{env}}"
+needs = ["fix"]
+[steps.gate]
+type = "human"
+"""
+GOLDEN_EXPANSION = {"formula": "exp-golden", "type": "expansion",
+                    "template": [{"id": "{target}-review", "title": "Review {target.title}"}]}
+_T0 = "2026-01-05T09:30:00Z"
+
+
+def _rec(rid: str, title: str, *, deps: tuple[tuple[str, str], ...] = (), **kw: Any
+         ) -> dict[str, Any]:
+    rec = {"id": rid, "title": title, "status": "open", "priority": 2, "issue_type": "task",
+           "created_at": _T0, "updated_at": _T0, **kw}
+    if deps:
+        rec["dependencies"] = [{"issue_id": rid, "depends_on_id": t, "type": k,
+                                "created_at": _T0} for t, k in deps]
+    return rec
+
+
+def _workflows(root: Path) -> None:
+    """A formula, an expansion, a poured molecule (a closed step, a ready step, a human gate
+    and a gated step), a wisp in wisps.jsonl, a stale molecule and two more gates."""
+    d = root / ".beads" / "formulas"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "mol-golden.formula.toml").write_text(GOLDEN_FORMULA)
+    (d / "exp-golden.formula.json").write_text(json.dumps(GOLDEN_EXPANSION))
+    closed = {"status": "closed", "closed_at": _T0, "close_reason": "Done"}
+    mol = [
+        _rec("g-mol", "Fix the login bug", issue_type="molecule", source_formula="mol-golden"),
+        _rec("g-mol.1", "Reproduce", deps=(("g-mol", "parent-child"),), **closed),
+        _rec("g-mol.2", "Fix", deps=(("g-mol", "parent-child"), ("g-mol.1", "blocks"))),
+        _rec("g-mol.3", "Gate: human", issue_type="gate", await_type="human",
+             deps=(("g-mol", "parent-child"),)),
+        _rec("g-mol.4", "Verify", deps=(("g-mol", "parent-child"), ("g-mol.2", "blocks"),
+                                        ("g-mol.3", "blocks"))),
+        _rec("g-old", "Old run", issue_type="molecule"),
+        _rec("g-old.1", "Only step", deps=(("g-old", "parent-child"),), **closed),
+        _rec("g-tmr", "Gate: timer", issue_type="gate", await_type="timer",
+             timeout=3_600_000_000_000, deps=(("g-mol", "parent-child"),)),
+        _rec("g-bdg", "Gate: bead g-bug", issue_type="gate", await_type="bead",
+             await_id="g-bug"),
+    ]
+    wisp = [
+        _rec("g-wsp", "Patrol", issue_type="molecule", ephemeral=True),
+        _rec("g-wsp.1", "Scan", deps=(("g-wsp", "parent-child"),), ephemeral=True, **closed),
+        _rec("g-wsp.2", "Report", deps=(("g-wsp", "parent-child"), ("g-wsp.1", "blocks")),
+             ephemeral=True),
+    ]
+    path = jsonl_path(root)
+    path.write_text(path.read_text() + "".join(json.dumps(r, separators=(",", ":")) + "\n"
+                                               for r in mol))
+    (root / ".beads" / "wisps.jsonl").write_text(
+        "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in wisp))
+
+
+def _workflows_gate_open(root: Path) -> None:
+    _workflows(root)
+    bd("close", "g-mol.2", cwd=root)
+    bd("gate", "resolve", "g-mol.3", cwd=root)
 
 
 IMPORT_LINE = json.dumps({"id": "g-imp", "title": "Imported", "status": "open", "priority": 2,
@@ -349,6 +437,50 @@ CASES = [
          prepare=_audit),
     Case("error_compact_no_mode", ["admin", "compact"], covers=("errors",)),
     Case("error_restore_not_compacted", ["restore", "g-api"], covers=("errors",)),
+
+
+    # -- workflows: formulas, molecules, wisps, gates
+    Case("formula_list", ["formula", "list"], prepare=_workflows),
+    Case("formula_show", ["formula", "show", "mol-golden"], prepare=_workflows),
+    Case("formula_convert", ["formula", "convert", "exp-golden", "--stdout"],
+         prepare=_workflows),
+    Case("cook", ["cook", "mol-golden"], prepare=_workflows),
+    Case("cook_dry_run", ["cook", "mol-golden", "--dry-run", "--var", "component=auth"],
+         prepare=_workflows),
+    Case("cook_persist", ["cook", "mol-golden", "--persist"], prepare=_workflows),
+    Case("mol_pour", ["mol", "pour", "mol-golden", "--var", "component=auth"],
+         prepare=_workflows),
+    Case("mol_pour_dry_run", ["mol", "pour", "mol-golden", "--var", "component=auth",
+                              "--dry-run"], prepare=_workflows),
+    Case("mol_wisp", ["mol", "wisp", "mol-golden", "--var", "component=auth"],
+         prepare=_workflows),
+    Case("mol_wisp_list", ["mol", "wisp", "list", "--all"], prepare=_workflows),
+    Case("mol_wisp_gc", ["mol", "wisp", "gc", "--dry-run"], prepare=_workflows),
+    Case("mol_bond", ["mol", "bond", "g-mol", "g-old"], prepare=_workflows),
+    Case("mol_squash", ["mol", "squash", "g-wsp", "--summary", "All clean"],
+         prepare=_workflows),
+    Case("mol_burn", ["mol", "burn", "g-wsp"], prepare=_workflows),
+    Case("mol_burn_preview", ["mol", "burn", "g-old"], prepare=_workflows),
+    Case("mol_distill", ["mol", "distill", "g-mol", "mol-again", "--var", "component=login",
+                         "--dry-run"], prepare=_workflows),
+    Case("mol_show", ["mol", "show", "g-mol", "--parallel"], prepare=_workflows),
+    Case("mol_current", ["mol", "current", "g-mol"], prepare=_workflows),
+    Case("mol_progress", ["mol", "progress", "g-mol"], prepare=_workflows),
+    Case("mol_stale", ["mol", "stale"], prepare=_workflows),
+    Case("mol_ready_gated", ["mol", "ready", "--gated"], prepare=_workflows_gate_open),
+    Case("close_continue", ["close", "g-mol.2", "--continue"], prepare=_workflows),
+    Case("ready_mol", ["ready", "--mol", "g-wsp"], prepare=_workflows),
+    Case("gate_list", ["gate", "list"], prepare=_workflows),
+    Case("gate_show", ["gate", "show", "g-mol.3"], prepare=_workflows),
+    Case("gate_resolve", ["gate", "resolve", "g-mol.3", "--reason", "QA ok"],
+         prepare=_workflows),
+    Case("gate_check", ["gate", "check", "--type", "bead"], prepare=_workflows),
+    Case("gate_add_waiter", ["gate", "add-waiter", "g-mol.3", "mayor/"], prepare=_workflows),
+    Case("gate_discover", ["gate", "discover"], prepare=_workflows),
+    Case("gate_create", ["gate", "create", "--blocks", "g-docs", "--type", "timer",
+                         "--timeout", "30m"], prepare=_workflows),
+    Case("error_missing_var", ["mol", "pour", "mol-golden"], prepare=_workflows,
+         covers=("errors",)),
     # -- errors: {"error": "..."} on stdout, non-zero exit
     Case("error_not_found", ["show", "g-nope"], covers=("errors",)),
     Case("error_ambiguous_flag", ["list", "--bogus"], covers=("errors",)),

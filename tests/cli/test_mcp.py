@@ -26,7 +26,8 @@ needs_mcp = pytest.mark.skipif(
 
 EXPECTED_TOOLS = {"context", "ready", "list", "show", "create", "update", "claim", "close",
                   "reopen", "dep", "blocked", "stats", "comments", "labels",
-                  "compact-analyze", "compact-apply"}
+                  "compact-analyze", "compact-apply", "mol_pour", "mol_wisp", "mol_squash",
+                  "mol_burn", "gate_resolve"}
 TOOLS_BUDGET_TOKENS = 2500  # the original's tool list cost about 10,000
 
 
@@ -319,3 +320,54 @@ def test_compact_analyze_and_apply_tools(repo: Path) -> None:
         return await error(c, "compact-apply", issue_id=a, summary="x", tier=2)
 
     assert "read-only" in session(repo, ro, readonly=True)
+
+
+MCP_FORMULA = """\
+formula = "mol-mcp"
+
+[vars.area]
+required = true
+
+[[steps]]
+id = "one"
+title = "Look at {{area}}"
+
+[[steps]]
+id = "two"
+title = "Fix {{area}}"
+needs = ["one"]
+[steps.gate]
+type = "human"
+"""
+
+
+@needs_mcp
+def test_molecule_tools_pour_wisp_squash_burn_and_gate_resolve(repo: Path) -> None:
+    d = repo / ".beads" / "formulas"
+    d.mkdir(parents=True)
+    (d / "mol-mcp.formula.toml").write_text(MCP_FORMULA)
+
+    async def body(c: Any) -> Any:
+        missing = await error(c, "mol_pour", formula="mol-mcp")
+        poured = await call(c, "mol_pour", formula="mol-mcp", vars={"area": "auth"})
+        gate = poured["id_mapping"]["mol-mcp.gate-two"]
+        resolved = await call(c, "gate_resolve", gate_id=gate, reason="ok")
+        wisp = await call(c, "mol_wisp", formula="mol-mcp", vars={"area": "db"})
+        squashed = await call(c, "mol_squash", molecule_id=wisp["new_epic_id"],
+                              summary="done")
+        other = await call(c, "mol_wisp", formula="mol-mcp", vars={"area": "ui"})
+        burned = await call(c, "mol_burn", molecule_id=other["new_epic_id"])
+        refused = await call(c, "mol_burn", molecule_id=poured["new_epic_id"])
+        return missing, poured, resolved, wisp, squashed, burned, refused
+
+    missing, poured, resolved, wisp, squashed, burned, refused = session(repo, body)
+    assert "area" in missing
+    assert poured["created"] == 4 and poured["phase"] == "liquid"
+    assert resolved["status"] == "closed" and resolved["close_reason"] == "ok"
+    assert wisp["phase"] == "vapor" and wisp["new_epic_id"].startswith("t-wisp-")
+    assert squashed["squashed"] == 3 and squashed["digest_id"]
+    assert burned["deleted_count"] == 4 and not burned.get("preview")
+    assert refused["preview"] is True  # a persistent molecule is burned only with force
+    jsonl = (repo / ".beads" / "issues.jsonl").read_text()
+    assert "t-wisp-" not in jsonl.replace(wisp["new_epic_id"], "")
+    assert [r["id"] for r in bdj("ready", cwd=repo)] == [poured["id_mapping"]["mol-mcp.one"]]

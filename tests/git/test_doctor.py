@@ -16,7 +16,7 @@ from bd.doctor.registry import load
 DRIVER = "bd merge %A %O %A %B"
 ALL = ["jsonl", "conflict-markers", "duplicate-ids", "orphan-deps", "prefix", "tombstones",
        "cache", "gitignore", "merge-driver", "bd-on-path", "gitattributes", "hooks",
-       "sync-branch"]
+       "sync-branch", "wisps"]
 ON_DEMAND = ["pollution", "cycles", "content-duplicates"]  # --check NAME or --deep
 
 

@@ -28,8 +28,11 @@ if TYPE_CHECKING:
 class CacheBase:
     """An open connection to the cache database: metadata, schema, cold build."""
 
-    def __init__(self, db_path: str) -> None:
+    def __init__(self, db_path: str, wisps_path: str | None = None) -> None:
         self.path = db_path
+        # The git-ignored file of ephemeral records (None: leave their rows alone).
+        self.wisps_path = wisps_path
+        self.wisps_sig: str | None = None
         self.notices: list[str] = []
         self.progress: Progress = SILENT  # a cold build of a large file reports through this
         self.conn = self._connect()
@@ -57,9 +60,10 @@ class CacheBase:
         try:
             rows = dict(self.conn.execute(
                 "SELECT key, value FROM metadata "
-                "WHERE key IN ('bd_cache_version', 'bd_jsonl_sig')"))
+                "WHERE key IN ('bd_cache_version', 'bd_jsonl_sig', 'bd_wisps_sig')"))
         except sqlite3.DatabaseError:
             return None, None
+        self.wisps_sig = rows.get("bd_wisps_sig")
         return rows.get("bd_cache_version"), rows.get("bd_jsonl_sig")
 
     def close(self) -> None:
@@ -92,6 +96,7 @@ class CacheBase:
         self.conn.execute("BEGIN IMMEDIATE")
         self.set_meta("bd_cache_version", schema.CACHE_VERSION)
         self.set_meta("bd_jsonl_sig", "")
+        self.set_meta("bd_wisps_sig", "")
         self.set_meta("bd_jsonl_plain", "")
         self.conn.execute("DELETE FROM bd_blocks")
         self.conn.execute("COMMIT")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from bd.core import codec
 from bd.errors import DataError
@@ -25,12 +25,18 @@ class _NotEmpty(Exception):
     pass
 
 
+# Rows of wisps (from wisps.jsonl) are not issues.jsonl's to add or remove.
+_NOT_WISP = " WHERE id NOT IN (SELECT id FROM bd_wisps)"
+_AND_NOT_WISP = " AND id NOT IN (SELECT id FROM bd_wisps)"
+
+
 class Cache(CacheRows):
     """An open connection to the cache database."""
 
     def is_fresh(self, jsonl_path: str) -> bool:
         version, sig = self.quick_sig()
-        return version == schema.CACHE_VERSION and sig == stat_sig(jsonl_path)
+        return version == schema.CACHE_VERSION and sig == stat_sig(jsonl_path) and (
+            self.wisps_path is None or self.wisps_sig == stat_sig(self.wisps_path))
 
     def refresh(self, jsonl_path: str) -> bool:
         """Bring the cache in line with the JSONL. Returns True if rows changed."""
@@ -64,6 +70,8 @@ class Cache(CacheRows):
                                                                                    raw)
                 changed, plain = quick or self._sync(jsonl_path, raw, checked=not empty)
                 self.record_written(before, plain)
+                if self.wisps_path is not None:
+                    changed = self._sync_wisps(self.wisps_path) or changed
                 jsonl._step("cache:before-commit")
                 conn.execute("COMMIT")
             except BaseException:
@@ -97,13 +105,14 @@ class Cache(CacheRows):
         id is reported by a full scan, which names both lines.
         """
         conn = self.conn
-        by_hash = dict(conn.execute("SELECT bd_line_hash, id FROM issues"))
+        by_hash = dict(conn.execute("SELECT bd_line_hash, id FROM issues" + _NOT_WISP))
         empty = not by_hash
         if not empty and not checked:
             raise _NotEmpty  # foreign keys are off: only an empty cache may be filled so
         # Rows without a hash (kept hidden, or to be re-derived) share the key '': list them.
         unhashed = ([row[0] for row in conn.execute(
-            "SELECT id FROM issues WHERE bd_line_hash = ''")] if "" in by_hash else [])
+            "SELECT id FROM issues WHERE bd_line_hash = ''" + _AND_NOT_WISP)]
+            if "" in by_hash else [])
         from hashlib import sha1  # OpenSSL's: this loop hashes the whole file
 
         pop, head = by_hash.pop, codec.ID_HEAD
@@ -165,6 +174,7 @@ class Cache(CacheRows):
         elif empty:
             self._load(upserts)
         elif upserts or removed:
+            self._claim_from_wisps(upserts)
             self.apply(upserts, removed, in_tx=True)
         if plain:
             self._write_blocks(raw, lines)
@@ -220,7 +230,7 @@ class Cache(CacheRows):
         stale = [k for k, (_, _, old) in enumerate(blocks)
                  if sha256(view[starts[k]:starts[k + 1]]).digest() != old]
         unhashed = [row[0] for row in conn.execute(
-            "SELECT id FROM issues WHERE bd_line_hash = ''")]
+            "SELECT id FROM issues WHERE bd_line_hash = ''" + _AND_NOT_WISP)]
         if any(found.has(rid) for rid in unhashed):
             return None  # rows to re-derive: the full comparison does that
         upserts: list[tuple[Mapping[str, Any], bytes, bytes]] = []
@@ -232,7 +242,7 @@ class Cache(CacheRows):
             high = blocks[k + 1][1] if k + 1 < len(blocks) else None
             cached = dict(conn.execute(
                 "SELECT bd_line_hash, id FROM issues WHERE id >= ?"
-                + (" AND id < ?" if high is not None else ""),
+                + (" AND id < ?" if high is not None else "") + _AND_NOT_WISP,
                 (low, high) if high is not None else (low,)))
             lines = raw[starts[k]:starts[k + 1]].split(b"\n")[:-1]
             rechunk = rechunk or len(lines) > 4 * schema.BLOCK_LINES
@@ -258,6 +268,7 @@ class Cache(CacheRows):
             removed += [rid for rid in cached.values() if rid and rid not in seen]
         removed = list(dict.fromkeys(removed))
         if upserts or removed:
+            self._claim_from_wisps(upserts)
             self.apply(upserts, removed, in_tx=True)
         if rechunk:
             self._write_blocks(raw)
@@ -292,3 +303,53 @@ class Cache(CacheRows):
             self._write_blocks(data)
             return
         conn.executemany("UPDATE bd_blocks SET hash = ? WHERE n = ?", rows)
+
+    def _sync_wisps(self, path: str) -> bool:
+        """Bring the rows of wisps in line with ``wisps.jsonl`` (inside the caller's
+        transaction).  An id that issues.jsonl also holds belongs to issues.jsonl."""
+        from hashlib import sha1
+
+        sig = stat_sig(path)
+        if sig == self.meta("bd_wisps_sig"):
+            return False
+        raw = jsonl.read_bytes(path)
+        conn = self.conn
+        held = dict(conn.execute("SELECT i.id, i.bd_line_hash FROM issues i "
+                                 "JOIN bd_wisps w ON w.id = i.id"))
+        upserts = []
+        present: set[str] = set()
+        for n, line in enumerate(raw.split(b"\n"), 1):
+            if not line.strip():
+                continue
+            codec.check_markers(line, path, n)
+            h = sha1(line).digest()
+            rid = codec.fast_id(line)
+            if rid is not None and held.get(rid) == h:
+                present.add(rid)
+                continue
+            rec = codec.parse_line(line, path, n)
+            rid = rec["id"]
+            if rid in present:
+                raise DataError(f"duplicate id {rid}", path=path, line=n)
+            if rid not in held and conn.execute(
+                    "SELECT 1 FROM issues WHERE id = ?", (rid,)).fetchone():
+                continue  # issues.jsonl holds this id: its line wins
+            present.add(rid)
+            upserts.append((rec, line, h))
+        removed = [rid for rid in held if rid not in present]
+        if upserts or removed:
+            self.apply(upserts, removed, in_tx=True)
+            conn.executemany("INSERT OR IGNORE INTO bd_wisps(id) VALUES (?)",
+                             [(r["id"],) for r, _, _ in upserts])
+            conn.executemany("DELETE FROM bd_wisps WHERE id = ?", [(r,) for r in removed])
+        self.set_meta("bd_wisps_sig", sig)
+        return bool(upserts or removed)
+
+    def _claim_from_wisps(self, upserts: Sequence[tuple[Mapping[str, Any], bytes, bytes]]
+                          ) -> None:
+        """Ids issues.jsonl now holds stop being wisp rows (a squashed wisp root moved)."""
+        if upserts:
+            import json
+
+            self.conn.execute("DELETE FROM bd_wisps WHERE id IN (SELECT value FROM "
+                              "json_each(?))", (json.dumps([r["id"] for r, _, _ in upserts]),))

@@ -7,7 +7,8 @@ bd's additions are columns prefixed ``bd_`` and the ``metadata`` keys prefixed `
 
 from __future__ import annotations
 
-CACHE_VERSION = "3"  # 2: binary line hashes, covering indexes, WAL; 3: bd_done_parents
+# 2: binary line hashes, covering indexes, WAL; 3: bd_done_parents; 4: bd_wisps
+CACHE_VERSION = "4"
 
 # (column, record key) for the columns filled from a record; text unless noted in the DDL.
 ISSUE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -144,6 +145,10 @@ CREATE TABLE IF NOT EXISTS bd_blocks (
 -- with each write for the parents it touches: `bd stats` counts the epics among them
 -- without visiting every child (epics_eligible_for_closure).
 CREATE TABLE IF NOT EXISTS bd_done_parents (issue_id TEXT PRIMARY KEY);
+-- The ids whose rows come from the git-ignored .beads/wisps.jsonl (ephemeral molecules), not
+-- from issues.jsonl: a refresh of issues.jsonl leaves them alone, a refresh of wisps.jsonl
+-- (signature in metadata bd_wisps_sig) keeps them in step.
+CREATE TABLE IF NOT EXISTS bd_wisps (id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -186,8 +191,8 @@ ADDED_COLUMNS = (("issues", "bd_lead_us", "INTEGER"),)
 OLD_INDEXES = ("idx_issues_status",)
 
 # Issues bd tables own rows of; used when a corrupt or foreign-version cache is rebuilt.
-BD_TABLES = ("bd_done_parents", "bd_blocks", "blocked_issues_cache", "events", "comments", "labels",
-             "dependencies", "issues")
+BD_TABLES = ("bd_wisps", "bd_done_parents", "bd_blocks", "blocked_issues_cache", "events",
+             "comments", "labels", "dependencies", "issues")
 BLOCK_LINES = 64
 
 # The parents (all of them, or those in the JSON array bound to the ? of DONE_AMONG) whose
