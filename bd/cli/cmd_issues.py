@@ -332,7 +332,9 @@ def _close(ctx: Context, o: Values) -> int:
     if o.continue_:
         if o.suggest_next:
             raise UsageError("--continue already shows the next step: drop --suggest-next")
-        return _close_continue(ctx, o)
+        from bd.cli.cmd_mol import close_continue
+
+        return close_continue(ctx, o, resolve_all(ctx, o.ids or [_last_touched(ctx)]))
     ids = resolve_all(ctx, o.ids or [_last_touched(ctx)])
     before = {r["id"] for r in ctx.store.ready(ReadyFilter(limit=0))} if o.suggest_next else set()
     already: list[str] = []
@@ -362,37 +364,6 @@ def _close(ctx: Context, o: Values) -> int:
             ctx.out.line("\nNewly unblocked:")
             for rec in unblocked:
                 ctx.out.line(f"  • {rec['id']} \"{rec['title']}\" (P{model.priority_of(rec)})")
-    return 0
-
-
-def _close_continue(ctx: Context, o: Values) -> int:
-    from bd.workflows import molview
-
-    ids = resolve_all(ctx, o.ids or [_last_touched(ctx)])
-    r = molview.close_continue(ctx.store, ids, o.reason, claim=not o.no_auto, force=o.force,
-                               session=o.session or os.environ.get("CLAUDE_SESSION_ID"))
-    if ctx.json:
-        nxt = r["next_step"]
-        ctx.out.json({"closed": [out.issue_json(c) for c in r["closed"]],
-                      "molecule_id": r["molecule_id"],
-                      "next_step": out.issue_json(nxt) if nxt else None,
-                      "auto_advanced": r["auto_advanced"],
-                      "molecule_complete": r["molecule_complete"]})
-        return 0
-    for rec in r["closed"]:
-        ctx.out.line(f"✓ Closed {rec['id']}: {rec.get('close_reason') or o.reason}")
-    if r["molecule_id"] is None:
-        ctx.out.line("  (not part of a molecule: nothing to continue)")
-    elif r["molecule_complete"]:
-        ctx.out.line(f"✓ Molecule {r['molecule_id']} complete")
-    elif r["next_step"] is None:
-        ctx.out.line(f"  No step of {r['molecule_id']} is ready (waiting on a gate or "
-                     "blocker)")
-    elif r["auto_advanced"]:
-        ctx.out.line(f"→ Next step (claimed): {r['next_step']['id']}: "
-                     f"{r['next_step'].get('title', '')}")
-    else:
-        ctx.out.line(f"→ Next step: {r['next_step']['id']}: {r['next_step'].get('title', '')}")
     return 0
 
 

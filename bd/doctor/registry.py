@@ -15,8 +15,7 @@ if TYPE_CHECKING:
 STATUSES = ("ok", "warn", "error")
 # The modules whose import registers the checks, in the order they run and print.
 MODULES = ("bd.doctor.checks_data", "bd.doctor.checks_cache", "bd.doctor.checks_git",
-           "bd.doctor.checks_deep",
-           "bd.doctor.checks_wisps")
+           "bd.doctor.checks_wisps", "bd.doctor.checks_deep")
 
 
 class Result:

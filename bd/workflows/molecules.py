@@ -140,10 +140,10 @@ def _new_ids(tx: Tx, p: Proto, infix: str, parent: str | None, ref: str | None,
         return mapping
     prefix = f"{store.prefix}-{infix}"
     n_existing = store.count_top_level() + len(p.records)
-    base = time.time_ns()
+    base, actor = time.time_ns(), store.actor
     for i, rec in enumerate(p.records):
         new = ids.generate_id(prefix, str(rec.get("title", "")), str(rec.get("description", "")),
-                              store.actor, base + i, n_existing=n_existing,
+                              actor, base + i, n_existing=n_existing,
                               exists=lambda c: c in taken or tx.exists(c))
         taken.add(new)
         mapping[rec["id"]] = new
