@@ -39,12 +39,17 @@ if TYPE_CHECKING:
 # -- recipes ----------------------------------------------------------------------------------
 
 class Recipe:
-    def __init__(self, name: str, title: str, summary: str, user_scope: bool) -> None:
+    def __init__(self, name: str, title: str, summary: str, user_scope: bool,
+                 path: str | None = None, custom: bool = False) -> None:
         self.name, self.title, self.summary, self.user_scope = name, title, summary, user_scope
+        self.path = path  # a project file holding bd's marked section (simple recipes)
+        self.custom = custom  # added with 'bd setup --add' (.beads/recipes.toml)
 
     def targets(self, root: str, user: bool) -> list[Target]:
         home = os.path.expanduser("~")
         join = os.path.join
+        if self.path is not None:
+            return [TextBlock(join(root, self.path), ONBOARD)]
         if self.name == "claude":
             base = home if user else root
             return [ClaudeHooks(join(base, ".claude", "settings.json"))]
@@ -72,14 +77,92 @@ RECIPES = {r.name: r for r in (
     Recipe("copilot", "GitHub Copilot", "a section in .github/copilot-instructions.md", False),
     Recipe("codex", "OpenAI Codex", "a section in AGENTS.md", True),
     Recipe("gemini", "Gemini CLI", "a section in GEMINI.md", True),
+    Recipe("factory", "Factory.ai (Droid)", "a section in AGENTS.md", False, "AGENTS.md"),
+    Recipe("windsurf", "Windsurf", "a rules file, .windsurf/rules/beads.md", False,
+           ".windsurf/rules/beads.md"),
+    Recipe("cody", "Sourcegraph Cody", "a rules file, .cody/rules/beads.md", False,
+           ".cody/rules/beads.md"),
+    Recipe("kilocode", "Kilo Code", "a rules file, .kilocode/rules/beads.md", False,
+           ".kilocode/rules/beads.md"),
+    Recipe("junie", "JetBrains Junie", "a section in .junie/guidelines.md", False,
+           ".junie/guidelines.md"),
+    Recipe("opencode", "opencode", "a section in AGENTS.md", False, "AGENTS.md"),
 )}
+CUSTOM_FILE = "recipes.toml"  # in .beads/, the original's format: [recipes.NAME] path = "…"
 
 
-def recipe(name: str, user: bool = False) -> Recipe:
-    r = RECIPES.get(name)
+def _custom_path(root: str) -> str:
+    return os.path.join(root, ".beads", CUSTOM_FILE)
+
+
+def custom_recipes(root: str) -> dict[str, Recipe]:
+    """The recipes added with ``bd setup --add`` (``.beads/recipes.toml``)."""
+    import tomllib
+
+    try:
+        with open(_custom_path(root), "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise BdError(f"invalid TOML: {exc}", path=_custom_path(root)) from None
+    out = {}
+    for name, spec in (data.get("recipes") or {}).items():
+        if isinstance(spec, dict) and isinstance(spec.get("path"), str):
+            out[name] = Recipe(name, str(spec.get("name") or name),
+                               f"a section in {spec['path']}", False, spec["path"], True)
+    return out
+
+
+def all_recipes(root: str) -> dict[str, Recipe]:
+    return {**RECIPES, **{k: v for k, v in custom_recipes(root).items() if k not in RECIPES}}
+
+
+def add_custom(root: str, name: str, path: str) -> dict[str, Any]:
+    """Register a custom recipe: bd's section goes into ``path`` (relative to the project)."""
+    from bd.store.jsonl import atomic_write
+
+    if name in RECIPES:
+        raise UsageError(f"'{name}' is a built-in recipe")
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise UsageError(f"invalid recipe name {name!r} (letters, digits, '-' and '_')")
+    if os.path.isabs(path) or path.startswith(".."):
+        raise UsageError(f"the recipe file must be inside the project: {path!r}")
+    recipes = {k: v.path for k, v in custom_recipes(root).items()}
+    recipes[name] = path
+    text = "".join(f"[recipes.{k}]\nname = {json.dumps(k)}\npath = {json.dumps(v)}\n"
+                   f'type = "file"\n\n' for k, v in sorted(recipes.items()))
+    target = _custom_path(root)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    atomic_write(target, text.encode("utf-8"))
+    return {"recipe": name, "path": path, "file": target}
+
+
+def preview(name: str, root: str, *, user: bool = False,
+            output: str | None = None) -> list[dict[str, str]]:
+    """What install would write, file by file, without writing (``--print``); ``output``
+    puts a single-file recipe's section into that file instead."""
+    r = recipe(name, user, root)
+    targets = r.targets(root, user)
+    if output is not None:
+        targets = _redirect(r, targets, output)
+    return [{"path": t.path, "text": t.render(_read(t.path))} for t in targets]
+
+
+def _redirect(r: Recipe, targets: list[Target], output: str) -> list[Target]:
+    if len(targets) != 1 or not isinstance(targets[0], TextBlock):
+        raise UsageError(f"-o/--output works for recipes that write one text file; "
+                         f"'{r.name}' writes {', '.join(t.path for t in targets)}")
+    head = targets[0].head
+    return [TextBlock(os.path.abspath(output), ONBOARD, head)]
+
+
+def recipe(name: str, user: bool = False, root: str | None = None) -> Recipe:
+    r = (all_recipes(root) if root else RECIPES).get(name)
     if r is None:
+        known = all_recipes(root) if root else RECIPES
         raise UsageError(f"unknown setup recipe {name!r}; choose one of: "
-                         f"{', '.join(RECIPES)}")
+                         f"{', '.join(known)} (or add one: bd setup --add NAME FILE)")
     if user and not r.user_scope:
         raise UsageError(f"'{name}' has no user-wide configuration; run it in the project")
     return r
@@ -160,10 +243,14 @@ def _result(r: Recipe, action: str, root: str, targets: list[Target]) -> dict[st
             "files": [t.path for t in targets], "root": root}
 
 
-def install(name: str, root: str, *, user: bool = False) -> dict[str, Any]:
-    """Install or update a recipe; ``action`` is installed, updated or unchanged."""
-    r = recipe(name, user)
+def install(name: str, root: str, *, user: bool = False,
+            output: str | None = None) -> dict[str, Any]:
+    """Install or update a recipe; ``action`` is installed, updated or unchanged.
+    ``output`` writes a single-file recipe's section to that file instead."""
+    r = recipe(name, user, root)
     targets = r.targets(root, user)
+    if output is not None:
+        targets = _redirect(r, targets, output)
     plans = []
     for t in targets:  # render everything first so a bad file changes nothing
         old = _read(t.path)
@@ -184,10 +271,13 @@ def install(name: str, root: str, *, user: bool = False) -> dict[str, Any]:
     return _result(r, action, root, targets)
 
 
-def remove(name: str, root: str, *, user: bool = False) -> dict[str, Any]:
+def remove(name: str, root: str, *, user: bool = False,
+           output: str | None = None) -> dict[str, Any]:
     """Take a recipe out again; ``action`` is removed or absent."""
-    r = recipe(name, user)
+    r = recipe(name, user, root)
     targets = r.targets(root, user)
+    if output is not None:
+        targets = _redirect(r, targets, output)
     plans = []
     for t in targets:
         old = _read(t.path)
@@ -205,13 +295,16 @@ def remove(name: str, root: str, *, user: bool = False) -> dict[str, Any]:
     return _result(r, "removed" if plans else "absent", root, targets)
 
 
-def check(name: str, root: str, *, user: bool = False) -> dict[str, Any]:
+def check(name: str, root: str, *, user: bool = False,
+          output: str | None = None) -> dict[str, Any]:
     """Is the recipe installed and current?  ``ok`` plus a one-line ``message``."""
-    r = recipe(name, user)
+    r = recipe(name, user, root)
     targets = r.targets(root, user)
+    if output is not None:
+        targets = _redirect(r, targets, output)
     states = {t.path: t.status(_read(t.path)) for t in targets}
     result = _result(r, "check", root, targets)
-    flag = " --global" if user else ""
+    flag = ("" if user else " --project") if r.name == "claude" else (" --global" if user else "")
     if all(s == "current" for s in states.values()):
         result.update(ok=True, installed=True, current=True,
                       message=f"{r.title}: bd is set up and current")

@@ -65,39 +65,76 @@ def _quickstart(ctx: Context, o: Values) -> int:
     return 0
 
 
-@command("setup", "Set bd up in an AI tool: claude, cursor, aider, copilot, codex, gemini",
+@command("setup", "Set bd up in an AI tool: claude, cursor, aider, copilot, codex, gemini, "
+         "factory, windsurf, cody, kilocode, junie, opencode, or your own (--add)",
          args=[arg("recipe", "?", help="The tool (omit to list them)")], opts=[
     opt("check", "--check", type=bool,
         help="Exit 0 if installed and current, 1 otherwise (with a message)"),
     opt("remove", "--remove", type=bool, help="Remove exactly what setup added"),
     opt("user", "--global", "--user", type=bool,
         help="User scope (~/.claude, ~/.codex, ~/.gemini) instead of the project"),
+    opt("project", "--project", type=bool,
+        help="Project scope for claude (.claude/settings.json; claude's default is the user's "
+             "~/.claude/settings.json, as in the original)"),
+    opt("print_", "--print", type=bool, help="Print what would be written, write nothing"),
+    opt("output", "-o", "--output", metavar="FILE",
+        help="Write the recipe's section to FILE instead of its usual file"),
+    opt("add", "--add", metavar="NAME",
+        help="Add a custom recipe NAME whose section goes into the file given as RECIPE "
+             "(bd setup --add NAME FILE; kept in .beads/recipes.toml)"),
     opt("list", "--list", type=bool, help="List the recipes"),
 ])
 def _setup(ctx: Context, o: Values) -> int:
     from bd.agents import setup_recipes as sr
 
+    root = sr.project_root()
+    if o.add:
+        if not o.recipe:
+            raise UsageError("--add needs the file: bd setup --add NAME FILE")
+        result = sr.add_custom(root, o.add, o.recipe)
+        if ctx.json:
+            ctx.out.json(result)
+        else:
+            ctx.out.line(f"✓ Added recipe '{o.add}' ({o.recipe}); install it with "
+                         f"'bd setup {o.add}'")
+        return 0
     if o.list or not o.recipe:
         rows = [{"recipe": r.name, "tool": r.title, "writes": r.summary,
-                 "user_scope": r.user_scope} for r in sr.RECIPES.values()]
+                 "user_scope": r.user_scope, "custom": r.custom}
+                for r in sr.all_recipes(root).values()]
         if ctx.json:
             ctx.out.json(rows)
         else:
-            ctx.out.line("Recipes (bd setup RECIPE [--check|--remove] [--global]):")
+            ctx.out.line("Recipes (bd setup RECIPE [--check|--remove|--print] [--global]):")
             for row in rows:
-                ctx.out.line(f"  {row['recipe']:<8} {row['tool']}: {row['writes']}")
+                mark = " (custom)" if row["custom"] else ""
+                ctx.out.line(f"  {row['recipe']:<9} {row['tool']}{mark}: {row['writes']}")
         return 0
-    if o.check and o.remove:
-        raise UsageError("--check and --remove are mutually exclusive")
-    root = sr.project_root()
+    if sum(bool(x) for x in (o.check, o.remove, o.print_)) > 1:
+        raise UsageError("--check, --remove and --print are mutually exclusive")
+    if o.project and o.user:
+        raise UsageError("--project and --global are mutually exclusive")
+    if o.project and o.recipe != "claude":
+        raise UsageError("--project applies to claude (the other recipes write to the project "
+                         "unless --global)")
+    user = o.user or (o.recipe == "claude" and not o.project)
+    if o.print_:
+        files = sr.preview(o.recipe, root, user=user, output=o.output)
+        if ctx.json:
+            ctx.out.json({"recipe": o.recipe, "files": files})
+        else:
+            for f in files:
+                ctx.out.line(f"# {f['path']}")
+                ctx.out.line(f["text"].rstrip("\n"))
+        return 0
     if o.check:
-        result = sr.check(o.recipe, root, user=o.user)
+        result = sr.check(o.recipe, root, user=user, output=o.output)
         if ctx.json:
             ctx.out.json(result)
         else:
             ctx.out.line(("✓ " if result["ok"] else "✗ ") + result["message"])
         return 0 if result["ok"] else 1
-    result = (sr.remove if o.remove else sr.install)(o.recipe, root, user=o.user)
+    result = (sr.remove if o.remove else sr.install)(o.recipe, root, user=user, output=o.output)
     if ctx.json:
         ctx.out.json(result)
         return 0

@@ -2,34 +2,67 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from bd.cli import Context
+from bd.cli.cmd_views import _FILTERS, list_filter
 from bd.cli.registry import Values, arg, command, opt
 from bd.errors import UsageError
 
+_EXPORT_FILTERS = ("priority", "priority_min", "priority_max", "assignee", "type", "label",
+                   "label_any", "created_after", "created_before", "updated_after",
+                   "updated_before")
 
-@command("export", "Export issues as JSONL (stdout by default)", opts=[
-    opt("format", "-f", "--format", default="jsonl", help="Output format (jsonl)",
-        choices=("jsonl",)),
+
+@command("export", "Export issues as JSONL (stdout by default), or as an Obsidian changes log",
+         opts=[
+    opt("format", "-f", "--format", default="jsonl",
+        help="jsonl, or obsidian (a Tasks-plugin checklist; default file "
+             "ai_docs/changes-log.md)", choices=("jsonl", "obsidian")),
     opt("output", "-o", "--output", help="Output file"),
     opt("status", "-s", "--status", help="Only this status", choices="status-filter"),
     opt("force", "--force", type=bool, help="Overwrite even if issues would be dropped"),
+    *[o for o in _FILTERS if o.dest in _EXPORT_FILTERS],
 ])
 def _export(ctx: Context, o: Values) -> int:
     from bd.ops import transfer
     from bd.store.jsonl import atomic_write
 
-    if o.format != "jsonl":
-        raise UsageError(f"unsupported export format {o.format!r} (jsonl)")
+    store = ctx.store
     status = None if o.status == "all" else o.status
+    only = None
+    if any(o[d] for d in _EXPORT_FILTERS):
+        f = list_filter(store, Values({**o, "status": o.status or "all"}), limit=0)
+        only = {r["id"] for r in store.list(f)}
+    if o.format == "obsidian":
+        from bd.core import obsidian
+        from bd.core.codec import Lines
+
+        raw = transfer.export_bytes(store, status=status, only=only)
+        recs = [store.get(rid) for rid in Lines("<export>", raw).ids]
+        text = obsidian.render(recs)
+        path = o.output or os.path.join(os.path.dirname(store.beads_dir),
+                                        obsidian.DEFAULT_OUTPUT)
+        if path == "-":
+            sys.stdout.write(text)
+            return 0
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        atomic_write(path, text.encode("utf-8"))
+        if ctx.json:
+            ctx.out.json({"success": True, "exported": len(recs), "format": "obsidian",
+                          "output_file": path})
+        else:
+            ctx.out.note(f"Exported {len(recs)} issues to {path}")
+        return 0
     if not o.output:  # streamed: a 100,000-issue export holds one line at a time
         sys.stdout.flush()
         write = sys.stdout.buffer.write
-        for line in transfer.export_lines(ctx.store, status=status, progress=ctx.progress()):
+        for line in transfer.export_lines(store, status=status, progress=ctx.progress(),
+                                          only=only):
             write(line)
         return 0
-    data = transfer.export_bytes(ctx.store, status=status, progress=ctx.progress())
+    data = transfer.export_bytes(store, status=status, progress=ctx.progress(), only=only)
     count = data.count(b"\n")
     if o.output:
         transfer.check_export_target(o.output, data, o.force)

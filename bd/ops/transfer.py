@@ -127,13 +127,15 @@ def import_records(store: Store, records: Iterable[dict[str, Any]], *, dry_run: 
 
 def export_bytes(store: Store, *, status: str | None = None,
                  records: list[dict[str, Any]] | None = None,
-                 progress: Progress = SILENT) -> bytes:
-    """The JSONL (canonical lines, sorted, tombstones and comments kept, wisps left out)."""
-    return b"".join(export_lines(store, status=status, progress=progress))
+                 progress: Progress = SILENT, only: set[str] | None = None) -> bytes:
+    """The JSONL (canonical lines, sorted, tombstones and comments kept, wisps left out);
+    ``only`` keeps just those ids (the export filters)."""
+    return b"".join(export_lines(store, status=status, progress=progress, only=only))
 
 
 def export_lines(store: Store, *, status: str | None = None,
-                 progress: Progress = SILENT) -> Iterator[bytes]:
+                 progress: Progress = SILENT, only: set[str] | None = None
+                 ) -> Iterator[bytes]:
     """:func:`export_bytes` one line at a time.  A plain file (sorted, as bd writes it) is
     read in order through a mapping, so exporting 100,000 issues holds one line at a time;
     any other file is read whole and sorted."""
@@ -152,6 +154,9 @@ def export_lines(store: Store, *, status: str | None = None,
         for k, (line, n) in enumerate(rows, 1):
             if not k & 255:
                 task.update(k)
+            if only is not None and (codec.fast_id(line)
+                                     or codec.parse_line(line, path, n)["id"]) not in only:
+                continue
             if status is None and b'"ephemeral":true' not in line:
                 yield line + b"\n"
                 continue

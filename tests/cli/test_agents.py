@@ -117,20 +117,21 @@ def dirs(root: Path) -> set[str]:
 @pytest.mark.parametrize("recipe", ["claude", "cursor", "aider", "copilot", "codex", "gemini"])
 def test_setup_from_nothing_is_idempotent_checkable_and_removable(repo: Path,
                                                                   recipe: str) -> None:
+    scope = ["--project"] if recipe == "claude" else []  # claude's default is the user's
     before, before_dirs = snapshot(repo), dirs(repo)
-    assert bd("setup", recipe, "--check", cwd=repo, check=False).returncode == 1
-    first = bdj("setup", recipe, cwd=repo)
+    assert bd("setup", recipe, *scope, "--check", cwd=repo, check=False).returncode == 1
+    first = bdj("setup", recipe, *scope, cwd=repo)
     assert first["action"] == "installed"
     once = snapshot(repo)
     assert set(once) - set(before)
-    assert bdj("setup", recipe, cwd=repo)["action"] == "unchanged"
+    assert bdj("setup", recipe, *scope, cwd=repo)["action"] == "unchanged"
     assert snapshot(repo) == once  # identical bytes
-    check = bd("setup", recipe, "--check", cwd=repo, check=False)
+    check = bd("setup", recipe, *scope, "--check", cwd=repo, check=False)
     assert check.returncode == 0 and "current" in check.stdout
-    assert bdj("setup", recipe, "--remove", cwd=repo)["action"] == "removed"
+    assert bdj("setup", recipe, *scope, "--remove", cwd=repo)["action"] == "removed"
     assert snapshot(repo) == before and dirs(repo) == before_dirs  # created files/dirs gone
-    assert bdj("setup", recipe, "--remove", cwd=repo)["action"] == "absent"
-    proc = bd("setup", recipe, "--check", cwd=repo, check=False)
+    assert bdj("setup", recipe, *scope, "--remove", cwd=repo)["action"] == "absent"
+    proc = bd("setup", recipe, *scope, "--check", cwd=repo, check=False)
     assert proc.returncode == 1 and "not set up" in proc.stdout
 
 
@@ -144,7 +145,7 @@ def test_setup_claude_merges_into_the_users_settings(repo: Path) -> None:
                         {"type": "command", "command": "ruff format"}]}]}}
     raw = json.dumps(original, indent=2) + "\n"
     settings.write_text(raw)
-    bd("setup", "claude", cwd=repo)
+    bd("setup", "claude", "--project", cwd=repo)
     data = json.loads(settings.read_text())
     assert data["model"] == "opus" and data["permissions"] == original["permissions"]
     assert data["hooks"]["PostToolUse"] == original["hooks"]["PostToolUse"]
@@ -153,10 +154,10 @@ def test_setup_claude_merges_into_the_users_settings(repo: Path) -> None:
     assert start[1]["hooks"] == [{"type": "command", "command": "bd prime"}]
     assert data["hooks"]["PreCompact"][0]["hooks"][0]["command"] == "bd prime"
     installed = settings.read_bytes()
-    bd("setup", "claude", cwd=repo)
+    bd("setup", "claude", "--project", cwd=repo)
     assert settings.read_bytes() == installed
-    assert bd("setup", "claude", "--check", cwd=repo, check=False).returncode == 0
-    bd("setup", "claude", "--remove", cwd=repo)
+    assert bd("setup", "claude", "--project", "--check", cwd=repo, check=False).returncode == 0
+    bd("setup", "claude", "--project", "--remove", cwd=repo)
     assert settings.read_text() == raw  # the original bytes: not deleted, not reformatted
 
 
@@ -165,14 +166,14 @@ def test_setup_claude_updates_an_older_hook_in_place(repo: Path) -> None:
     settings.parent.mkdir()
     settings.write_text(json.dumps({"hooks": {"SessionStart": [{"matcher": "", "hooks": [
         {"type": "command", "command": "bd prime --old-flag"}]}]}}, indent=4) + "\n")
-    proc = bd("setup", "claude", "--check", cwd=repo, check=False)
+    proc = bd("setup", "claude", "--project", "--check", cwd=repo, check=False)
     assert proc.returncode == 1 and "outdated" in proc.stdout
-    assert bdj("setup", "claude", cwd=repo)["action"] == "updated"
+    assert bdj("setup", "claude", "--project", cwd=repo)["action"] == "updated"
     text = settings.read_text()
     assert "--old-flag" not in text and text.count('"bd prime"') == 2
     assert '\n    "hooks"' in text  # the file's own four-space indentation is kept
-    assert bd("setup", "claude", "--check", cwd=repo, check=False).returncode == 0
-    bd("setup", "claude", "--remove", cwd=repo)
+    assert bd("setup", "claude", "--project", "--check", cwd=repo, check=False).returncode == 0
+    bd("setup", "claude", "--project", "--remove", cwd=repo)
     assert json.loads(settings.read_text()) == {}  # bd did not create the file: it stays
 
 
@@ -182,9 +183,15 @@ def test_setup_claude_global_uses_home(repo: Path) -> None:
     assert out["files"] == [str(home / ".claude" / "settings.json")]
     assert "bd prime" in (home / ".claude" / "settings.json").read_text()
     assert not (repo / ".claude").exists()
-    assert bd("setup", "claude", "--check", cwd=repo, check=False).returncode == 1
+    assert bd("setup", "claude", "--check", "--project", cwd=repo,
+              check=False).returncode == 1
     assert bd("setup", "claude", "--check", "--global", cwd=repo).returncode == 0
+    assert bd("setup", "claude", "--check", cwd=repo).returncode == 0  # the default scope
     bd("setup", "claude", "--remove", "--global", cwd=repo)
+    assert not (home / ".claude").exists()
+    default = bdj("setup", "claude", cwd=repo)  # as in the original: user level by default
+    assert default["files"] == [str(home / ".claude" / "settings.json")]
+    bd("setup", "claude", "--remove", cwd=repo)
     assert not (home / ".claude").exists()
 
 
@@ -192,7 +199,7 @@ def test_setup_claude_refuses_broken_json(repo: Path) -> None:
     settings = repo / ".claude" / "settings.json"
     settings.parent.mkdir()
     settings.write_text("{ not json")
-    proc = bd("setup", "claude", cwd=repo, check=False)
+    proc = bd("setup", "claude", "--project", cwd=repo, check=False)
     assert proc.returncode == 1 and "settings.json" in proc.stderr
     assert "Traceback" not in proc.stderr and settings.read_text() == "{ not json"
 
@@ -289,7 +296,8 @@ def test_setup_lists_recipes_and_rejects_unknown_ones(repo: Path) -> None:
     for name in ("claude", "cursor", "aider", "copilot", "codex", "gemini"):
         assert name in listing
     assert [r["recipe"] for r in bdj("setup", "--list", cwd=repo)] == [
-        "claude", "cursor", "aider", "copilot", "codex", "gemini"]
+        "claude", "cursor", "aider", "copilot", "codex", "gemini", "factory", "windsurf",
+        "cody", "kilocode", "junie", "opencode"]
     proc = bd("setup", "vscode", cwd=repo, check=False)
     assert proc.returncode == 2 and "claude" in proc.stderr
     assert bd("setup", "cursor", "--global", cwd=repo, check=False).returncode == 2
@@ -300,3 +308,46 @@ def test_setup_works_from_a_subdirectory(repo: Path) -> None:
     sub.mkdir(parents=True)
     bd("setup", "codex", cwd=sub)
     assert (repo / "AGENTS.md").exists() and not (sub / "AGENTS.md").exists()
+
+
+# -- setup: more recipes, --print, -o, --add (i12) -------------------------------------------
+
+@pytest.mark.parametrize("recipe,path", [
+    ("factory", "AGENTS.md"), ("windsurf", ".windsurf/rules/beads.md"),
+    ("cody", ".cody/rules/beads.md"), ("kilocode", ".kilocode/rules/beads.md"),
+    ("junie", ".junie/guidelines.md"), ("opencode", "AGENTS.md")])
+def test_setup_more_recipes(repo: Path, recipe: str, path: str) -> None:
+    assert bdj("setup", recipe, cwd=repo)["action"] == "installed"
+    assert "bd prime" in (repo / path).read_text()
+    assert bd("setup", recipe, "--check", cwd=repo).returncode == 0
+    bd("setup", recipe, "--remove", cwd=repo)
+    assert not (repo / path).exists()
+
+
+def test_setup_print_writes_nothing(repo: Path) -> None:
+    before = snapshot(repo)
+    out = bd("setup", "windsurf", "--print", cwd=repo).stdout
+    assert ".windsurf/rules/beads.md" in out and "bd ready" in out
+    files = bdj("setup", "claude", "--print", cwd=repo)["files"]
+    assert files[0]["path"].endswith(".claude/settings.json") and "bd prime" in files[0]["text"]
+    assert snapshot(repo) == before
+    assert not (Path(os.environ["HOME"]) / ".claude").exists()
+
+
+def test_setup_output_file(repo: Path) -> None:
+    bd("setup", "cursor", "-o", "docs/agents.md", cwd=repo)
+    assert "bd ready" in (repo / "docs" / "agents.md").read_text()
+    assert not (repo / ".cursor").exists()
+    assert bd("setup", "cursor", "--output", "docs/agents.md", "--check", cwd=repo).returncode == 0
+    assert bd("setup", "aider", "-o", "x.md", cwd=repo, check=False).returncode == 2  # 2 files
+
+
+def test_setup_add_custom_recipe(repo: Path) -> None:
+    bd("setup", "--add", "myeditor", ".myeditor/rules.md", cwd=repo)
+    assert "myeditor" in (repo / ".beads" / "recipes.toml").read_text()
+    listed = {r["recipe"]: r for r in bdj("setup", "--list", cwd=repo)}
+    assert listed["myeditor"]["custom"] is True
+    bd("setup", "myeditor", cwd=repo)
+    assert "bd ready" in (repo / ".myeditor" / "rules.md").read_text()
+    assert bd("setup", "--add", "cursor", "x.md", cwd=repo, check=False).returncode == 2
+    assert bd("setup", "--project", "cursor", cwd=repo, check=False).returncode == 2

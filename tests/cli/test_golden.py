@@ -314,6 +314,7 @@ CASES = [
     Case("admin_reset_preview", ["admin", "reset"]),
     Case("edit_without_terminal", ["edit", "g-api"]),
     Case("prime_mcp", ["prime", "--mcp"]),
+    Case("export_obsidian", ["export", "--format", "obsidian", "-o", "log.md"]),
     Case("stats_assigned", ["stats", "--assigned", "--actor", "alice"]),
     Case("show_thread", ["show", "g-docs", "--thread"],
          setup=[["dep", "add", "g-docs", "g-api", "--type", "replies-to"]]),
@@ -366,7 +367,8 @@ CASES = [
     Case("onboard", ["onboard"]),
     Case("quickstart", ["quickstart"]),
     Case("setup_list", ["setup", "--list"]),
-    Case("setup_claude", ["setup", "claude"]),
+    Case("setup_claude", ["setup", "claude", "--project"]),
+    Case("setup_windsurf_print", ["setup", "windsurf", "--print"]),
     Case("setup_check_missing", ["setup", "cursor", "--check"]),
     # -- git
     Case("hooks_list", ["hooks", "list"]),
