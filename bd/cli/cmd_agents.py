@@ -65,8 +65,7 @@ def _quickstart(ctx: Context, o: Values) -> int:
     return 0
 
 
-@command("setup", "Set bd up in an AI tool: claude, cursor, aider, copilot, codex, gemini, "
-         "factory, windsurf, cody, kilocode, junie, opencode, or your own (--add)",
+@command("setup", "Set bd up in an AI tool: claude, cursor, windsurf, ... (--list)",
          args=[arg("recipe", "?", help="The tool (omit to list them)")], opts=[
     opt("check", "--check", type=bool,
         help="Exit 0 if installed and current, 1 otherwise (with a message)"),

@@ -146,3 +146,41 @@ def test_no_pager_changes_nothing(ws: Path) -> None:
 
 def test_ready_mol_type(ws: Path) -> None:
     assert _ids(bdj("ready", "--mol-type", "swarm", cwd=ws)) == {"t-w"}
+
+
+EXPORT_CASES: list[tuple[list[str], set[str]]] = [
+    (["--assignee", "ann"], {"t-a"}),
+    (["--type", "feature"], {"t-c"}),
+    (["--label", "y"], {"t-a", "t-b"}),
+    (["--label-any", "x"], {"t-a"}),
+    (["--priority", "3"], {"t-b"}),
+    (["--priority-min", "3"], {"t-b"}),
+    (["--priority-max", "0"], {"t-a"}),
+    (["--created-after", "2024-06-15"], {"t-d", "t-d.1"}),
+    (["--created-before", "2024-02-01"], {"t-a"}),
+    (["--updated-after", "2024-07-01T12:00:00Z"], {"t-d.1"}),
+    (["--updated-before", "2024-03-02"], {"t-a"}),
+    (["--status", "closed", "--type", "task"], {"t-b"}),
+]
+
+
+@pytest.mark.parametrize("flags,expected", EXPORT_CASES,
+                         ids=[" ".join(c[0]) for c in EXPORT_CASES])
+def test_export_filters(ws: Path, flags: list[str], expected: set[str]) -> None:
+    out = bd("export", *flags, cwd=ws).stdout
+    assert {json.loads(line)["id"] for line in out.splitlines()} == expected
+
+
+def test_export_obsidian(ws: Path, tmp_path: Path) -> None:
+    target = tmp_path / "log.md"
+    out = bdj("export", "--format", "obsidian", "-o", str(target), cwd=ws)
+    assert out["format"] == "obsidian" and out["output_file"] == str(target)
+    text = target.read_text()
+    assert text.startswith("# Changes Log\n")
+    assert "- [x] Beta item 🆔 t-b 🔽 #Task #y 🛫 2024-03-01 ✅ 2024-03-05" in text
+    assert "  - [ ] Child item 🆔 t-d.1" in text  # under its parent
+    assert text.index("## 2024-07-01") < text.index("## 2024-03-05")  # newest day first
+    default = bd("export", "--format", "obsidian", "--assignee", "ann", cwd=ws)
+    assert default.returncode == 0
+    written = (ws / "ai_docs" / "changes-log.md").read_text()
+    assert "t-a" in written and "t-b" not in written
