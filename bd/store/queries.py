@@ -194,6 +194,17 @@ def iter_ready(conn: Any, f: ReadyFilter, now: int | None = None
                             f"ORDER BY {order}{limit}", w.args)
 
 
+def ready_ids(conn: Any, now: int | None = None) -> set[str]:
+    """The ids ``bd ready`` would list (no filters, no limit), without parsing any record:
+    what a view needs to mark ready issues among the ones it shows."""
+    w = _Where()
+    work_where(w, include_deferred=False, issue_type=None, now=now_ns() if now is None else now)
+    w.add("i.status != 'blocked' AND NOT EXISTS "
+          "(SELECT 1 FROM blocked_issues_cache b WHERE b.issue_id = i.id)")
+    return {row[0] for row in conn.execute(f"SELECT i.id FROM issues i WHERE {w.sql()}",
+                                           w.args)}
+
+
 def blocked_depths(conn: Any) -> dict[str, int]:
     """Every dependency-blocked issue with its distance from a directly blocked one."""
     from bd.store.cache.schema import BLOCKED_DEPTH_SQL

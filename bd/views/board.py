@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 from bd.core import model
 from bd.ops import issues as ops
+from bd.store import queries
 from bd.store.queries import ListFilter, ReadyFilter
 from bd.views import data, html
 from bd.views.model import NODE_KEYS, layout
@@ -79,13 +80,11 @@ def _matches(rec: Mapping[str, Any], text: str | None) -> bool:
 
 def board(store: Store, query: Mapping[str, list[str]]) -> dict[str, Any]:
     """Columns by status (up to CARD_LIMIT cards each, ``more`` when there are more; the
-    latest closed ones) and the ready queue.  Each column is one limited query, so the first
-    page costs the same for 100 issues or 10,000."""
-    text = _one(query, "q")
-    ready_rows = [r for r in store.ready(_ready_filter(query)) if _matches(r, text)]
-    ready = {r["id"] for r in ready_rows}
+    latest closed ones); with ``view=ready`` the ready queue.  Each column is one limited
+    query and readiness is one query of ids, so the first page costs about the same for 100
+    issues or 10,000."""
+    ready = queries.ready_ids(store.cache().conn)
     columns = []
-    shown = 0
     custom = [(c, c.replace("_", " ").capitalize()) for c in store.custom_statuses]
     for status, title in (*COLUMNS[:-1], *custom, COLUMNS[-1]):
         closed = status == "closed"
@@ -93,14 +92,16 @@ def board(store: Store, query: Mapping[str, list[str]]) -> dict[str, Any]:
         rows = store.list(_filter(query, status=status, limit=limit + 1,
                                   sort="closed" if closed else None))
         more = len(rows) > limit
-        rows = rows[:limit]
-        shown += 0 if closed else len(rows)
-        columns.append({"status": status, "title": title, "count": len(rows), "more": more,
-                        "cards": [card(r, ready) for r in rows]})
-    return {"workspace": store.beads_dir, "actor": store.actor, "columns": columns,
-            "ready": [card(r, ready) for r in ready_rows[:CARD_LIMIT]],
-            "ready_count": len(ready_rows), "shown": shown,
-            "more": any(c["more"] for c in columns if c["status"] != "closed")}
+        columns.append({"status": status, "title": title, "count": min(len(rows), limit),
+                        "more": more, "cards": [card(r, ready) for r in rows[:limit]]})
+    value: dict[str, Any] = {"workspace": store.beads_dir, "actor": store.actor,
+                             "columns": columns, "ready_count": len(ready)}
+    if _one(query, "view") == "ready":
+        text = _one(query, "q")
+        rows = [r for r in store.ready(_ready_filter(query)) if _matches(r, text)]
+        value["ready"] = [card(r, ready) for r in rows[:CARD_LIMIT]]
+        value["ready_count"] = len(rows)
+    return value
 
 
 def epics(store: Store) -> dict[str, Any]:

@@ -8,7 +8,7 @@ shows every issue that is not closed.  Both mark the issues ``bd ready`` would l
 
 from __future__ import annotations
 
-from bd.store.queries import ReadyFilter
+from bd.store import queries
 from bd.views.model import NODE_KEYS, ViewGraph
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
@@ -79,7 +79,7 @@ def issue_graph(store: Store, rid: str) -> ViewGraph:
              for i in ids for d in records[i].get("dependencies") or ()
              if isinstance(d, dict) and d.get("depends_on_id") in records
              and (d["depends_on_id"] in members or d["depends_on_id"] in context)]
-    ready = {r["id"] for r in store.ready(ReadyFilter(limit=0))}
+    ready = queries.ready_ids(store.cache().conn)
     return _view(ids, records, edges, ready, root=rid, context=context)
 
 

@@ -219,12 +219,13 @@ def test_board_columns_are_capped_and_say_so(tmp_path: Path,
     monkeypatch.setattr(board, "CARD_LIMIT", 3)
     store = Store(str(root / ".beads"))
     try:
-        value = board.board(store, {})
+        value = board.board(store, {"view": ["ready"]})
         opened = value["columns"][0]
         assert (opened["status"], opened["count"], opened["more"]) == ("open", 3, True)
         assert [c["priority"] for c in opened["cards"]] == [0, 1, 2]
         assert value["ready_count"] == 5 and len(value["ready"]) == 3
-        found = board.board(store, {"q": ["find"], "type": ["bug"]})
+        assert "ready" not in board.board(store, {})  # only the ready view carries the queue
+        found = board.board(store, {"q": ["find"], "type": ["bug"], "view": ["ready"]})
         assert [c["id"] for c in found["columns"][0]["cards"]] == ["k-bug"]
         assert [c["id"] for c in found["ready"]] == ["k-bug"]
     finally:

@@ -332,7 +332,7 @@
     } else if (view === 'epics') {
       p = api('GET', 'epics').then(renderEpics);
     } else {
-      p = api('GET', 'board?' + filters()).then(function (b) {
+      p = api('GET', 'board?' + filters() + (view === 'ready' ? '&view=ready' : '')).then(function (b) {
         state.board = b;
         if (view === 'ready') renderReady(b);
         else renderBoard(b);
