@@ -69,7 +69,7 @@ TARGETS: list[tuple[str, str, float, int]] = [
     (MERGE, "x", 15, 10000),
     ("import (fresh repo)", "ms", 5000, 20000),
     ("ready --json", "rss", 60, 20000),
-    ("graph ID (epic)", "x", 15, 10000),
+    ("graph ID (epic)", "x", 8, 10000),
     (UI_PAGE, "ms", 300, 10000),
     (DOT_ALL, "ms", 60000, 10000),
     # 100,000 issues (python bench/run.py --sizes 100000): costs that grow with what a
