@@ -187,3 +187,43 @@ def test_deleted_local_issue_is_left_alone(gh: Any) -> None:
     rep = sync(repo, env)
     assert rep["pushed"]["updated"] == [] and h.state(key) == "open"
     assert rep["pulled"]["created"] == []  # the tombstone keeps the link: not re-imported
+
+
+def test_fields_changed_on_different_sides_both_survive(gh: Any) -> None:
+    h, repo, env = gh
+    key = h.seed(1, comments=False)[0]
+    sync(repo, env)
+    rid = read_records(repo)[0]["id"]
+    bd("update", rid, "--title", "Local title", cwd=repo)
+    h.fake.edit(int(key), labels=["type::bug", "priority::high", "ui", "remote-label"])
+    rep = sync(repo, env)
+    assert rep["conflicts"] == []
+    rec = record(repo, rid)
+    assert rec["title"] == "Local title" and "remote-label" in rec["labels"]
+    assert h.title(key) == "Local title" and "remote-label" in h.labels(key)
+
+
+def test_fresh_clone_without_state_changes_nothing(gh: Any, tmp_path: Path) -> None:
+    """Another clone (no state file) links through external_ref and compares values: what is
+    equal is agreed, nothing is pushed twice, no comment is duplicated."""
+    h, repo, env = gh
+    h.seed(3)
+    rid = create(repo, "Local")
+    bd("comments", "add", rid, "local comment", cwd=repo)
+    sync(repo, env)
+    sync(repo, env)
+    from conftest import git
+
+    git("add", ".beads", cwd=repo)
+    git("commit", "-qm", "issues", cwd=repo)
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(repo), str(clone), cwd=tmp_path)
+    bd("count", cwd=clone)
+    assert not (clone / ".beads" / "trackers" / "github.json").exists()
+    before = jsonl_path(clone).read_bytes()
+    writes = len(h.fake.writes)
+    rep = sync(clone, env)
+    assert rep["conflicts"] == [] and not rep["changed"]
+    assert jsonl_path(clone).read_bytes() == before and len(h.fake.writes) == writes
+    rep = sync(clone, env)
+    assert not rep["changed"] and len(h.fake.writes) == writes
