@@ -270,8 +270,13 @@ class Engine:
             self.set_refs[link.id] = ref
         entry = {"key": link.key, "ref": ref, "l": lh_new, "r": rh_new, "u": u_new, "c": cmap}
         if pushed is not None:
-            self._journal({"op": "update", "id": link.id, "l": lh_new, "r": rh_new,
-                           "u": u_new})
+            # What holds if this run dies before the JSONL is written: the local side is as
+            # it was (lh), fields this run pulls are still to pull (their old remote hash),
+            # and remote comments are still to look at (the old updated_at).
+            self._journal({"op": "update", "id": link.id, "l": lh,
+                           "r": {f: (rbase.get(f, "") if f in take_remote and pulled
+                                     else rh_new[f]) for f in SYNC_FIELDS},
+                           "u": (base or {}).get("u", "")})
         self.state.links[link.id] = entry
         if r is not None and not (base is not None and r.updated_at == base.get("u")
                                   and rh == rbase):

@@ -227,3 +227,39 @@ def test_fresh_clone_without_state_changes_nothing(gh: Any, tmp_path: Path) -> N
     assert jsonl_path(clone).read_bytes() == before and len(h.fake.writes) == writes
     rep = sync(clone, env)
     assert not rep["changed"] and len(h.fake.writes) == writes
+
+
+def test_kill_after_an_update_keeps_the_pending_pull(gh: Any) -> None:
+    """Killed after pushing a title while a remote label change was still to be written
+    locally: the next sync pulls the label and does not push the old labels back."""
+    import os
+    import signal
+    import subprocess
+
+    h, repo, env = gh
+    key = h.seed(1, comments=False)[0]
+    sync(repo, env)
+    rid = read_records(repo)[0]["id"]
+    bd("update", rid, "--title", "Local title", cwd=repo)
+    h.fake.edit(int(key), labels=["type::bug", "priority::high", "ui", "remote-label"])
+    h.comment(key, "a remote comment")
+    other = create(repo, "Created as the kill lands")
+    # Write 1 is the update (answered: journaled), write 2 the create (done, never answered).
+    h.fake.stall_after_writes = len(h.fake.writes) + 2
+    proc = subprocess.Popen([sys.executable, "-m", "bd", "github", "sync"], cwd=repo,
+                            env={**os.environ, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert h.fake.stalled.wait(30)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    h.fake.release()
+    assert "remote-label" not in record(repo, rid).get("labels", [])
+    rep = sync(repo, env)
+    assert rep["recovered_from_journal"] == 2 and rep["pushed"]["created"] == []
+    assert record(repo, other)["external_ref"]
+    assert sorted(h.title(k) for k in h.keys()) == ["Created as the kill lands", "Local title"]
+    rec = record(repo, rid)
+    assert "remote-label" in rec["labels"] and rec["title"] == "Local title"
+    assert [c["text"] for c in rec["comments"]] == ["a remote comment"]
+    assert "remote-label" in h.labels(key) and h.title(key) == "Local title"
+    assert not sync(repo, env)["changed"]
