@@ -124,6 +124,49 @@ def _resolve(ctx: Context, o: Values) -> int:
     return 0
 
 
+def _sync_check(ctx: Context) -> int:
+    from bd.git.sync_check import integrity
+
+    result = integrity(ctx.store)
+    if ctx.json:
+        ctx.out.json(result)
+        return 1 if result["has_problems"] else 0
+    ctx.out.line("Sync Integrity Check\n====================")
+    pm, orphans, forced = (result["prefix_mismatch"], result["orphaned_children"],
+                           result["forced_push"])
+    ctx.out.line(("✗" if pm["count"] else "✓") + f" Prefix mismatch: {pm['count']}"
+                 + (f" ({', '.join(pm['ids'][:10])})" if pm["count"] else ""))
+    ctx.out.line(("✗" if orphans["count"] else "✓") + f" Orphaned children: "
+                 f"{orphans['count']}" + (f" ({', '.join(orphans['ids'][:10])})"
+                                          if orphans["count"] else ""))
+    if forced["checked"]:
+        ctx.out.line(("✗ Force-pushed upstream: " if forced["detected"] else
+                      "✓ Upstream not force-pushed: ") + forced["upstream"])
+    else:
+        ctx.out.line(f"- Force push: not checked ({forced['reason']})")
+    ctx.out.line("\nProblems found." if result["has_problems"] else "\nNo problems found.")
+    return 1 if result["has_problems"] else 0
+
+
+def _sync_from_main(ctx: Context, o: Values) -> int:
+    from bd.git.sync_check import main_branch_jsonl
+    from bd.ops import transfer
+
+    if o.dry_run is False and ctx.flags.get("readonly"):
+        raise BdError("operation 'sync --from-main' is not allowed in read-only mode")
+    store = ctx.store
+    data, ref = main_branch_jsonl(store)
+    records = transfer.parse_input(data, f"{ref}:issues.jsonl")
+    counts = transfer.import_records(store, records, dry_run=o.dry_run, force=True)
+    if ctx.json:
+        ctx.out.json({**counts, "from": ref, "dry_run": bool(o.dry_run)})
+    else:
+        verb = "Would bring" if o.dry_run else "Brought"
+        ctx.out.line(f"{verb} {ref}'s issues into this branch: {counts['created']} created, "
+                     f"{counts['updated']} updated, {counts['unchanged']} unchanged")
+    return 0
+
+
 @command("sync", "Commit issue changes, pull (merging with bd's driver), push", opts=[
     opt("message", "-m", "--message", help="Commit message (default: bd sync: <time>)"),
     opt("dry_run", "--dry-run", type=bool, help="Say what would happen; change nothing"),
@@ -142,6 +185,12 @@ def _resolve(ctx: Context, o: Values) -> int:
     opt("no_git_history", "--no-git-history", type=bool,
         help="Compatibility: bd never deletes issues because of git history, so this "
              "always holds"),
+    opt("check", "--check", type=bool,
+        help="Check what a sync would spread: foreign prefixes, children without a parent, "
+             "a force-pushed upstream (exit 1 when any)"),
+    opt("from_main", "--from-main", type=bool,
+        help="One way: merge the main branch's issues into this branch (for a branch with "
+             "no upstream); nothing is committed or pushed"),
 ])
 def _sync(ctx: Context, o: Values) -> int:
     from bd.git import sync, syncbranch
@@ -149,6 +198,10 @@ def _sync(ctx: Context, o: Values) -> int:
     from bd.store.workspace import main_beads_dir
 
     main = main_beads_dir(db=ctx.flags.get("db"))
+    if o.check:
+        return _sync_check(ctx)
+    if o.from_main:
+        return _sync_from_main(ctx, o)
     if o.flush_only or o.squash:
         ctx.store.cache()
         if ctx.json:

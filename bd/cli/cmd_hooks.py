@@ -31,11 +31,17 @@ def _print_results(ctx: Context, report: dict[str, Any]) -> None:
              "manages the hooks (chaining their scripts)"),
     opt("chain", "--chain", type=bool,
         help="Keep and chain an existing hook (always done: bd never replaces a hook)"),
+    opt("shared", "--shared", type=bool,
+        help="Install into .beads-hooks/ (commit it to share the hooks) and set "
+             "core.hooksPath to it"),
 ])
 def _install(ctx: Context, o: Values) -> int:
     from bd.git import hooks
 
-    report = hooks.install(os.getcwd(), force=o.force)
+    if o.shared:
+        report = hooks.install_shared(os.getcwd(), force=o.force)
+    else:
+        report = hooks.install(os.getcwd(), force=o.force)
     if ctx.json:
         ctx.out.json(report)
         return 0

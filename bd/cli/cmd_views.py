@@ -218,8 +218,12 @@ def _print_picture(ctx: Context, o: Values, rows: list[dict[str, Any]]) -> None:
                opt("format", "--format", help="dot (Graphviz), digraph (edge pairs) or a "
                    "template such as '{{.ID}} {{.Title}}'"),
                opt("limit", "-n", "--limit", type=int,
-                   help="Maximum issues (default 50, 0 = all)")])
+                   help="Maximum issues (default 50, 0 = all)"),
+               opt("watch", "-w", "--watch", type=bool,
+                   help="Redraw whenever issues.jsonl changes (Ctrl-C stops)")])
 def _list(ctx: Context, o: Values) -> int:
+    if o.watch:
+        return _watch(ctx, o)
     shape = _picture(ctx, o)
     limit = o.limit if o.limit is not None else (20 if _agent_mode() else 50)
     if ctx.json and not shape:  # streamed: list --limit 0 of 100,000 issues
@@ -248,6 +252,32 @@ def _list(ctx: Context, o: Values) -> int:
     if truncated:
         ctx.out.note(f"\nShowing {limit} issues (use --limit 0 for all)")
     return 0
+
+
+def _watch(ctx: Context, o: Values) -> int:
+    """``list --watch``: draw, then redraw each time the JSONL's signature changes."""
+    import sys
+    import time
+
+    from bd.store.cache import stat_sig
+
+    if ctx.json:
+        raise UsageError("--watch redraws a list for people; it cannot be combined with --json")
+    store = ctx.store
+    clear = "\033[H\033[2J" if sys.stdout.isatty() else ""
+    seen = None
+    try:
+        while True:
+            sig = stat_sig(store.jsonl_path)
+            if sig != seen:
+                seen = sig
+                sys.stdout.write(clear)
+                _list(ctx, Values({**o, "watch": False}))
+                ctx.out.line(f"-- watching {store.jsonl_path} (Ctrl-C to stop) --")
+                sys.stdout.flush()
+            time.sleep(0.3)
+    except KeyboardInterrupt:
+        return 0
 
 
 @command("search", "Search titles, descriptions and ids (closed issues included)",

@@ -222,6 +222,38 @@ def install(cwd: str, *, force: bool = False, names: tuple[str, ...] = HOOKS
     return report
 
 
+SHARED_DIR = ".beads-hooks"
+
+
+def install_shared(cwd: str, *, force: bool = False, names: tuple[str, ...] = HOOKS
+                   ) -> dict[str, Any]:
+    """Install the shims into ``.beads-hooks/`` at the top of the work tree (a directory you
+    commit, so every clone gets them) and point ``core.hooksPath`` at it.  Hooks that git
+    ran until now are copied in first and chained, so they keep running."""
+    import shutil
+
+    top = git.toplevel(cwd)
+    shared = os.path.join(top, SHARED_DIR)
+    current = git.config_get("core.hooksPath", top)
+    if current and os.path.normpath(os.path.join(top, os.path.expanduser(current))) != shared \
+            and not force:
+        raise HookError(f"core.hooksPath is already set to {current!r} (another hook "
+                        "manager?); use --force to point it at .beads-hooks/ instead")
+    old_dir = git.hooks_dir(cwd)
+    os.makedirs(shared, exist_ok=True)
+    report: dict[str, Any] = {"hooks_dir": shared, "manager": None, "snippet": None,
+                              "shared": True, "results": []}
+    for name in names:
+        old = os.path.join(old_dir, name)
+        new = os.path.join(shared, name)
+        if (os.path.normpath(old_dir) != shared and inspect(old)[0] == "foreign"
+                and not os.path.lexists(new)):
+            shutil.copy2(old, new)
+        report["results"].append(_install_one(shared, name, force))
+    git.config_set("core.hooksPath", SHARED_DIR, top)
+    return report
+
+
 def _install_one(hdir: str, name: str, force: bool) -> dict[str, str]:
     path = os.path.join(hdir, name)
     old = path + CHAIN_SUFFIX

@@ -315,6 +315,7 @@ CASES = [
     Case("edit_without_terminal", ["edit", "g-api"]),
     Case("prime_mcp", ["prime", "--mcp"]),
     Case("export_obsidian", ["export", "--format", "obsidian", "-o", "log.md"]),
+    Case("sync_check", ["sync", "--check"]),
     Case("stats_assigned", ["stats", "--assigned", "--actor", "alice"]),
     Case("show_thread", ["show", "g-docs", "--thread"],
          setup=[["dep", "add", "g-docs", "g-api", "--type", "replies-to"]]),

@@ -1,0 +1,114 @@
+"""hooks install --shared, sync --check, sync --from-main and list --watch, in real git
+repositories through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from conftest import bd, bdj, git, jsonl_path
+
+
+def test_hooks_install_shared_uses_a_committed_directory(repo: Path) -> None:
+    bd("hooks", "uninstall", cwd=repo)
+    own = repo / ".git" / "hooks" / "pre-commit"
+    own.write_text("#!/bin/sh\necho mine >> \"$(git rev-parse --show-toplevel)/ran.txt\"\n")
+    own.chmod(0o755)
+    out = bdj("hooks", "install", "--shared", cwd=repo)
+    assert out["shared"] is True and out["hooks_dir"].endswith(".beads-hooks")
+    assert git("config", "core.hooksPath", cwd=repo).strip() == ".beads-hooks"
+    assert (repo / ".beads-hooks" / "pre-commit.old").exists()  # the old hook, chained
+    bd("create", "A", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "with shared hooks", cwd=repo)
+    assert "mine" in (repo / "ran.txt").read_text()  # the kept hook still runs
+    git("config", "core.hooksPath", "/elsewhere", cwd=repo)
+    refused = bd("hooks", "install", "--shared", cwd=repo, check=False)
+    assert refused.returncode != 0 and "core.hooksPath" in refused.stderr
+    bd("hooks", "install", "--shared", "--force", cwd=repo)
+    assert git("config", "core.hooksPath", cwd=repo).strip() == ".beads-hooks"
+
+
+def test_sync_check_finds_what_a_sync_would_spread(repo: Path) -> None:
+    bd("create", "A", "--id", "t-a", cwd=repo)
+    assert bdj("sync", "--check", cwd=repo)["has_problems"] is False
+    lines = jsonl_path(repo).read_text()
+    child = json.loads(lines.splitlines()[0])
+    extra = [dict(child, id="t-gone.1"), dict(child, id="zz-x")]
+    jsonl_path(repo).write_text(lines + "".join(json.dumps(r) + "\n" for r in extra))
+    proc = bd("sync", "--check", cwd=repo, check=False)
+    assert proc.returncode == 1 and "Orphaned children: 1" in proc.stdout
+    result = bdj("sync", "--check", cwd=repo, check=False)
+    assert result["prefix_mismatch"]["ids"] == ["zz-x"]
+    assert result["orphaned_children"]["ids"] == ["t-gone.1"]
+
+
+def test_sync_check_detects_a_force_pushed_upstream(tmp_path: Path, repo: Path) -> None:
+    remote = tmp_path / "remote.git"
+    git("init", "-q", "--bare", str(remote), cwd=tmp_path)
+    bd("create", "A", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "one", cwd=repo)
+    git("remote", "add", "origin", str(remote), cwd=repo)
+    git("push", "-q", "-u", "origin", "HEAD:main", cwd=repo)
+    git("branch", "-q", "--set-upstream-to", "origin/main", cwd=repo)
+    assert bdj("sync", "--check", cwd=repo)["forced_push"]["detected"] is False
+    other = tmp_path / "other"
+    git("clone", "-q", str(remote), str(other), cwd=tmp_path)
+    (other / "f.txt").write_text("rewritten\n")
+    git("add", "-A", cwd=other)
+    git("commit", "-q", "--amend", "-m", "rewritten", cwd=other)
+    git("push", "-q", "--force", "origin", "HEAD:main", cwd=other)
+    res = bdj("sync", "--check", cwd=repo, check=False)
+    assert res["forced_push"]["detected"] is True and res["has_problems"] is True
+
+
+def test_sync_from_main_brings_mains_issues(repo: Path) -> None:
+    bd("create", "Base", "--id", "t-base", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "base", cwd=repo)
+    git("checkout", "-qb", "feature", cwd=repo)
+    bd("create", "Feature work", "--id", "t-feat", cwd=repo)
+    git("commit", "-qam", "feature", cwd=repo)
+    git("checkout", "-q", "main", cwd=repo)
+    bd("create", "On main", "--id", "t-main", cwd=repo)
+    git("commit", "-qam", "main", cwd=repo)
+    git("checkout", "-q", "feature", cwd=repo)
+    assert bd("show", "t-main", cwd=repo, check=False).returncode != 0
+    dry = bdj("sync", "--from-main", "--dry-run", cwd=repo)
+    assert dry["created"] == 1 and dry["from"] == "main"
+    out = bdj("sync", "--from-main", cwd=repo)
+    assert out["created"] == 1
+    ids = {r["id"] for r in bdj("list", cwd=repo)}
+    assert {"t-base", "t-feat", "t-main"} <= ids
+    assert git("log", "-1", "--format=%s", cwd=repo).strip() == "feature"  # nothing committed
+
+
+def test_list_watch_redraws_on_change_and_stops_on_ctrl_c(repo: Path) -> None:
+    bd("create", "First", "--id", "t-1", cwd=repo)
+    assert bd("list", "--watch", "--json", cwd=repo, check=False).returncode == 2
+    proc = subprocess.Popen([sys.executable, "-m", "bd", "list", "--watch"], cwd=repo,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.stdout is not None
+    guard = threading.Timer(60, proc.kill)  # a hung watch fails the test instead of blocking
+    guard.start()
+    seen = ""
+    deadline = time.time() + 30
+    while "watching" not in seen and time.time() < deadline:
+        seen += proc.stdout.readline()
+    assert "t-1" in seen
+    bd("create", "Second", "--id", "t-2", cwd=repo)
+    seen = ""
+    while "watching" not in seen and time.time() < deadline:
+        seen += proc.stdout.readline()
+    assert "t-2" in seen  # redrawn with the new issue
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    guard.cancel()
