@@ -218,7 +218,7 @@ def _cleanup(ctx: Context, o: Values) -> int:
 
 
 @command("restore", "Show (and with --apply restore) a compacted issue's full record from git",
-         args=[arg("id")], opts=[
+         args=[arg("id", help="The compacted issue")], opts=[
     opt("apply", "--apply", type=bool, help="Write the full record back into issues.jsonl"),
 ])
 def _restore(ctx: Context, o: Values) -> int:
@@ -297,7 +297,7 @@ def _has_input() -> bool:
 
 
 @command("audit label", "Label an audit entry (appends a label entry; entries never change)",
-         args=[arg("entry_id")], opts=[
+         args=[arg("entry_id", help="The audit entry (int-…) to label")], opts=[
     opt("label", "--label", help='Label value (e.g. "good" or "bad")'),
     opt("reason", "--reason", help="Why"),
 ])
@@ -339,7 +339,8 @@ def _audit_list(ctx: Context, o: Values) -> int:
     return 0
 
 
-@command("audit show", "Show one audit entry and the labels given to it", args=[arg("entry_id")])
+@command("audit show", "Show one audit entry and the labels given to it",
+         args=[arg("entry_id", help="The audit entry (int-…, or a unique start of it)")])
 def _audit_show(ctx: Context, o: Values) -> int:
     from bd.core.model import encode_json
     from bd.memory import audit
