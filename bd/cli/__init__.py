@@ -60,12 +60,13 @@ MODULES.update({
     "epic close-eligible": "triage", "duplicate": "triage", "supersede": "triage",
     "duplicates": "triage", "state": "triage", "state list": "triage", "set-state": "triage",
     "lint": "triage", "orphans": "triage", "rename-prefix": "triage",
-    "admin reset": "workspace",
+    "admin reset": "workspace", "worktree create": "workspace", "worktree list": "workspace",
+    "worktree remove": "workspace", "worktree info": "workspace",
     "human": "helpcmds", "types": "helpcmds", "statuses": "helpcmds", "edit": "edit",
 })
-GROUPS |= {"state"}
+GROUPS |= {"state", "worktree"}
 WRITES |= {"duplicate", "supersede", "set-state", "edit", "rename-prefix",
-           "admin reset"}
+           "admin reset", "worktree create", "worktree remove"}
 # External trackers (bd/trackers, bd/cli/cmd_trackers.py).
 MODULES.update({f"{t} {c}": "trackers" for t in ("github", "gitlab", "jira", "linear")
                 for c in ("sync", "status")})

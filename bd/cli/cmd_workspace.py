@@ -1,11 +1,11 @@
-"""admin reset: take bd out of a repository."""
+"""admin reset (take bd out of a repository) and worktree create/list/remove/info."""
 
 from __future__ import annotations
 
 import os
 
 from bd.cli import Context
-from bd.cli.registry import Values, command, opt
+from bd.cli.registry import Values, arg, command, opt
 from bd.errors import BdError
 
 
@@ -44,4 +44,80 @@ def _admin_reset(ctx: Context, o: Values) -> int:
         ctx.out.line(f"Kept: {', '.join(kept) or 'nothing'} in {beads} (--data removes it)")
     if not o.force:
         ctx.out.line("Run again with --force to remove.")
+    return 0
+
+
+def _main_beads(ctx: Context) -> str:
+    from bd.store.workspace import main_beads_dir
+
+    return main_beads_dir(db=ctx.flags.get("db"))
+
+
+@command("worktree create", "Create a git worktree that shares this repository's issues "
+         "(.beads/redirect)", args=[arg("name", help="Directory name (under the main "
+                                                     "checkout) or a path")],
+         opts=[opt("branch", "--branch", help="Branch to check out (default: NAME; created "
+                                              "when new)")])
+def _worktree_create(ctx: Context, o: Values) -> int:
+    from bd.git import worktrees
+
+    if ctx.flags.get("readonly"):
+        raise BdError("operation 'worktree create' is not allowed in read-only mode")
+    result = worktrees.create(os.getcwd(), o.name, _main_beads(ctx), o.branch)
+    if ctx.json:
+        ctx.out.json(result)
+    else:
+        ctx.out.line(f"✓ Created worktree: {result['path']}")
+        ctx.out.line(f"  Branch: {result['branch']}")
+        ctx.out.line(f"  Beads: redirects to {result['redirect_to']}")
+    return 0
+
+
+@command("worktree list", "List the git worktrees and how each finds its issues")
+def _worktree_list(ctx: Context, o: Values) -> int:
+    from bd.git import worktrees
+
+    rows = worktrees.list_worktrees(os.getcwd(), _main_beads(ctx))
+    if ctx.json:
+        ctx.out.json(rows)
+        return 0
+    ctx.out.line(f"{'NAME':<20} {'PATH':<40} {'BRANCH':<20} BEADS")
+    for r in rows:
+        beads = {"redirect": f"redirect → {r.get('redirect_to', '')}",
+                 "shared": "shared (main)"}.get(r["beads_state"], r["beads_state"])
+        ctx.out.line(f"{r['name']:<20} {r['path']:<40} {r['branch']:<20} {beads}")
+    return 0
+
+
+@command("worktree remove", "Remove a worktree (refused with uncommitted or unpushed work "
+         "unless --force)", args=[arg("name")],
+         opts=[opt("force", "--force", type=bool, help="Skip the safety checks")])
+def _worktree_remove(ctx: Context, o: Values) -> int:
+    from bd.git import worktrees
+
+    if ctx.flags.get("readonly"):
+        raise BdError("operation 'worktree remove' is not allowed in read-only mode")
+    result = worktrees.remove(os.getcwd(), o.name, force=o.force)
+    if ctx.json:
+        ctx.out.json(result)
+    else:
+        ctx.out.line(f"✓ Removed worktree: {result['path']}")
+    return 0
+
+
+@command("worktree info", "Show the worktree of the current directory and where its issues "
+         "live")
+def _worktree_info(ctx: Context, o: Values) -> int:
+    from bd.git import worktrees
+
+    result = worktrees.info(os.getcwd())
+    if ctx.json:
+        ctx.out.json(result)
+        return 0
+    ctx.out.line(f"Worktree: {result['path']}")
+    ctx.out.line(f"  Name: {result['name']}")
+    ctx.out.line(f"  Branch: {result['branch']}")
+    ctx.out.line(f"  Main repo: {result['main_repo']}")
+    ctx.out.line("  Beads: " + (f"redirects to {result['beads_target']}"
+                                if result["beads_redirected"] else "local (no redirect)"))
     return 0

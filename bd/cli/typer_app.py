@@ -50,6 +50,7 @@ GROUP_HELP = {
     "admin": "Maintenance: compact old closed issues, clean up closed issues and tombstones",
     "audit": "Record and label agent interactions (append-only .beads/interactions.jsonl)",
     "state": "Operational state of an issue: DIMENSION:VALUE labels (set with bd set-state)",
+    "worktree": "Git worktrees that share this repository's issues (.beads/redirect)",
     "linear": "Two-way sync with Linear (see docs/trackers.md)",
     "formula": "Formulas: reusable workflow files (.beads/formulas/*.formula.toml)",
     "mol": "Molecules: pour formulas into step issues, wisps, bond, squash, burn",

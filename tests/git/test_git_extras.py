@@ -112,3 +112,27 @@ def test_list_watch_redraws_on_change_and_stops_on_ctrl_c(repo: Path) -> None:
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
     guard.cancel()
+
+
+def test_worktrees_share_one_issue_database(repo: Path) -> None:
+    bd("create", "Main issue", "--id", "t-m", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "base", cwd=repo)
+    made = bdj("worktree", "create", "wt-a", "--branch", "feature-a", cwd=repo)
+    wt = Path(made["path"])
+    assert wt == repo / "wt-a" and made["branch"] == "feature-a"
+    assert (wt / ".beads" / "redirect").exists()
+    bd("create", "Made in the worktree", "--id", "t-w", cwd=wt)
+    assert "t-w" in jsonl_path(repo).read_text()  # written to the main checkout's issues
+    info = bdj("worktree", "info", cwd=wt)
+    assert info["is_worktree"] is True and info["beads_redirected"] is True
+    assert Path(info["beads_target"]) == repo / ".beads"
+    rows = {r["name"]: r for r in bdj("worktree", "list", cwd=repo)}
+    assert rows["wt-a"]["beads_state"] == "redirect" and rows["repo"]["is_main"] is True
+    assert git("status", "--porcelain", "--", "wt-a", cwd=repo).strip() == ""  # excluded
+    (wt / "work.txt").write_text("unsaved\n")
+    refused = bd("worktree", "remove", "wt-a", cwd=repo, check=False)
+    assert refused.returncode == 1 and "uncommitted" in refused.stderr and wt.exists()
+    bd("worktree", "remove", "wt-a", "--force", cwd=repo)
+    assert not wt.exists()
+    assert bd("worktree", "remove", "repo", cwd=repo, check=False).returncode == 1
