@@ -221,7 +221,7 @@ class Cache(CacheRows):
             return None
         found = codec.SortedLines(path, raw)
         try:
-            starts = [0, *(found.offset(first) for _, first, _ in blocks[1:]), len(raw)]
+            starts = _run_starts(raw, found, [first for _, first, _ in blocks])
         except codec.NotPlain:
             return None
         if any(a > b for a, b in zip(starts, starts[1:], strict=False)):
@@ -353,3 +353,21 @@ class Cache(CacheRows):
 
             self.conn.execute("DELETE FROM bd_wisps WHERE id IN (SELECT value FROM "
                               "json_each(?))", (json.dumps([r["id"] for r, _, _ in upserts]),))
+
+def _run_starts(raw: bytes, found: codec.SortedLines, firsts: list[str]) -> list[int]:
+    """Where each stored run of lines now starts (and the file's end).  Walks forward
+    BLOCK_LINES lines at a time while each run still starts with its first id (lines edited
+    in place: the common case after a pull), and binary-searches a run that moved."""
+    starts, pos, find, size = [0], 0, raw.find, len(raw)
+    step = schema.BLOCK_LINES
+    for first in firsts[1:]:
+        guess = pos
+        for _ in range(step):
+            guess = find(b"\n", guess) + 1
+            if not guess:
+                break
+        key = b'{"id":"' + first.encode("utf-8", "surrogatepass") + b'"'
+        pos = guess if guess and raw[guess:guess + len(key)] == key else found.offset(first)
+        starts.append(pos)
+    starts.append(size)
+    return starts
