@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bd.cli import Context
 from bd.cli.registry import Values, command, opt
+from bd.core.words import plural
 
 SYNC_OPTS = [
     opt("pull", "--pull", type=bool, help="Only pull remote changes into bd"),
@@ -68,10 +70,12 @@ def _report_lines(r: dict[str, Any]) -> list[str]:
     if r["refs_updated"]:
         out.append(f"{pre}external_ref written: {', '.join(r['refs_updated'])}")
     if r["conflicts"]:
-        out.append(f"{pre}{len(r['conflicts'])} conflict(s) settled ({r['policy']} wins):")
+        n = len({c["issue"] for c in r["conflicts"]})
+        out.append(f"{pre}{plural(n, 'issue')} changed on both sides, settled by "
+                   f"--prefer-{r['policy']}:")
         for c in r["conflicts"]:
-            out.append(f"  {c['id']} {c['external_ref']}: {', '.join(c['fields'])} changed on "
-                       f"both sides; {c['resolution']}")
+            out.append(f"  {c['issue']} {c['field']}: kept {_short(c['kept'])}, dropped the "
+                       f"{c['dropped_from']} {_short(c['dropped'])} ({c['external_ref']})")
     if r["recovered_from_journal"]:
         out.append(f"Recovered {r['recovered_from_journal']} write(s) of an interrupted sync")
     for s in r["skipped"]:
@@ -81,6 +85,12 @@ def _report_lines(r: dict[str, Any]) -> list[str]:
     if not r["changed"]:
         out.append("Nothing to sync")
     return out
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    text = text.replace("\n", " ")
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _status(tracker: str) -> Any:

@@ -208,8 +208,10 @@ class Engine:
         if both:
             assert r is not None
             kept = self._winner(rec, r)
-            rep.conflicts.append(Conflict(link.id, link.ref, both, rec.get("updated_at", ""),
-                                          r.updated_at, opts.policy, kept))
+            for f in both:
+                rep.conflicts.append(Conflict(link.id, link.ref, f, local[f], r.fields[f],
+                                              rec.get("updated_at", ""), r.updated_at,
+                                              opts.policy, kept))
             (take_remote if kept == "remote" else give_local).extend(both)
         pulled = bool(take_remote) and opts.pull and r is not None
         if take_remote and not pulled:

@@ -20,18 +20,27 @@ class SyncOptions:
 
 
 class Conflict:
-    __slots__ = ("id", "ref", "fields", "local_updated", "remote_updated", "policy", "kept")
+    """One field both sides changed since the last sync, as the policy settled it.  The row
+    has the shape of ``bd sync``'s conflict rows (issue, field, kept, dropped, dropped_from,
+    rule), plus the tracker link and both update times."""
 
-    def __init__(self, id: str, ref: str, fields: list[str], local_updated: str,
-                 remote_updated: str, policy: str, kept: str) -> None:
-        self.id, self.ref, self.fields = id, ref, fields
+    __slots__ = ("id", "ref", "field", "local", "remote", "local_updated", "remote_updated",
+                 "policy", "kept")
+
+    def __init__(self, id: str, ref: str, field: str, local: Any, remote: Any,
+                 local_updated: str, remote_updated: str, policy: str, kept: str) -> None:
+        self.id, self.ref, self.field, self.local, self.remote = id, ref, field, local, remote
         self.local_updated, self.remote_updated = local_updated, remote_updated
         self.policy, self.kept = policy, kept
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "external_ref": self.ref, "fields": self.fields,
-                "local_updated": self.local_updated, "remote_updated": self.remote_updated,
-                "policy": self.policy, "resolution": f"kept {self.kept}"}
+        ours = self.kept == "local"
+        return {"issue": self.id, "field": self.field,
+                "kept": self.local if ours else self.remote,
+                "dropped": self.remote if ours else self.local,
+                "dropped_from": "remote" if ours else "local",
+                "rule": f"prefer-{self.policy}", "external_ref": self.ref,
+                "local_updated": self.local_updated, "remote_updated": self.remote_updated}
 
 
 class SyncReport:

@@ -226,3 +226,62 @@ def test_kill_mid_sync_then_recover(h: Harness, ws: tuple[Path, dict[str, str]])
         ref = record(repo, rid)["external_ref"]
         key = [k for k in h.keys() if h.ref(k) == ref][0]
         assert h.comment_texts(key) == [f"note on {rid}"]
+
+
+def test_pull_only_and_push_only(h: Harness, ws: tuple[Path, dict[str, str]]) -> None:
+    repo, env = ws
+    key = h.seed(1, comments=False)[0]
+    rid = create(repo, "Local only")
+    rep = sync(h, repo, env, "--pull")
+    assert len(rep["pulled"]["created"]) == 1 and rep["pushed"]["created"] == []
+    assert h.fake.writes == [] and "external_ref" not in record(repo, rid)
+    rep = sync(h, repo, env, "--push")
+    assert rep["pushed"]["created"] == [rid]
+    # A remote change is not pulled by --push and not lost: the next pull takes it.
+    h.set_title(key, "Changed remotely")
+    rep = sync(h, repo, env, "--push")
+    assert rep["pulled"]["updated"] == []
+    rep = sync(h, repo, env, "--pull")
+    assert len(rep["pulled"]["updated"]) == 1
+    assert any(r["title"] == "Changed remotely" for r in read_records(repo))
+
+
+def test_create_only_never_updates(h: Harness, ws: tuple[Path, dict[str, str]]) -> None:
+    repo, env = ws
+    rid = create(repo, "First")
+    sync(h, repo, env)
+    bd("update", rid, "--title", "Renamed", cwd=repo)
+    rid2 = create(repo, "Second")
+    rep = sync(h, repo, env, "--create-only")
+    assert rep["pushed"]["created"] == [rid2] and rep["pushed"]["updated"] == []
+    assert sorted(h.title(k) for k in h.keys()) == ["First", "Second"]
+    rep = sync(h, repo, env)  # the held-back change goes out later
+    assert rep["pushed"]["updated"] == [rid]
+
+
+def test_state_filter(h: Harness, ws: tuple[Path, dict[str, str]]) -> None:
+    repo, env = ws
+    h.seed(4, comments=False)  # issue index 3 is closed
+    rep = sync(h, repo, env, "--state", "open", "--pull")
+    assert len(rep["pulled"]["created"]) == 3
+    assert all(r["status"] != "closed" for r in read_records(repo))
+    rep = sync(h, repo, env, "--state", "closed", "--pull")
+    assert len(rep["pulled"]["created"]) == 1
+    closed = create(repo, "Closed locally")
+    bd("close", closed, cwd=repo)
+    opened = create(repo, "Open locally")
+    rep = sync(h, repo, env, "--state", "open", "--push")
+    assert rep["pushed"]["created"] == [opened]
+    bad = bd(h.name, "sync", "--state", "done", cwd=repo, env=env, check=False)
+    assert bad.returncode == 2 and "open, closed or all" in bad.stderr
+
+
+def test_update_refs_false_keeps_external_ref(h: Harness, ws: tuple[Path, dict[str, str]]) -> None:
+    repo, env = ws
+    rid = create(repo, "Linked in the state only")
+    rep = sync(h, repo, env, "--update-refs=false")
+    assert rep["pushed"]["created"] == [rid]
+    assert "external_ref" not in record(repo, rid)
+    rep = sync(h, repo, env)  # linked through the state file: no second remote issue...
+    assert rep["pushed"]["created"] == [] and len(h.keys()) == 1
+    assert record(repo, rid)["external_ref"] == h.ref(h.keys()[0])  # ...and now written
