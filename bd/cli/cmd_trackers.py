@@ -7,7 +7,6 @@ from typing import Any
 
 from bd.cli import Context
 from bd.cli.registry import Values, command, opt
-from bd.core.words import plural
 
 SYNC_OPTS = [
     opt("pull", "--pull", type=bool, help="Only pull remote changes into bd"),
@@ -25,7 +24,7 @@ SYNC_OPTS = [
         help="Write the tracker's URL into external_ref of created and linked issues "
              "(default on; --update-refs=false keeps external_ref as it is and the link "
              "lives only in the sync state)"),
-    opt("state", "--state", default="all", metavar="STATE",
+    opt("state", "--state", default="all", metavar="STATE", choices=("open", "closed", "all"),
         help="Which issues to sync: open, closed or all"),
 ]
 NAMES = {"github": "GitHub", "gitlab": "GitLab", "jira": "Jira", "linear": "Linear"}
@@ -33,7 +32,6 @@ NAMES = {"github": "GitHub", "gitlab": "GitLab", "jira": "Jira", "linear": "Line
 
 def _sync(tracker: str) -> Any:
     def run(ctx: Context, o: Values) -> int:
-        from bd.cli.progress import for_cli
         from bd.trackers import api
         from bd.trackers.base import check_state
         from bd.trackers.report import SyncOptions, check_policy
@@ -43,7 +41,7 @@ def _sync(tracker: str) -> Any:
         opts = SyncOptions(pull=both or o.pull, push=both or o.push, dry_run=o.dry_run,
                            policy=policy, create_only=o.create_only,
                            update_refs=o.update_refs, state=check_state(o.state))
-        report = api.sync(ctx.store, tracker, opts, progress=for_cli(ctx))
+        report = api.sync(ctx.store, tracker, opts, progress=ctx.progress())
         if ctx.json:
             ctx.out.json(report.to_dict())
             return 0
@@ -56,7 +54,7 @@ def _sync(tracker: str) -> Any:
 def _report_lines(r: dict[str, Any]) -> list[str]:
     pre = "(dry run) " if r["dry_run"] else ""
     name = NAMES[r["tracker"]]
-    out = [f"{pre}{name} {r['target']}: fetched {r['fetched']} issue(s)"
+    out = [f"{pre}{name} {r['target']}: fetched {plural(r['fetched'], 'issue')}"
            + (" changed since the last sync" if r["incremental"] else "")]
     for verb, key in (("Pulled", "pulled"), ("Pushed", "pushed")):
         made, updated = r[key]["created"], r[key]["updated"]
@@ -77,7 +75,8 @@ def _report_lines(r: dict[str, Any]) -> list[str]:
             out.append(f"  {c['issue']} {c['field']}: kept {_short(c['kept'])}, dropped the "
                        f"{c['dropped_from']} {_short(c['dropped'])} ({c['external_ref']})")
     if r["recovered_from_journal"]:
-        out.append(f"Recovered {r['recovered_from_journal']} write(s) of an interrupted sync")
+        out.append(f"Recovered {plural(r['recovered_from_journal'], 'write')} of an "
+                   "interrupted sync")
     for s in r["skipped"]:
         out.append(f"Skipped {s}")
     for w in r["warnings"]:
@@ -85,6 +84,10 @@ def _report_lines(r: dict[str, Any]) -> list[str]:
     if not r["changed"]:
         out.append("Nothing to sync")
     return out
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _short(value: Any) -> str:

@@ -22,12 +22,9 @@ TESTS = Path(__file__).resolve().parents[1]
 # (command, flag) -> why no test has to pass it explicitly.
 EXEMPT: dict[tuple[str, str], str] = {
     # The tracker goldens build ["sync", "--dry-run"] and run bd(tracker, *args): the scan
-    # cannot tell that list from 'bd sync --dry-run'.  The other flags wait for i17's tests.
+    # cannot tell that list from 'bd sync --dry-run'.
     **{(f"{t} sync", "--dry-run"): "tests/trackers/test_golden_trackers.py, sync_dry_run"
        for t in ("github", "gitlab", "jira", "linear")},
-    **{(f"{t} sync", f): "pending i17 tests (see /work/notes/to-i17.md)"
-       for t in ("github", "gitlab", "jira", "linear")
-       for f in ("--create-only", "--push", "--state", "--update-refs")},
 }
 
 

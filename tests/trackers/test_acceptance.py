@@ -129,10 +129,12 @@ def test_conflict_policies(h: Harness, ws: tuple[Path, dict[str, str]], policy: 
     rep = sync(h, repo, env, *([policy] if policy else []))
     assert len(rep["conflicts"]) == 1
     c = rep["conflicts"][0]
-    assert c["id"] == rid and c["fields"] == ["title"]
-    assert c["resolution"] == f"kept {winner}"
-    assert c["policy"] == (policy or "--prefer-newer").removeprefix("--prefer-")
     want = "Local title" if winner == "local" else "Remote title"
+    other = "Remote title" if winner == "local" else "Local title"
+    assert (c["issue"], c["field"], c["kept"], c["dropped"]) == (rid, "title", want, other)
+    assert c["dropped_from"] == ("remote" if winner == "local" else "local")
+    assert c["rule"] == (policy or "--prefer-newer").removeprefix("--")
+    assert c["external_ref"] == h.ref(key)
     assert record(repo, rid)["title"] == want
     assert h.title(key) == want
     human = bd(h.name, "sync", cwd=repo, env=env).stdout
@@ -273,7 +275,7 @@ def test_state_filter(h: Harness, ws: tuple[Path, dict[str, str]]) -> None:
     rep = sync(h, repo, env, "--state", "open", "--push")
     assert rep["pushed"]["created"] == [opened]
     bad = bd(h.name, "sync", "--state", "done", cwd=repo, env=env, check=False)
-    assert bad.returncode == 2 and "open, closed or all" in bad.stderr
+    assert bad.returncode == 2 and "open, closed, all" in bad.stderr
 
 
 def test_update_refs_false_keeps_external_ref(h: Harness, ws: tuple[Path, dict[str, str]]) -> None:
