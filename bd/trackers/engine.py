@@ -99,24 +99,8 @@ class Engine:
 
     # -- journal ---------------------------------------------------------------------------------
     def _replay_journal(self) -> None:
-        entries = self.state.journal()
-        for e in entries:
-            op, rid = e.get("op"), e.get("id")
-            if not isinstance(rid, str):
-                continue
-            if op == "create":
-                self.state.links[rid] = {"key": e["key"], "ref": e["ref"], "l": e["l"],
-                                         "r": e["r"], "u": e["u"], "c": {}}
-                self.set_refs[rid] = e["ref"]
-                self.report.recovered += 1
-            elif op == "update" and rid in self.state.links:
-                self.state.links[rid].update({"l": e["l"], "r": e["r"], "u": e["u"]})
-                self.report.recovered += 1
-            elif op == "comment" and rid in self.state.links:
-                self.state.links[rid].setdefault("c", {})[str(e["local"])] = str(e["remote"])
-                self.report.recovered += 1
-        self._intents = {e["id"]: e.get("title", "") for e in entries
-                         if e.get("op") == "intent" and e.get("id") not in self.state.links}
+        refs, self.report.recovered, self._intents = self.state.replay()
+        self.set_refs.update(refs)
 
     def _journal(self, entry: dict[str, Any]) -> None:
         if not self.opts.dry_run:

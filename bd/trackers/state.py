@@ -124,6 +124,31 @@ class State:
                 out.append(entry)
         return out
 
+    def replay(self) -> tuple[dict[str, str], int, dict[str, str]]:
+        """Apply an unfinished run's journal to the links: (refs to write back, entries
+        recovered, create intents without a result: bd id -> title)."""
+        refs: dict[str, str] = {}
+        recovered = 0
+        entries = self.journal()
+        for e in entries:
+            op, rid = e.get("op"), e.get("id")
+            if not isinstance(rid, str):
+                continue
+            if op == "create":
+                self.links[rid] = {"key": e["key"], "ref": e["ref"], "l": e["l"],
+                                   "r": e["r"], "u": e["u"], "c": {}}
+                refs[rid] = e["ref"]
+                recovered += 1
+            elif op == "update" and rid in self.links:
+                self.links[rid].update({"l": e["l"], "r": e["r"], "u": e["u"]})
+                recovered += 1
+            elif op == "comment" and rid in self.links:
+                self.links[rid].setdefault("c", {})[str(e["local"])] = str(e["remote"])
+                recovered += 1
+        intents = {e["id"]: e.get("title", "") for e in entries
+                   if e.get("op") == "intent" and e.get("id") not in self.links}
+        return refs, recovered, intents
+
     def append(self, entry: dict[str, Any]) -> None:
         ensure_dir(self.beads_dir)
         fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
