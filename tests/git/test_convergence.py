@@ -360,7 +360,8 @@ def check_claims_and_renumberings(clones: list[Clone], o: Oracle,
             if f"c{n}" != holder:
                 lost += 1
                 told = [x for x in clones[n].lost if x["issue"] == rid]
-                assert told and told[-1]["actor"] == f"c{n}", (rid, n, clones[n].lost)
+                assert told and told[-1]["actor"] == f"c{n}", (
+                    rid, n, clones[n].lost, _story(clones[n], rid))
     for clone in clones:
         for x in clone.lost:
             assert x["actor"] == clone.actor, (clone.n, x)
@@ -370,3 +371,12 @@ def check_claims_and_renumberings(clones: list[Clone], o: Oracle,
           f"sync-claim attempts: {o.sync_attempts}, refused: {o.sync_refused}, "
           f"won: {len(o.sync_winner)}")
     assert o.children and o.plain_claims and o.sync_winner, "the run skipped claims/children"
+
+
+def _story(clone: Clone, rid: str) -> str:
+    """What a clone saw of one issue (for a failure message): git history and its log."""
+    hist = bd("history", rid, cwd=clone.path, check=False).stdout
+    log = [line for line in (clone.path / ".beads" / "events.jsonl").read_text().splitlines()
+           if f'"{rid}"' in line]
+    commits = git("log", "--format=%h %an %s", "-8", cwd=clone.path)
+    return f"\n{hist}\nlocal log:\n" + "\n".join(log) + f"\nlast commits:\n{commits}"
