@@ -418,9 +418,12 @@ def outcome_lines(report: Mapping[str, Any]) -> Iterable[str]:
             yield (f"  {c['issue']} {c['field']}: kept {_short_value(c['kept'])}, dropped "
                    f"{_short_value(c['dropped'])}{whose} ({c['rule']})")
     for lost in report.get("lost_claims") or ():
-        holder = lost["holder"] or "nobody"
-        yield (f"Lost claim: {lost['issue']} is no longer held by {lost['actor']}; holder: "
-               f"{holder}. Stop work on it, or talk to {holder}")
+        if lost["holder"]:
+            yield (f"Lost claim: {lost['issue']} is no longer held by {lost['actor']}; "
+                   f"holder: {lost['holder']}. Stop work on it, or talk to {lost['holder']}")
+        else:
+            yield (f"Lost claim: {lost['issue']} is no longer held by {lost['actor']}; "
+                   "holder: nobody. Claim it again before working on it")
     for moved in report.get("renumbered") or ():
         title = f" ({_short_value(moved.get('title'), 50)})" if moved.get("title") else ""
         if moved.get("yours"):
