@@ -246,6 +246,7 @@ def _refresh(ws: _Workspace, name: str) -> Outcome:
     store = Store(ws.beads, lock_timeout=2.0)
     try:
         store.cache()
+        told = _outcomes_of_merge(ws, store) if name in ("post-merge", "post-rewrite") else []
     except LockTimeoutError:
         return Outcome()  # another bd is busy here; the next command refreshes
     except BdError as err:
@@ -253,6 +254,34 @@ def _refresh(ws: _Workspace, name: str) -> Outcome:
                            "bd: bd commands will fail until the file is fixed "
                            "(see 'bd doctor')"])
     else:
-        return Outcome(0, list(store.notices))
+        return Outcome(0, [*store.notices, *told])
     finally:
         store.close()
+
+
+def _outcomes_of_merge(ws: _Workspace, store: Any) -> list[str]:
+    """After a merge or rebase the user ran (not bd sync): tell them which of this clone's
+    claims and issues it moved, as bd sync would (ORIG_HEAD is where they were before)."""
+    from bd.core import outcomes
+    from bd.core.timeutil import now_ts
+    from bd.store import eventlog
+
+    before = git.show_blob(ws.top, f"ORIG_HEAD:{ws.rel('issues.jsonl')}")
+    after = _read(store.jsonl_path)
+    if before is None or before == after:
+        return []
+    lines = []
+    actors = eventlog.claim_actors(store.events_path) | {store.actor}
+    for lost in outcomes.lost_claims(before, after, actors):
+        lines.append(f"bd: lost claim: {lost['issue']} is no longer held by {lost['actor']}; "
+                     f"holder: {lost['holder'] or 'nobody'}")
+    moves = outcomes.renumberings(before, after)
+    for m in moves:
+        lines.append(f"bd: renumbered: {m['from']} is now {m['to']} (two issues were created "
+                     f"under {m['from']} in different clones; {m['from']} names the other)")
+    if moves:
+        with store.lock:
+            if eventlog.rekey(store.events_path, {m["from"]: m["to"] for m in moves},
+                              note_time=now_ts(), actor=store.actor):
+                eventlog.reload_cache(store)
+    return lines

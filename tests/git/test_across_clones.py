@@ -193,6 +193,31 @@ def test_a_clone_that_minted_a_second_child_meanwhile_keeps_both(tmp_path: Path)
     assert jsonl_path(c).read_bytes() == jsonl_path(d).read_bytes()
 
 
+def test_a_git_pull_run_by_hand_tells_the_same_through_the_hook(tmp_path: Path) -> None:
+    a, b = setup_remote(tmp_path, "a", "b")
+    x = create(a, "wanted")
+    parent = create(a, "epic", "-t", "epic")
+    bd("sync", cwd=a)
+    bd("sync", cwd=b)
+    bd("update", x, "--claim", "--actor", "alice", cwd=a)
+    child = create(b, "b's child, first", "--parent", parent)
+    time.sleep(0.01)
+    mine = create(a, "a's child, later", "--parent", parent)
+    assert child == mine
+    bd("sync", cwd=a)
+    time.sleep(0.01)
+    bd("update", x, "--claim", "--actor", "bob", cwd=b)
+    bd("sync", cwd=b)  # b merges: bob's later claim stands, a's later child moves to .2
+    proc = subprocess.run(["git", "pull", "--no-rebase", "--no-edit", "-q", "origin", "main"],
+                          cwd=a, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert f"bd: lost claim: {x} is no longer held by alice; holder: bob" in proc.stderr
+    assert f"bd: renumbered: {mine} is now {parent}.2" in proc.stderr
+    events = [json.loads(x) for x in (a / ".beads" / "events.jsonl").read_text().splitlines()]
+    assert {e["issue_id"] for e in events if e["event_type"] == "created"
+            and "child" in (e.get("new_value") or "")} == {f"{parent}.2"}
+
+
 def test_resolve_conflicts_reports_like_sync(tmp_path: Path) -> None:
     a, b = setup_remote(tmp_path, "a", "b")
     x = create(a, "shared", "-p", "2")
