@@ -62,11 +62,14 @@ MODULES.update({
     "lint": "triage", "orphans": "triage", "rename-prefix": "triage",
     "admin reset": "workspace", "worktree create": "workspace", "worktree list": "workspace",
     "worktree remove": "workspace", "worktree info": "workspace",
+    "repo add": "workspace", "repo remove": "workspace", "repo list": "workspace",
+    "repo sync": "workspace",
     "human": "helpcmds", "types": "helpcmds", "statuses": "helpcmds", "edit": "edit",
 })
-GROUPS |= {"state", "worktree"}
+GROUPS |= {"state", "worktree", "repo"}
 WRITES |= {"duplicate", "supersede", "set-state", "edit", "rename-prefix",
-           "admin reset", "worktree create", "worktree remove"}
+           "admin reset", "worktree create", "worktree remove",
+           "repo add", "repo remove"}
 # External trackers (bd/trackers, bd/cli/cmd_trackers.py).
 MODULES.update({f"{t} {c}": "trackers" for t in ("github", "gitlab", "jira", "linear")
                 for c in ("sync", "status")})

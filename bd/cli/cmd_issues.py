@@ -8,6 +8,7 @@ import sys
 from bd.cli import Context
 from bd.cli import output as out
 from bd.cli import output_links as out_links
+from bd.cli.issue_extras import _check_template, _foreign, _route
 from bd.cli.registry import Values, arg, command, opt
 from bd.core import model
 from bd.errors import BdError, UsageError
@@ -76,6 +77,10 @@ def resolve_all(ctx: Context, ids: list[str]) -> list[str]:
     opt("force", "--force", type=bool, help="Bypass the id prefix check; accept a custom "
         "dependency type in --deps"),
     opt("silent", "--silent", type=bool, help="Print only the id"),
+    opt("repo", "--repo", metavar="PATH",
+        help="Create the issue in the workspace at PATH (another repository's .beads)"),
+    opt("prefix", "--prefix", metavar="PREFIX",
+        help="Create the issue in the workspace routed for PREFIX (.beads/routes.jsonl)"),
     opt("validate", "--validate", type=bool,
         help="Refuse a description without the sections the type requires (see bd lint); "
              "config validation.on-create warn|error does the same for every create"),
@@ -100,6 +105,7 @@ def _create(ctx: Context, o: Values) -> int:
             ctx.out.warn("Creating issue with 'Test' prefix in production database.")
         if not description and "test" not in title.lower():
             ctx.out.warn("Creating issue without description.")
+    _route(ctx, o)
     _check_template(ctx, o, description)
     from bd.ops import issues as ops
 
@@ -127,25 +133,6 @@ def _create(ctx: Context, o: Values) -> int:
         ctx.out.line(f"  Priority: P{rec['priority']}")
         ctx.out.line(f"  Status: {rec['status']}")
     return 0
-
-
-def _check_template(ctx: Context, o: Values, description: str) -> None:
-    """--validate (or config validation.on-create): the required sections of the type."""
-    from bd.core.templates import describe_missing, missing_sections
-    from bd.errors import ValidationError
-
-    mode = "error" if o.validate else str(
-        ctx.store.config.get("validation.on-create") or "none")
-    if mode not in ("warn", "error"):
-        return
-    itype = model.normalise_type(o.type)
-    missing = missing_sections({"issue_type": itype, "description": description,
-                                "acceptance_criteria": o.acceptance})
-    if not missing:
-        return
-    if mode == "error":
-        raise ValidationError(describe_missing(itype, missing), field="description")
-    ctx.out.warn(describe_missing(itype, missing))
 
 
 def _create_from_file(ctx: Context, o: Values) -> int:
@@ -458,6 +445,9 @@ def _show(ctx: Context, o: Values) -> int:
     from bd.store import relations
 
     store = ctx.store
+    foreign = _foreign(ctx, o)
+    if foreign is not None:
+        return foreign
     ids = resolve_all(ctx, o.ids)
     if o.refs and o.thread:
         raise UsageError("--refs and --thread cannot be combined")

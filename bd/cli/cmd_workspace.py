@@ -121,3 +121,64 @@ def _worktree_info(ctx: Context, o: Values) -> int:
     ctx.out.line("  Beads: " + (f"redirects to {result['beads_target']}"
                                 if result["beads_redirected"] else "local (no redirect)"))
     return 0
+
+
+@command("repo add", "Add another repository whose issues this one can read "
+         "(config repos.additional)", args=[arg("path", help="The repository (or its .beads)")])
+def _repo_add(ctx: Context, o: Values) -> int:
+    from bd.store import multirepo
+
+    result = multirepo.add(ctx.store, o.path)
+    if ctx.json:
+        ctx.out.json(result)
+    else:
+        ctx.out.line(f"✓ Added {o.path} ({result['beads_dir']})" if result["added"]
+                     else f"{o.path} is already listed")
+    return 0
+
+
+@command("repo remove", "Stop reading another repository's issues", args=[arg("path")])
+def _repo_remove(ctx: Context, o: Values) -> int:
+    from bd.store import multirepo
+
+    result = multirepo.remove(ctx.store, o.path)
+    ctx.out.json(result) if ctx.json else ctx.out.line(f"✓ Removed {o.path}")
+    return 0
+
+
+@command("repo list", "List this workspace and the repositories it reads")
+def _repo_list(ctx: Context, o: Values) -> int:
+    from bd.store import multirepo
+
+    store = ctx.store
+    rows = multirepo.describe(store)
+    if ctx.json:
+        ctx.out.json({"primary": store.beads_dir, "additional": rows})
+        return 0
+    ctx.out.line(f"Primary: {store.beads_dir}")
+    if not rows:
+        ctx.out.line("No additional repositories (bd repo add PATH)")
+    for r in rows:
+        what = (f"error: {r['error']}" if r["error"] else
+                f"{r['issue_count']} issues ({', '.join(r['prefixes']) or 'no prefix'})")
+        ctx.out.line(f"  {r['path']}: {what}")
+    return 0
+
+
+@command("repo sync", "Read every additional repository again and report what changed")
+def _repo_sync(ctx: Context, o: Values) -> int:
+    from bd.store import multirepo
+
+    result = multirepo.sync(ctx.store)
+    if ctx.json:
+        ctx.out.json(result)
+        return 1 if result["failed"] else 0
+    for r in result["repos"]:
+        if r["error"]:
+            ctx.out.line(f"✗ {r['path']}: {r['error']}")
+        else:
+            change = "changed" if r["changed"] else "unchanged"
+            ctx.out.line(f"✓ {r['path']}: {r['issue_count']} issues ({change})")
+    ctx.out.line(f"Synced {result['synced']} repositories"
+                 + (f", {result['failed']} failed" if result["failed"] else ""))
+    return 1 if result["failed"] else 0

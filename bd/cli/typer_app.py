@@ -51,6 +51,7 @@ GROUP_HELP = {
     "audit": "Record and label agent interactions (append-only .beads/interactions.jsonl)",
     "state": "Operational state of an issue: DIMENSION:VALUE labels (set with bd set-state)",
     "worktree": "Git worktrees that share this repository's issues (.beads/redirect)",
+    "repo": "Other repositories whose issues this one reads (config repos.additional)",
     "linear": "Two-way sync with Linear (see docs/trackers.md)",
     "formula": "Formulas: reusable workflow files (.beads/formulas/*.formula.toml)",
     "mol": "Molecules: pour formulas into step issues, wisps, bond, squash, burn",

@@ -50,6 +50,7 @@ daemon.log
 daemon.pid
 bd.sock
 sync-state.json
+repos-state.json
 last-touched
 .local_version
 db.sqlite

@@ -31,10 +31,11 @@ def integrity(store: Store) -> dict[str, Any]:
     orphans = sorted(rid for rid in lines.ids if ids.is_hierarchical(rid)
                      and (ids.parent_of(rid) or "") not in present)
     forced = _forced_push(os.path.dirname(store.beads_dir))
-    out = {"prefix_mismatch": {"count": len(foreign), "ids": foreign,
-                               "expected_prefixes": sorted(allowed)},
-           "orphaned_children": {"count": len(orphans), "ids": orphans},
-           "forced_push": forced}
+    out: dict[str, Any] = {
+        "prefix_mismatch": {"count": len(foreign), "ids": foreign,
+                            "expected_prefixes": sorted(allowed)},
+        "orphaned_children": {"count": len(orphans), "ids": orphans},
+        "forced_push": forced}
     out["has_problems"] = bool(foreign or orphans or forced["detected"])
     return out
 

@@ -102,6 +102,18 @@ def _broken_graph(root: Path) -> None:
     path.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in recs))
 
 
+def _second_workspace(root: Path) -> None:
+    """Another workspace at lib/ (a copy of this one's issues) for 'bd repo'."""
+    (root / "lib" / ".beads").mkdir(parents=True)
+    shutil.copy(jsonl_path(root), root / "lib" / ".beads" / "issues.jsonl")
+
+
+def _with_second_repo(root: Path) -> None:
+    _second_workspace(root)
+    with open(root / ".beads" / "config.yaml", "a", encoding="utf-8") as fh:
+        fh.write("repos.additional: lib\n")
+
+
 def _conflicting_edit(root: Path) -> None:
     """issues.jsonl as git leaves it when both sides retitled g-docs."""
     path = jsonl_path(root)
@@ -317,6 +329,11 @@ CASES = [
     Case("export_obsidian", ["export", "--format", "obsidian", "-o", "log.md"]),
     Case("sync_check", ["sync", "--check"]),
     Case("worktree_list", ["worktree", "list"]),
+    Case("repo_list", ["repo", "list"], prepare=_with_second_repo),
+    Case("repo_sync", ["repo", "sync"], prepare=_with_second_repo),
+    Case("repo_add", ["repo", "add", "lib"], prepare=_second_workspace),
+    Case("error_repo_add_self", ["repo", "add", ".beads"], covers=("errors",)),
+    Case("repo_remove", ["repo", "remove", "nowhere"]),
     Case("worktree_info", ["worktree", "info"]),
     Case("worktree_create", ["worktree", "create", "wt"], setup=[["sync", "-m", "base"]]),
     Case("worktree_remove", ["worktree", "remove", "wt"],

@@ -120,3 +120,43 @@ def test_prime_modes(repo: Path) -> None:
 
 def test_quickstart_keeps_the_original_heading(repo: Path) -> None:
     assert "bd - Dependency-Aware Issue Tracker" in bd("quickstart", cwd=repo).stdout
+
+
+def test_create_repo_and_prefix_route_to_another_workspace(repo: Path, tmp_path: Path) -> None:
+    from conftest import make_repo
+
+    other = make_repo(tmp_path / "other", prefix="oth")
+    made = bdj("create", "Elsewhere", "--repo", str(other), cwd=repo)
+    assert made["id"].startswith("oth-") and made["id"] in _records(other)
+    assert _records(repo) == {}
+    (repo / ".beads" / "routes.jsonl").write_text(
+        json.dumps({"prefix": "oth-", "path": str(other / ".beads")}) + "\n")
+    routed = bdj("create", "Routed", "--prefix", "oth", cwd=repo)
+    assert routed["id"] in _records(other)
+    assert bd("create", "X", "--prefix", "nope", cwd=repo, check=False).returncode == 1
+    assert bd("create", "X", "--repo", str(other), "--prefix", "oth", cwd=repo,
+              check=False).returncode == 2
+
+
+def test_repo_add_list_sync_remove_and_read_only_show(repo: Path, tmp_path: Path) -> None:
+    from conftest import make_repo
+
+    other = make_repo(tmp_path / "lib", prefix="lib")
+    bd("create", "Library bug", "--id", "lib-b", cwd=other)
+    assert bdj("repo", "add", str(other), cwd=repo)["added"] is True
+    listed = bdj("repo", "list", cwd=repo)["additional"]
+    assert listed[0]["issue_count"] == 1 and listed[0]["prefixes"] == ["lib"]
+    first = bdj("repo", "sync", cwd=repo)
+    assert first["repos"][0]["changed"] is True
+    assert bdj("repo", "sync", cwd=repo)["repos"][0]["changed"] is False
+    bd("create", "Another", cwd=other)
+    assert bdj("repo", "sync", cwd=repo)["repos"][0]["changed"] is True
+    shown = bdj("show", "lib-b", cwd=repo)
+    assert shown[0]["title"] == "Library bug" and shown[0]["source_repo"] == str(other)
+    assert "read-only" in bd("show", "lib-b", cwd=repo).stdout
+    assert _records(repo) == {}  # nothing of the other repository is written here
+    bd("repo", "remove", str(other), cwd=repo)
+    assert bdj("repo", "list", cwd=repo)["additional"] == []
+    assert bd("show", "lib-b", cwd=repo, check=False).returncode == 1
+    assert bd("repo", "remove", str(other), cwd=repo, check=False).returncode == 1
+    bd("repo", "add", str(tmp_path / "missing"), cwd=repo, check=False)
