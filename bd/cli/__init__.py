@@ -63,7 +63,7 @@ MODULES.update({
     "admin reset": "workspace", "worktree create": "workspace", "worktree list": "workspace",
     "worktree remove": "workspace", "worktree info": "workspace",
     "repo add": "workspace", "repo remove": "workspace", "repo list": "workspace",
-    "repo sync": "workspace",
+    "repo sync": "workspace", "preflight": "doctor",
     "human": "helpcmds", "types": "helpcmds", "statuses": "helpcmds", "edit": "edit",
 })
 GROUPS |= {"state", "worktree", "repo"}

@@ -150,3 +150,37 @@ def _perf(ctx: Context, where: str) -> int:
         for t in timings:
             ctx.out.line(f"  {t['operation']:<18} {t['ms']:>9} ms")
     return 0
+
+
+@command("preflight", "Is this branch ready for a pull request? (issues file, pollution, "
+         "merge driver, uncommitted issue changes)", opts=[
+             opt("check", "--check", type=bool,
+                 help="Run the checks (exit 1 when one fails); without it, print the list"),
+             opt("fix", "--fix", type=bool,
+                 help="With --check: first repair what 'bd doctor --fix' can")])
+def _preflight(ctx: Context, o: Values) -> int:
+    from bd.doctor import preflight
+
+    if o.fix and not o.check:
+        raise UsageError("--fix works with --check")
+    if not o.check:
+        items = preflight.checklist()
+        if ctx.json:
+            ctx.out.json({"checklist": items})
+            return 0
+        ctx.out.line("PR Readiness Checklist:\n")
+        for item in items:
+            ctx.out.line(f"[ ] {item['name']}: {item['command']}")
+        ctx.out.line("\nRun 'bd preflight --check' to validate automatically.")
+        return 0
+    result = preflight.run(os.getcwd(), db=ctx.flags.get("db"), fix=o.fix)
+    if ctx.json:
+        ctx.out.json(result)
+        return 0 if result["passed"] else 1
+    for r in result["checks"]:
+        mark = "–" if r["skipped"] else "⚠" if r["warning"] else "✓" if r["passed"] else "✗"
+        ctx.out.line(f"{mark} {r['name']}" + (f": {r['output']}" if r["output"] else ""))
+        if not r["passed"] and not r["skipped"]:
+            ctx.out.line(f"    fix: {r['command']}")
+    ctx.out.line(f"\n{result['summary']}")
+    return 0 if result["passed"] else 1

@@ -110,14 +110,39 @@ def _validate(ctx: Context, o: Values) -> int:
     return 0 if result["healthy"] else 1
 
 
+def _cleanup(ctx: Context, o: Values) -> int:
+    from bd.ops import legacy
+
+    found = legacy.leftovers(ctx.store)
+    removed: list[str] = []
+    if found and not o.dry_run:
+        _refuse_readonly(ctx, "migrate --cleanup")
+        if o.yes or _confirm(ctx, f"Remove {len(found)} leftover file(s)?", "--yes"):
+            removed = legacy.remove(found)
+    if ctx.json:
+        ctx.out.json({"found": found, "removed": removed, "dry_run": bool(o.dry_run)})
+        return 0
+    if not found:
+        ctx.out.line("✓ No leftover files in .beads/")
+    for path in found:
+        ctx.out.line(("✓ Removed " if path in removed else "  Would remove " if o.dry_run
+                      else "  Kept ") + path)
+    return 0
+
+
 @command("migrate", "Bring the cache up to date; --inspect shows the plan without changes",
          opts=[opt("inspect", "--inspect", type=bool,
                    help="Show the workspace state and pending migrations (changes nothing)"),
                opt("dry_run", "--dry-run", type=bool, help="Show what would be done"),
+               opt("cleanup", "--cleanup", type=bool,
+                   help="Remove files older bds left in .beads/ (old databases, daemon files, "
+                        "merge snapshots); asks first, --yes without a terminal"),
                opt("yes", "-y", "--yes", type=bool,
-                   help="Compatibility: migrate never asks, so there is nothing to confirm")])
+                   help="Do not ask before --cleanup removes files")])
 def _migrate(ctx: Context, o: Values) -> int:
     store = ctx.store
+    if o.cleanup:
+        return _cleanup(ctx, o)
     if o.inspect:
         plan = maintenance.inspect_migration(store)
         if ctx.json:

@@ -136,3 +136,32 @@ def test_worktrees_share_one_issue_database(repo: Path) -> None:
     bd("worktree", "remove", "wt-a", "--force", cwd=repo)
     assert not wt.exists()
     assert bd("worktree", "remove", "repo", cwd=repo, check=False).returncode == 1
+
+
+def test_preflight_checklist_and_checks(repo: Path) -> None:
+    listing = bd("preflight", cwd=repo).stdout
+    assert "PR Readiness Checklist" in listing and "bd preflight --check" in listing
+    bd("create", "Real work", "-d", "A real description", cwd=repo)
+    failing = bd("preflight", "--check", cwd=repo, check=False)
+    assert failing.returncode == 1 and "uncommitted changes" in failing.stdout
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "issues", cwd=repo)
+    result = bdj("preflight", "--check", cwd=repo)
+    assert result["passed"] is True and len(result["checks"]) == 4
+    git("config", "--unset", "merge.beads.driver", cwd=repo)
+    assert bd("preflight", "--check", cwd=repo, check=False).returncode == 1
+    bd("preflight", "--check", "--fix", cwd=repo)  # doctor's fix restores the driver
+    assert git("config", "merge.beads.driver", cwd=repo).strip()
+    assert bd("preflight", "--fix", cwd=repo, check=False).returncode == 2
+
+
+def test_migrate_cleanup_removes_leftovers(repo: Path) -> None:
+    for name in ("bd.db", "daemon.log", "beads.left.jsonl"):
+        (repo / ".beads" / name).write_text("old\n")
+    dry = bdj("migrate", "--cleanup", "--dry-run", cwd=repo)
+    assert len(dry["found"]) == 3 and dry["removed"] == []
+    assert bd("migrate", "--cleanup", cwd=repo, check=False).returncode == 2  # no terminal
+    done = bdj("migrate", "--cleanup", "--yes", cwd=repo)
+    assert len(done["removed"]) == 3
+    assert not (repo / ".beads" / "bd.db").exists()
+    assert (repo / ".beads" / "config.yaml").exists()
