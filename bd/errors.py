@@ -12,6 +12,7 @@ class BdError(Exception):
     """Base of every error bd raises on purpose. ``str(err)`` is the one-line message."""
 
     exit_code = 1
+    multiline = False  # the message quotes another program's lines (git): print them as such
 
     def __init__(
         self,

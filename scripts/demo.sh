@@ -36,6 +36,10 @@ REPO="$ROOT/project"
 mkdir "$REPO"
 cd "$REPO"
 git init -q .
+# The scratch repositories commit (bd sync); give them an identity of their own, so the demo
+# works on a machine whose git has none and leaves the user's git configuration alone.
+identity() { git config user.name "bd demo"; git config user.email "demo@example.invalid"; }
+identity
 
 say "A fresh git repository at $REPO; bd keeps its issues in .beads/"
 run bd init --prefix demo
@@ -76,6 +80,7 @@ git remote add origin ../remote.git
 git add -A && git commit -qm "Start tracking issues with bd"
 git push -q -u origin HEAD 2>/dev/null
 git clone -q ../remote.git ../teammate
+(cd ../teammate && identity)
 (cd ../teammate && bd init --prefix demo -q >/dev/null)
 run bd update "$BUILD" -p 0
 run bd sync -m "Escalate the build"

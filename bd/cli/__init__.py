@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         code = cmd.run(ctx, values)
         return int(code or 0)
     except BdError as exc:
-        _report(str(exc), json_mode)
+        _report(str(exc), json_mode, whole=getattr(exc, "multiline", False))
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -353,8 +353,11 @@ def _text(arg: str) -> str:
         return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in arg)
 
 
-def _report(message: str, json_mode: bool) -> None:
-    message = message.replace("\n", " ")
+def _report(message: str, json_mode: bool, whole: bool = False) -> None:
+    """One line on stderr (or a JSON object); ``whole`` keeps the lines of a message that
+    quotes another program (git's errors name files and causes on their later lines)."""
+    if not whole:
+        message = message.replace("\n", " ")
     if json_mode:
         from bd.core.model import encode_json
 

@@ -1,8 +1,13 @@
 """The JSONL codec: scanning lines, locating records without parsing them, atomic writes.
 
-The file is the source of truth, so this module is strict: a malformed line, a record with
-no id, duplicate ids or git conflict markers raise a DataError naming the file and line.
-Untouched lines are carried as raw bytes so a write never changes them.
+The file is the source of truth, so this module is strict about what it cannot read back: a
+malformed line, an issue record with no id or git conflict markers raise a DataError naming
+the file and line.  It is liberal about what other writers put there: lines whose ``_type``
+is not ``issue`` (the original's later versions write ``{"_type":"memory",...}``) are kept
+byte for byte in their place, and an id that appears on several lines is read as one record
+(:func:`bd.core.mergerules.collapse`) until ``bd doctor --fix`` merges the lines.
+Untouched lines are carried as raw bytes so a write never changes them, and a write keeps the
+file's order: changed lines stay where they are, new ones go where they sort.
 """
 
 from __future__ import annotations
@@ -47,8 +52,24 @@ def _finite(text: str) -> float:
 _DECODER = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
 
 
-def parse_line(line: bytes, path: str, lineno: int, loads: Any = None) -> dict[str, Any]:
+def other_type(rec: dict[str, Any]) -> str | None:
+    """The ``_type`` of a non-issue record (a memory, say), or None for an issue record.
+
+    The original's later versions mark every line: ``"_type":"issue"`` for issues, another
+    word for the rest.  A record without ``_type`` (every file of v0.46) is an issue.
+    """
+    kind = rec.get("_type")
+    if isinstance(kind, str) and kind and kind != "issue":
+        return kind
+    return None
+
+
+def parse_line(line: bytes, path: str, lineno: int, loads: Any = None, *,
+               others: bool = False) -> dict[str, Any]:
     """Parse one line into a record dict, or raise a one-line DataError.
+
+    With ``others`` a non-issue line (:func:`other_type`) is returned as parsed, unchecked
+    (bd keeps its bytes and never writes it); without, it is an error naming its type.
 
     Besides JSON syntax this refuses what bd could not store or write back: a known field
     of the wrong type or nested too deeply (:func:`bd.core.model.type_problem`), NaN/Infinity,
@@ -74,6 +95,12 @@ def parse_line(line: bytes, path: str, lineno: int, loads: Any = None) -> dict[s
         raise DataError(f"malformed JSON ({detail})", path=path, line=lineno) from None
     if not isinstance(rec, dict):
         raise DataError("line is not a JSON object", path=path, line=lineno)
+    kind = other_type(rec)
+    if kind is not None:
+        if others:
+            return rec
+        raise DataError(f"not an issue record (_type {kind!r})", path=path, line=lineno,
+                        field="_type")
     rid = rec.get("id")
     if not isinstance(rid, str) or not rid:
         raise DataError("record has no id", path=path, line=lineno, field="id")
@@ -92,9 +119,15 @@ def _loads(line: bytes) -> Any:
 
 
 class Lines:
-    """The lines of a JSONL file with their ids; records are parsed only on demand."""
+    """The lines of a JSONL file with their ids; records are parsed only on demand.
 
-    __slots__ = ("path", "raw", "lines", "ids", "index", "linenos")
+    ``lines``/``ids``/``linenos`` hold the issue lines in file order (an id repeated on
+    several lines appears once per line; ``index`` maps it to its first, ``duplicates`` to
+    all of them).  ``others`` holds the non-issue lines as ``(lineno, bytes)``.
+    """
+
+    __slots__ = ("path", "raw", "lines", "ids", "index", "linenos", "others", "duplicates",
+                 "ordered", "result_sorted", "_seq")
 
     def __init__(self, path: str, raw: bytes) -> None:
         self.path = path
@@ -103,59 +136,130 @@ class Lines:
         self.ids: list[str] = []
         self.linenos: list[int] = []
         self.index: dict[str, int] = {}
+        self.others: list[tuple[int, bytes]] = []
+        self.duplicates: dict[str, list[int]] = {}
+        # File order: i >= 0 is lines[i], i < 0 is others[-i - 1].
+        self._seq: list[int] = []
         self._scan()
+        ids = self.ids
+        # Issue ids strictly increasing: new records are inserted where they sort.
+        self.ordered = all(a < b for a, b in zip(ids, ids[1:], strict=False))
+        self.result_sorted = self.ordered  # of the last render
 
     def _scan(self) -> None:
         path = self.path
         lines, ids, linenos, index = self.lines, self.ids, self.linenos, self.index
+        seq, dups = self._seq, self.duplicates
         for n, line in enumerate(self.raw.split(b"\n"), 1):
             if not line.strip():
                 continue
             check_markers(line, path, n)
             rid = fast_id(line)
             if rid is None:
-                rid = parse_line(line, path, n)["id"]
+                rec = parse_line(line, path, n, others=True)
+                if other_type(rec) is not None:
+                    self.others.append((n, line))
+                    seq.append(-len(self.others))
+                    continue
+                rid = rec["id"]
             if rid in index:
-                raise DataError(f"duplicate id {rid} (first on line {linenos[index[rid]]})",
-                                path=path, line=n, issue_id=rid)
-            index[rid] = len(lines)
+                dups.setdefault(rid, [index[rid]]).append(len(lines))
+            else:
+                index[rid] = len(lines)
+            seq.append(len(lines))
             lines.append(line)
             ids.append(rid)
             linenos.append(n)
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return len(self.index)
 
     def has(self, rid: str) -> bool:
         return rid in self.index
 
     def ids_with_prefix(self, prefix: str) -> list[str]:
-        return [rid for rid in self.ids if rid.startswith(prefix)]
+        return [rid for rid in self.index if rid.startswith(prefix)]
 
     def record(self, rid: str) -> dict[str, Any] | None:
         i = self.index.get(rid)
         if i is None:
             return None
-        return parse_line(self.lines[i], self.path, self.linenos[i])
+        where = self.duplicates.get(rid)
+        if where is None:
+            return parse_line(self.lines[i], self.path, self.linenos[i])
+        from bd.core.mergerules import collapse
 
-    def render(self, changed: dict[str, bytes], removed: Iterable[str] = ()) -> bytes:
-        """The file with ``changed`` lines replaced or inserted (in id order) and ``removed`` gone.
+        return collapse([parse_line(self.lines[k], self.path, self.linenos[k])
+                         for k in where])
 
-        Every other line keeps its exact bytes.  A file that was not sorted is sorted, since a
-        write is canonical.
+    def other_lines(self) -> list[bytes]:
+        """The non-issue lines, in file order."""
+        return [line for _, line in self.others]
+
+    def render(self, changed: dict[str, bytes], removed: Iterable[str] = (),
+               others: list[bytes] | None = None) -> bytes:
+        """The file with ``changed`` lines replaced or inserted and ``removed`` gone.
+
+        Every other line keeps its exact bytes and its place: the file's order is kept (a
+        write changes only the lines it must).  A new record goes where its id sorts when the
+        file's issue ids are sorted, else after the last issue line.  A changed id that was
+        on several lines is written once, where it first was.  ``others`` (when given) is
+        the new list of non-issue lines: those already in the file stay where they are, the
+        rest go at the end.
         """
         gone = set(removed)
-        new = {rid: line for rid, line in changed.items() if rid not in self.index}
-        out: list[tuple[str, bytes]] = []
-        for rid, line in zip(self.ids, self.lines, strict=False):
-            if rid in gone:
-                continue
-            out.append((rid, changed.get(rid, line + b"\n")))
-        if new:
-            out.extend(new.items())
-        if new or any(out[i][0] > out[i + 1][0] for i in range(len(out) - 1)):
-            out.sort(key=lambda pair: pair[0])
-        return b"".join(line for _, line in out)
+        new = sorted((rid, line) for rid, line in changed.items() if rid not in self.index)
+        keep_other = [True] * len(self.others)
+        added: list[bytes] = []
+        if others is not None:
+            pool: dict[bytes, int] = {}
+            for line in others:
+                line = line.rstrip(b"\n")
+                pool[line] = pool.get(line, 0) + 1
+            for k, (_, line) in enumerate(self.others):
+                if pool.get(line):
+                    pool[line] -= 1
+                else:
+                    keep_other[k] = False
+            for line in others:
+                line = line.rstrip(b"\n")
+                if pool.get(line):
+                    pool[line] -= 1
+                    added.append(line + b"\n")
+        last_issue = max((k for k, i in enumerate(self._seq) if i >= 0), default=-1)
+        out: list[bytes] = []
+        out_ids: list[str] = []
+        written: set[str] = set()
+        pending = 0  # next new record to insert (sorted file)
+
+        def insert_upto(limit: str | None) -> None:
+            nonlocal pending
+            while pending < len(new) and (limit is None or new[pending][0] < limit):
+                out_ids.append(new[pending][0])
+                out.append(new[pending][1])
+                pending += 1
+
+        if last_issue < 0:
+            insert_upto(None)
+        for k, i in enumerate(self._seq):
+            if i < 0:
+                if keep_other[-i - 1]:
+                    out.append(self.others[-i - 1][1] + b"\n")
+            else:
+                rid = self.ids[i]
+                if self.ordered:
+                    insert_upto(rid)
+                if rid not in gone and rid not in written:
+                    new_line = changed.get(rid)
+                    if new_line is not None:
+                        written.add(rid)  # a repeated id is written once, where it first was
+                    out.append(new_line if new_line is not None else self.lines[i] + b"\n")
+                    out_ids.append(rid)
+            if k == last_issue:
+                insert_upto(None)
+        out.extend(added)
+        self.result_sorted = all(a < b for a, b in zip(out_ids, out_ids[1:], strict=False))
+        return b"".join(out)
 
 
 class NotPlain(Exception):
@@ -325,9 +429,27 @@ class SortedLines:
         self.spliced = True
         return out
 
-    def render(self, changed: dict[str, bytes], removed: Iterable[str] = ()) -> bytes:
+    @property
+    def others(self) -> list[tuple[int, bytes]]:
+        return [] if self._full is None else self._full.others  # a plain file has none
+
+    @property
+    def duplicates(self) -> dict[str, list[int]]:
+        return {} if self._full is None else self._full.duplicates
+
+    def other_lines(self) -> list[bytes]:
+        return [line for _, line in self.others]
+
+    @property
+    def result_sorted(self) -> bool:
+        return self.spliced or self._full is None or self._full.result_sorted
+
+    def render(self, changed: dict[str, bytes], removed: Iterable[str] = (),
+               others: list[bytes] | None = None) -> bytes:
         """As :meth:`Lines.render`: splices only the touched lines into the raw bytes."""
         gone = set(removed)
+        if others is not None:
+            return self.full().render(changed, gone, others)
         if (self._full is not None or len(changed) + len(gone) > self.MAX_SPLICE
                 or gone & changed.keys()
                 or any(fast_id(line) != rid or not line.endswith(b"\n") or line.count(b"\n") != 1

@@ -27,7 +27,18 @@ The rules are written out with examples in docs/merge.md; the short form:
 from __future__ import annotations
 
 from bd.core import codec, model
-from bd.core.mergerules import _enc, _merge_comments, _rule_for, _tkey, merge_records
+from bd.core.mergeinput import Input as _Input
+from bd.core.mergeinput import merge_others as _merge_others
+from bd.core.mergerules import (
+    DEFAULT_TTL_DAYS,
+    GRACE_NS,
+    _enc,
+    _merge_comments,
+    _rule_for,
+    _tkey,
+    merge_records,
+    tombstone_expired,
+)
 from bd.core.renumber import (
     RENUMBERED,
     follow,
@@ -35,16 +46,15 @@ from bd.core.renumber import (
     renumber_note,
     with_old_id,
 )
-from bd.core.timeutil import ts_key
-from bd.errors import BdError, DataError
+from bd.core.timeutil import same_instant
+from bd.errors import BdError
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
-DEFAULT_TTL_DAYS = 30
-GRACE_NS = 3600 * 1_000_000_000  # one hour of clock skew, as the original
-_DAY_NS = 86400 * 1_000_000_000
+__all__ = ["DEFAULT_TTL_DAYS", "GRACE_NS", "MergeResult", "merge_bytes", "tombstone_expired"]
+
 class MergeResult:
     """The merged file and what happened on the way."""
 
@@ -81,44 +91,19 @@ def ttl_days(cfg: dict[str, Any] | None) -> float:
     return DEFAULT_TTL_DAYS
 
 
-def tombstone_expired(rec: dict[str, Any], now_ns: int, ttl: float) -> bool:
-    """True when a tombstone's ``deleted_at`` + TTL (+ 1 h grace) lies in the past.
-
-    A tombstone without a readable ``deleted_at`` never expires.
-    """
-    deleted = ts_key(rec.get("deleted_at") or "")
-    if deleted is None:
-        return False
-    return deleted + int(ttl * _DAY_NS) + (GRACE_NS if ttl * 24 > 1 else 0) < now_ns
-
-
 class _Side:
     """One input's *touched* lines (those not identical on all three inputs) by id, parsed
-    on demand.  Untouched lines are never looked at beyond a cheap shape check."""
+    on demand."""
 
-    __slots__ = ("name", "all_lines", "index", "_parsed")
+    __slots__ = ("name", "inp", "index", "_parsed")
 
-    def __init__(self, name: str, all_lines: list[bytes], touched: set[bytes]) -> None:
-        self.name = name
-        self.all_lines = all_lines
+    def __init__(self, inp: _Input, touched: set[bytes]) -> None:
+        self.name = inp.name
+        self.inp = inp
         self.index: dict[str, bytes] = {}
         self._parsed: dict[str, dict[str, Any]] = {}
-        odd = sorted(self._lineno(x) for x in touched if not x.startswith(b'{"id":"'))
-        for n in odd:  # in file order, so the error names the first bad line
-            _check_line(all_lines[n - 1], name, n)
         for line in touched:
-            rid = codec.fast_id(line)
-            if rid is None:
-                rec = codec.parse_line(line, name, self._lineno(line))
-                rid = rec["id"]
-                self._parsed[rid] = rec
-            if rid in self.index:
-                second = max(self._lineno(line), self._lineno(self.index[rid]))
-                raise DataError(f"duplicate id {rid}", path=name, line=second, issue_id=rid)
-            self.index[rid] = line
-
-    def _lineno(self, line: bytes) -> int:
-        return self.all_lines.index(line) + 1
+            self.index[inp.id_of(line)] = line
 
     def line(self, rid: str) -> bytes | None:
         return self.index.get(rid)
@@ -129,105 +114,97 @@ class _Side:
             line = self.index.get(rid)
             if line is None:
                 return None
-            got = self._parsed[rid] = codec.parse_line(line, self.name, self._lineno(line))
+            got = self._parsed[rid] = codec.parse_line(line, self.name,
+                                                       self.inp.linenos.get(line, 0))
         return got
 
 
-_MARKER_STARTS = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")
-
-
-def _lines(raw: bytes, name: str) -> list[bytes]:
-    """Non-blank lines.  Lines are checked where the merge reads them (those identical on all
-    three inputs are passed through as they are)."""
-    lines = raw.split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    if any(len(x) < 3 for x in lines):
-        lines = [x for x in lines if x.strip()]
-    return lines
-
-
-def _check_line(line: bytes, name: str, lineno: int) -> None:
-    if line.startswith(_MARKER_STARTS):
-        raise DataError("git conflict markers found (resolve that merge first)", path=name,
-                        line=lineno)
-    if not (line.startswith(b'{"id":"') and line.rstrip(b"\r").endswith(b"}")):
-        codec.parse_line(line, name, lineno)  # anything unusual is parsed: precise errors
-
-
-def _check_lines(lines: list[bytes], name: str) -> None:
-    for n, line in enumerate(lines, 1):
-        if not line.startswith(b'{"id":"'):
-            _check_line(line, name, n)
-
-
-def _sort_key(line: bytes) -> bytes:
-    # A canonical line starts with {"id":"<id>", so byte order of lines is id order (the
-    # closing quote sorts below every id character).
-    if line.startswith(b'{"id":"') and b"\\" not in line[7:line.find(b'"', 7)]:
-        return line
-    rec = codec.parse_line(line, "merge", 0)
-    return b'{"id":"' + rec["id"].encode("utf-8") + b'"'
+def _sort_key(rid: str) -> bytes:
+    # The key a canonical line starts with, so byte order of keys is id order.
+    return b'{"id":"' + rid.encode("utf-8", "surrogatepass") + b'"'
 
 
 def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = None,
                 ttl: float = DEFAULT_TTL_DAYS, strict: bool = False,
                 names: tuple[str, str, str] = ("base", "left", "right")) -> MergeResult:
-    """Merge three JSONL texts. Raises DataError (naming input and line) on unreadable input."""
+    """Merge three JSONL texts. Raises DataError (naming input and line) on unreadable input.
+
+    Every line of every input is checked, so an unreadable line is reported as
+    ``file:line`` whichever side it is on.  An id repeated inside one input is first
+    collapsed into one record (the result writes each id once); non-issue lines are merged
+    as a three-way set of lines (keyed by ``_type`` and ``key``/``id``) and written, bytes
+    unchanged, after the issues.
+    """
     res = MergeResult()
-    if left == right or right == base:
-        res.data = _normalise_whole(left, names[1])
-        return res
-    if left == base:
-        res.data = _normalise_whole(right, names[2])
-        return res
     if now_ns is None:
         import time
 
         now_ns = time.time_ns()
     base, left, right = follow([base, left, right], names, res)
+    bi = _Input(base, names[0], now_ns, ttl)
+    li = _Input(left, names[1], now_ns, ttl)
+    ri = _Input(right, names[2], now_ns, ttl)
+    for inp in (bi, li, ri):
+        if inp.collapsed:
+            res.notes.append(f"{inp.name}: ids on several lines were merged into one record: "
+                             + ", ".join(inp.collapsed[:10]))
+    others = _merge_others(bi.others, li.others, ri.others)
     if left == right or right == base or left == base:
-        res.data = _normalise_whole(right if left == base else left,
-                                    names[2] if left == base else names[1])
+        one, other = (ri, li) if left == base else (li, ri if right != base else bi)
+        rows = [(_sort_key(one.id_of(x)), x) for x in one.lines]
+        if left != right:  # a fresh tombstone survives the other side's removed line
+            have = {k for k, _ in rows}
+            for x in other.lines:
+                key = _sort_key(other.id_of(x))
+                if key not in have and b'"tombstone"' in x and not tombstone_expired(
+                        codec.parse_line(x, other.name, other.linenos.get(x, 0)), now_ns, ttl):
+                    rows.append((key, x))
+        _arrange(rows, [_sort_key(one.id_of(x)) for x in one.lines])
+        res.data = b"".join(x + b"\n" for _, x in rows) + others
         return res
-    bl, ll, rl = _lines(base, names[0]), _lines(left, names[1]), _lines(right, names[2])
-    sb, sl, sr = set(bl), set(ll), set(rl)
+    sb, sl, sr = set(bi.lines), set(li.lines), set(ri.lines)
     common = sb & sl & sr
-    b = _Side(names[0], bl, sb - common)
-    lf = _Side(names[1], ll, sl - common)
-    rt = _Side(names[2], rl, sr - common)
-    touched = {k.encode("utf-8") for k in (*b.index, *lf.index, *rt.index)}
+    b = _Side(bi, sb - common)
+    lf = _Side(li, sl - common)
+    rt = _Side(ri, sr - common)
     kept: list[tuple[bytes, bytes]] = []
-    for line in bl:  # base order: already sorted, so the final sort has little to do
+    for line in bi.lines:  # base order: usually sorted, so the final sort has little to do
         if line in common:
-            key = _sort_key(line)
-            if key[7:key.find(b'"', 7)] in touched:
-                raise DataError(f"duplicate id {_id_of(line)}", path=names[0],
-                                line=bl.index(line) + 1)
-            kept.append((key, line))
-    m = _Merger(b, lf, rt, now_ns, ttl, strict, res, kept)
-    res.data = m.run()
+            kept.append((_sort_key(bi.id_of(line)), line))
+    m = _Merger(b, lf, rt, now_ns, ttl, strict, res, kept,
+                [_sort_key(bi.id_of(x)) for x in bi.lines])
+    res.data = m.run() + others
     return res
 
 
-def _id_of(line: bytes) -> str:
-    rid = codec.fast_id(line)
-    return rid if rid is not None else codec.parse_line(line, "merge", 0)["id"]
+def _arrange(rows: list[tuple[bytes, bytes]], reference: list[bytes]) -> None:
+    """Order ``rows`` (sort key, line) as the file ``reference`` (its keys, in its order)
+    has them: sorted when it is sorted (new ids where they sort), else in its own order
+    with new ids after, sorted.  The order never depends on which side is "ours"."""
+    if all(a < b for a, b in zip(reference, reference[1:], strict=False)):
+        rows.sort(key=lambda row: row[0])
+        return
+    pos = {key: i for i, key in enumerate(reference)}
+    rows.sort(key=lambda row: (0, pos[row[0]], b"") if row[0] in pos else (1, 0, row[0]))
 
 
-def _normalise_whole(raw: bytes, name: str) -> bytes:
-    """A one-sided result: checked, sorted, newline-terminated; lines keep their bytes."""
-    lines = _lines(raw, name)
-    _check_lines(lines, name)
-    if any(_sort_key(lines[i]) > _sort_key(lines[i + 1]) for i in range(len(lines) - 1)):
-        lines.sort(key=_sort_key)
-    return b"".join(line + b"\n" for line in lines)
+def _arrange(rows: list[tuple[bytes, bytes]], reference: list[bytes]) -> None:
+    """Order ``rows`` (sort key, line) as the file ``reference`` (its keys, in its order)
+    has them: sorted when it is sorted (new ids where they sort), else in its own order
+    with new ids after, sorted.  The order never depends on which side is "ours"."""
+    if all(a < b for a, b in zip(reference, reference[1:], strict=False)):
+        rows.sort(key=lambda row: row[0])
+        return
+    pos = {key: i for i, key in enumerate(reference)}
+    rows.sort(key=lambda row: (0, pos[row[0]], b"") if row[0] in pos else (1, 0, row[0]))
 
 
 class _Merger:
     def __init__(self, b: _Side, l: _Side, r: _Side, now_ns: int, ttl: float,
-                 strict: bool, res: MergeResult, kept: list[tuple[bytes, bytes]]) -> None:
+                 strict: bool, res: MergeResult, kept: list[tuple[bytes, bytes]],
+                 base_order: list[bytes]) -> None:
         self.b, self.l, self.r = b, l, r
+        self.base_order = base_order  # the base's keys in its order: the output keeps it
         self.now_ns, self.ttl, self.strict, self.res = now_ns, ttl, strict, res
         self.kept = kept  # (sort key, line) of lines identical on all three inputs
         # colliding id -> (losing side, new id)
@@ -240,7 +217,8 @@ class _Merger:
         both_added = sorted(rid for rid in l.index
                             if rid in r.index and rid not in b.index and l.line(rid) != r.line(rid))
         if both_added:
-            self._find_collisions(both_added, ids | {_id_of(x) for _, x in self.kept})
+            kept_ids = {k[7:-1].decode("utf-8", "surrogatepass") for k, _ in self.kept}
+            self._find_collisions(both_added, ids | kept_ids)
         out: list[tuple[bytes, bytes]] = [(k, x + b"\n") for k, x in self.kept]
 
         def emit(rid: str, line: bytes) -> None:
@@ -271,9 +249,17 @@ class _Merger:
                 if line is not None:
                     emit(rid, line)
                 continue
-            if chosen is not None:
-                emit(rid, self._rewrite(side, rid, chosen))
-        out.sort(key=lambda pair: pair[0])
+            if chosen is None:
+                # Removed on one side, unchanged on the other: removed -- unless what the other
+                # side holds is a tombstone still within its TTL.  The deletion must keep
+                # travelling (a clone that pruned it, or a writer that drops tombstones, would
+                # otherwise let an old copy of the issue come back).
+                keep = l if ll is not None else r if lr is not None else None
+                if keep is not None and self._fresh_tombstone(self._rec(keep, rid)):
+                    emit(rid, self._rewrite(keep, rid))
+                continue
+            emit(rid, self._rewrite(side, rid, chosen))
+        _arrange(out, self.base_order)
         return b"".join(line for _, line in out)
 
     def _rec(self, side: _Side, rid: str) -> dict[str, Any]:
@@ -349,9 +335,10 @@ class _Merger:
             # Removed on one side, changed on the other.
             kept = lrec if lrec is not None else rrec
             assert kept is not None
-            if model.status_of(kept) == "tombstone":
-                return None  # deleted on one side, gone on the other: gone
             side = l if lrec is not None else r
+            if model.status_of(kept) == "tombstone":
+                # deleted on one side, gone on the other: the tombstone travels until its TTL
+                return self._rewrite(side, rid) if self._fresh_tombstone(kept) else None
             self.res.notes.append(f"{rid}: removed on one side but edited on {side.name}; "
                                   "the edited issue is kept")
             return self._rewrite(side, rid)
@@ -374,6 +361,10 @@ class _Merger:
                 rec = self._retarget(rec, l, moved)
                 rec = self._retarget(rec, r, moved)
         return model.to_line(rec)
+
+    def _fresh_tombstone(self, rec: dict[str, Any]) -> bool:
+        return (model.status_of(rec) == "tombstone"
+                and not tombstone_expired(rec, self.now_ns, self.ttl))
 
     def _merge_tombstone(self, lrec: dict[str, Any], rrec: dict[str, Any], lt: bool,
                          rt: bool) -> dict[str, Any]:
@@ -413,8 +404,32 @@ def _detail(rid: str, field: str, lrec: dict[str, Any], rrec: dict[str, Any],
 
 
 def _same_issue(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Two records under one id describe the same issue when they were created together."""
-    return (_tkey(a.get("created_at")) == _tkey(b.get("created_at"))
-            and (a.get("created_by") or "") == (b.get("created_by") or ""))
+    """Two records added under one id describe the same issue when they were created together
+    (the same ``created_at`` instant, at the coarser of the two precisions, by the same
+    creator), or when they differ only in timestamps: the same title, description, type,
+    parent and creator (the same children made on two branches a minute apart)."""
+    if same_instant(a.get("created_at"), b.get("created_at")) and \
+            (a.get("created_by") or "") == (b.get("created_by") or ""):
+        return True
+    return all(_norm_field(a, f) == _norm_field(b, f) for f in _IDENTITY) \
+        and _parent(a) == _parent(b)
+
+
+_IDENTITY = ("title", "description", "issue_type", "created_by", "creator")
+
+
+def _norm_field(rec: dict[str, Any], field: str) -> Any:
+    value = rec.get(field)
+    if field == "issue_type":
+        return value or "task"
+    return None if value in (None, "", [], {}) else value
+
+
+def _parent(rec: dict[str, Any]) -> str | None:
+    deps = rec.get("dependencies")
+    for dep in deps if isinstance(deps, list) else ():
+        if isinstance(dep, dict) and dep.get("type") == "parent-child":
+            return str(dep.get("depends_on_id"))
+    return None
 
 

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 NOTES_RULE = "\n\n---\n\n"
+DEFAULT_TTL_DAYS = 30
+GRACE_NS = 3600 * 1_000_000_000  # one hour of clock skew, as the original
+_DAY_NS = 86400 * 1_000_000_000
 CLOSE_FIELDS = ("closed_at", "close_reason", "closed_by_session")
 _SPECIAL = frozenset({"id", "labels", "dependencies", "comments", "updated_at", "status",
                       "priority", "notes", *CLOSE_FIELDS})
@@ -301,3 +304,78 @@ def _merge_comments(b: Any, l: Any, r: Any) -> list[Any]:
     out.sort(key=lambda c: (_tkey(c.get("created_at")) if isinstance(c, dict) else -1,
                             _enc(c)))
     return out
+
+
+def tombstone_expired(rec: dict[str, Any], now_ns: int, ttl: float) -> bool:
+    """True when a tombstone's ``deleted_at`` + TTL (+ 1 h grace) lies in the past.
+
+    A tombstone without a readable ``deleted_at`` never expires.
+    """
+    deleted = ts_key(rec.get("deleted_at") or "")
+    if deleted is None:
+        return False
+    return deleted + int(ttl * _DAY_NS) + (GRACE_NS if ttl * 24 > 1 else 0) < now_ns
+
+
+def collapse(records: list[dict[str, Any]], *, now_ns: int | None = None,
+             ttl: float = DEFAULT_TTL_DAYS) -> dict[str, Any]:
+    """One record from several records of one id found in one file (a line-based git merge
+    kept both versions, say), by the merge engine's rules without a base:
+
+    * a tombstone beats the live versions until its TTL expires; of several tombstones the
+      later ``deleted_at`` wins;
+    * otherwise the version with the later ``updated_at`` gives every scalar field (a later
+      edit is the truth of the record; ties broken by content, never by line order);
+    * ``labels``, ``dependencies`` (by target and type) and ``comments`` are unioned, so no
+      label, link or comment any version carried is lost.
+
+    The result does not depend on the order of ``records``.
+    """
+    if len(records) == 1:
+        return records[0]
+    ordered = sorted(records, key=lambda r: (_tkey(r.get("updated_at")), _enc(r)))
+    tombs = [r for r in ordered if r.get("status") == "tombstone"]
+    live = [r for r in ordered if r.get("status") != "tombstone"]
+    if tombs:
+        tomb = max(tombs, key=lambda r: (_tkey(r.get("deleted_at")), _enc(r)))
+        if not live:
+            winner = dict(tomb)
+        else:
+            if now_ns is None:
+                import time
+
+                now_ns = time.time_ns()
+            winner = dict(live[-1] if tombstone_expired(tomb, now_ns, ttl) else tomb)
+        if winner.get("status") == "tombstone":
+            comments = _merge_comments([], _all_comments(ordered), [])
+            if comments:
+                winner["comments"] = comments
+            return winner
+        ordered = live
+    out = dict(ordered[-1])
+    labels: dict[str, Any] = {}
+    deps: dict[str, Any] = {}
+    for rec in reversed(ordered):  # the later version's copy of a shared item
+        for label in _items(rec, "labels"):
+            labels.setdefault(_enc(label), label)
+        for dep in _items(rec, "dependencies"):
+            deps.setdefault(_dep_key(dep), dep)
+    comments = _merge_comments([], _all_comments(ordered), [])
+    if labels:
+        out["labels"] = sorted(labels.values(), key=lambda x: (0, x, "") if isinstance(x, str)
+                               else (1, "", _enc(x)))
+    if deps:
+        out["dependencies"] = sorted(deps.values(), key=lambda d: (
+            _tkey(d.get("created_at")) if isinstance(d, dict) else -1, _dep_key(d)))
+    if comments:
+        out["comments"] = comments
+    return out
+
+
+def _items(rec: dict[str, Any], key: str) -> list[Any]:
+    value = rec.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _all_comments(records: list[dict[str, Any]]) -> list[Any]:
+    return [c for rec in records for c in _items(rec, "comments")]

@@ -136,6 +136,14 @@ def to_line(rec: Mapping[str, Any]) -> bytes:
         return clean.encode("utf-8") + b"\n"
 
 
+def other_line(rec: Mapping[str, Any]) -> bytes:
+    """A non-issue line (``{"_type":"memory",...}``) as the original writes one: Go's
+    ``json.Marshal`` of a map (keys sorted, HTML-safe escapes), with its newline."""
+    text = go_escape(json.dumps(dict(rec), ensure_ascii=False, separators=(",", ":"),
+                                sort_keys=True))
+    return text.encode("utf-8", "replace") + b"\n"
+
+
 def scrub(obj: Any) -> Any:
     """``obj`` with lone surrogates in its strings replaced by U+FFFD, as :func:`to_line`
     writes them (dicts and lists are changed in place, so a record matches its line)."""

@@ -159,6 +159,33 @@ _UNITS = {
 }
 
 
+def _precision_ns(s: str) -> int:
+    """The unit of the last digit written: 10**9 for whole seconds, 10**3 for microseconds."""
+    dot = s.find(".", 19)
+    if dot < 0:
+        return 1_000_000_000
+    k = dot + 1
+    while k < len(s) and s[k].isdigit():
+        k += 1
+    digits = min(k - dot - 1, 9)
+    return 10 ** (9 - digits)
+
+
+def same_instant(a: object, b: object) -> bool:
+    """True when two stored timestamps denote the same instant at the coarser of their
+    precisions: ``...00Z`` = ``...00.000000Z``, and ``12:00:01Z`` = ``12:00:01.734Z`` (one
+    writer truncated to whole seconds).  Offsets are compared as instants, not as text."""
+    if a == b:
+        return True
+    if not isinstance(a, str) or not isinstance(b, str):
+        return False
+    ka, kb = ts_key(a), ts_key(b)
+    if ka is None or kb is None:
+        return False
+    unit = max(_precision_ns(a), _precision_ns(b))
+    return ka // unit == kb // unit
+
+
 def _days_in_month(year: int, month: int) -> int:
     if month == 12:
         return 31

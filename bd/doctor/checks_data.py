@@ -1,7 +1,8 @@
 """Checks of the issues themselves: the JSONL read tolerantly, line by line.
 
-None of these is fixed by ``bd doctor --fix``: repairing data is an explicit act with its
-own command (``bd resolve-conflicts``, ``bd repair-deps``), named in each message.
+Only duplicate ids are fixed by ``bd doctor --fix`` (each id's lines merged into one, by the
+merge engine's rules, no other line touched); other repairs of data are an explicit act with
+their own command (``bd resolve-conflicts``, ``bd repair-deps``), named in each message.
 """
 
 from __future__ import annotations
@@ -52,15 +53,25 @@ def conflict_markers(ctx: DoctorContext) -> Result:
                   details=[f"{ctx.jsonl_path}:{n}" for n in s.markers])
 
 
-@check("duplicate-ids", "Every id once")
+def _fix_duplicates(ctx: DoctorContext) -> None:
+    from bd.ops.maintenance import merge_duplicate_ids
+    from bd.store.store import Store
+
+    assert ctx.beads_dir is not None  # the runner checks before any check runs
+    with Store(ctx.beads_dir) as store:
+        merge_duplicate_ids(store)
+
+
+@check("duplicate-ids", "Every id once", fix=_fix_duplicates)
 def duplicate_ids(ctx: DoctorContext) -> Result:
     s = ctx.scan
     if not s.duplicates:
         return ok("duplicate-ids", "none")
     details = [f"{rid} on lines {a} and {b}" for rid, a, b in s.duplicates]
-    return Result("duplicate-ids", "error",
-                  f"{len(details)} duplicate id(s): {'; '.join(details[:_SHOW])}; a line-based "
-                  "merge kept both versions: run 'bd resolve-conflicts'", details=details)
+    return Result("duplicate-ids", "warn",
+                  f"{len(details)} duplicate id(s): {'; '.join(details[:_SHOW])}; bd reads "
+                  "each as one merged record but refuses to write until they are merged: "
+                  "run 'bd doctor --fix'", details=details, fixable=not s.markers)
 
 
 @check("orphan-deps", "Dependencies point at existing issues")

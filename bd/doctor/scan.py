@@ -19,7 +19,8 @@ class Scan:
     """``records``: (line, record) of every valid line; ``markers``: lines with conflict
     markers; ``bad``: (line, reason); ``duplicates``: (id, first line, later line)."""
 
-    __slots__ = ("path", "records", "markers", "bad", "duplicates", "missing", "error")
+    __slots__ = ("path", "records", "markers", "bad", "duplicates", "missing", "error",
+                 "others")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -29,6 +30,7 @@ class Scan:
         self.duplicates: list[tuple[str, int, int]] = []
         self.missing = False
         self.error: str | None = None
+        self.others = 0  # non-issue lines (``_type`` other than "issue")
 
     def by_id(self) -> dict[str, dict[str, Any]]:
         return {rec["id"]: rec for _, rec in self.records}
@@ -60,6 +62,10 @@ def scan(path: str) -> Scan:
             continue
         if not isinstance(rec, dict):
             result.bad.append((n, "line is not a JSON object"))
+            continue
+        kind = rec.get("_type")
+        if isinstance(kind, str) and kind and kind != "issue":
+            result.others += 1  # a memory or another non-issue line: kept as it is
             continue
         rid = rec.get("id")
         if not isinstance(rid, str) or not rid:

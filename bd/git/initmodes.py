@@ -9,7 +9,11 @@
   (``~/.beads-planning/<project>`` or ``--planning-repo``), set up in team mode; the project's
   ``.beads/`` holds only a ``redirect`` file pointing there and is excluded, so pull requests
   to the project never carry planning data.
-* sync branch (``--branch NAME``): team mode, then ``bd.git.syncbranch.init_branch``.
+* sync branch (``--branch NAME``, or a committed ``config.yaml`` that names one, as in a fresh
+  clone of a project that uses the mode): the project's ``.beads/`` holds only
+  ``config.yaml`` (the file the docs say to commit); the issues, the cache and every other
+  workspace file live in bd's worktree of the branch, so the user's work tree stays clean and
+  ``bd sync --merge``, a pull-request merge and plain ``git pull`` never meet untracked files.
 
 Re-running init is safe: every step checks before it writes, nothing that exists is
 overwritten (issues never), and each step reports what it did.
@@ -106,6 +110,13 @@ def init(cwd: str, opts: InitOptions) -> dict[str, Any]:
         raise BdError(f"this workspace is already initialized (.beads/redirect points at "
                       f"{_read_text(os.path.join(beads, 'redirect')).strip()}); use --force "
                       "to re-run init")
+    branch = opts.branch
+    if branch is None and opts.mode == "team" and top is not None:
+        from bd.store.workspace import configured_branch
+
+        branch = configured_branch(beads)  # a fresh clone of a project in sync-branch mode
+    if branch and opts.mode == "team" and top is not None:
+        return _init_sync_branch(top, beads, branch, opts)
     result = create_workspace(beads, prefix=opts.prefix, force=opts.force, actor=opts.actor)
     result["mode"] = opts.mode
     if top is None:
@@ -119,12 +130,51 @@ def init(cwd: str, opts: InitOptions) -> dict[str, Any]:
         return result
     setup_git(top, beads, result, skip_hooks=opts.skip_hooks,
               skip_merge_driver=opts.skip_merge_driver)
-    if opts.branch:
-        from bd.git import syncbranch
+    return result
 
-        notes = syncbranch.init_branch(beads, opts.branch)
-        result["actions"].extend(notes or [])
-        result["sync_branch"] = opts.branch
+
+def _init_sync_branch(top: str, beads: str, branch: str, opts: InitOptions) -> dict[str, Any]:
+    """Sync-branch mode: ``config.yaml`` (naming the branch) is the only file bd writes in
+    the project's ``.beads/``; the workspace proper is created in bd's worktree of the branch
+    (fetched from the remote when a teammate already pushed it) and committed there."""
+    from bd.git import syncbranch
+    from bd.store import config as cfgmod
+    from bd.store.jsonl import atomic_write
+
+    syncbranch.validate_branch(branch)
+    repo = os.path.dirname(os.path.abspath(beads))
+    if git.current_branch(repo) == branch:
+        raise syncbranch.SyncBranchError(f"{branch!r} is the branch checked out here; a sync "
+                                         "branch must be another branch")
+    given = (opts.prefix or os.environ.get("BD_ISSUE_PREFIX") or "").rstrip("-")
+    if given:
+        check_prefix(given)
+    os.makedirs(beads, exist_ok=True)
+    cfg_path = os.path.join(beads, "config.yaml")
+    actions: list[str] = []
+    if not os.path.exists(cfg_path):
+        chosen = given or safe_prefix(os.path.basename(repo)) or "bd"
+        body = f"issue-prefix: {json.dumps(chosen)}"
+        atomic_write(cfg_path, cfgmod.TEMPLATE.format(body=body).encode())
+    existing = cfgmod.load(cfg_path)
+    if given and str(existing.get("issue-prefix") or "").rstrip("-") != given:
+        cfgmod.set_value(cfg_path, "issue-prefix", given)
+    if syncbranch.branch_from_config(beads) != branch:
+        cfgmod.set_value(cfg_path, "sync.branch", branch)
+        actions.append(f"set sync.branch: {branch} in {_rel(cfg_path, top)} (commit it, with "
+                       ".gitattributes, so every clone uses the sync branch)")
+    path = syncbranch.ensure_worktree(repo, branch, beads)
+    data = os.path.join(path, ".beads")
+    result = create_workspace(data, prefix=given or None, force=True, actor=opts.actor)
+    result["mode"] = "team"
+    result["sync_branch"] = branch
+    result["actions"][:0] = actions
+    setup_git(top, beads, result, skip_hooks=opts.skip_hooks,
+              skip_merge_driver=opts.skip_merge_driver)
+    committed = syncbranch.commit(path, f"bd: start sync branch {branch}")
+    result["actions"].append(
+        f"sync branch {branch}: issues and cache live in {data} (bd's own worktree)"
+        + ("; committed there" if committed else "") + "; bd sync commits and pushes it")
     return result
 
 
@@ -349,13 +399,15 @@ def _init_contributor(cwd: str, top: str | None, opts: InitOptions) -> dict[str,
     if created and not git.has_commits(planning):
         paths = [p for p in (".beads", ".gitattributes")
                  if os.path.exists(os.path.join(planning, p))]
+        git.require_identity(planning)
         git.run_isolated(["add", "--", *paths], planning)
         proc = git.run_isolated(["commit", "-q", "-m",
                                  "Initial commit: beads planning repository"], planning,
                                 check=False)
         if proc.returncode != 0:
-            result["warnings"].append("could not make the planning repository's first commit: "
-                                      + git.first_line(proc.stderr or proc.stdout))
+            result["warnings"].append(git.failure(
+                "could not make the planning repository's first commit",
+                proc.stderr or proc.stdout))
     os.makedirs(beads, exist_ok=True)
     if current != target:
         with open(redirect, "w", encoding="utf-8") as fh:

@@ -16,7 +16,9 @@ from bd.errors import BdError
 
 
 class GitError(BdError):
-    """A git command failed; the message carries git's own first error line."""
+    """A git command failed; the message carries all of git's lines, then bd's advice."""
+
+    multiline = True
 
 
 class NotAGitRepoError(GitError):
@@ -55,7 +57,7 @@ def run(args: Sequence[str], cwd: str, *, check: bool = True, input: bytes | Non
     except subprocess.TimeoutExpired:
         raise GitError(f"git {' '.join(args[:2])} timed out after {timeout} s") from None
     if check and proc.returncode != 0:
-        raise GitError(f"git {' '.join(args[:3])} failed: {first_line(proc.stderr or proc.stdout)}")
+        raise GitError(failure(f"git {' '.join(args[:3])} failed", proc.stderr or proc.stdout))
     return proc
 
 
@@ -66,6 +68,33 @@ def out(args: Sequence[str], cwd: str, **kw: object) -> str:
 
 def ok(args: Sequence[str], cwd: str) -> bool:
     return run(args, cwd, check=False).returncode == 0
+
+
+def whole(data: bytes) -> str:
+    """All of git's message, each line indented (git names the files, the refs, the cause on
+    the lines after the first; bd shows them all)."""
+    text = data.decode("utf-8", "replace").strip("\n")
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    return "\n".join("  " + line for line in lines) if lines else "  (no message)"
+
+
+def failure(what: str, data: bytes, advice: str = "") -> str:
+    """``what``, then git's whole message, then bd's advice (each on its own lines)."""
+    return f"{what}; git said:\n{whole(data)}" + (f"\n{advice}" if advice else "")
+
+
+IDENTITY_ADVICE = ("git has no identity to commit with; set one with\n"
+                   "  git config user.name \"Your Name\"\n"
+                   "  git config user.email \"you@example.com\"\n"
+                   "(add --global to set it for every repository), then run the command again")
+
+
+def require_identity(cwd: str) -> None:
+    """Raise a GitError naming ``git config user.name`` / ``user.email`` when git could not
+    make a commit here for want of an identity (asked of git itself: ``git var``)."""
+    for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        if run(["var", var], cwd, check=False).returncode != 0:
+            raise GitError(IDENTITY_ADVICE)
 
 
 def first_line(data: bytes) -> str:

@@ -28,6 +28,8 @@ _UNMERGED = {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}
 class SyncError(BdError):
     """bd sync stopped; the message says what state the repository was left in."""
 
+    multiline = True
+
 
 class SyncReport:
     """What a sync did, step by step (rendered by the CLI, also as JSON)."""
@@ -135,14 +137,15 @@ def commit_data(repo: str, beads_rel: str, message: str, *, dry_run: bool = Fals
         return None
     if dry_run:
         return "(dry run)"
+    git.require_identity(repo)
     git.run(["add", "-A", "--", *present], repo)
     args = ["commit", "--quiet", "-m", message]
     if no_verify:
         args.append("--no-verify")
     proc = git.run([*args, "--", *present], repo, check=False)
     if proc.returncode != 0:
-        raise SyncError(f"git commit failed: {git.first_line(proc.stderr or proc.stdout)} "
-                        "(nothing was pulled or pushed; your files are as they were)")
+        raise SyncError(git.failure("git commit failed", proc.stderr or proc.stdout,
+                                    "nothing was pulled or pushed; your files are as they were"))
     return git.out(["rev-parse", "--short", "HEAD"], repo)
 
 
@@ -176,8 +179,8 @@ def settle_jsonl_conflicts(repo: str, jsonl_rel: str) -> bool:
         else:
             proc = git.run(["commit", "--no-edit", "--quiet"], repo, check=False, env=env)
         if proc.returncode != 0 and not conflicted(repo):
-            raise SyncError(f"could not continue after resolving {jsonl_rel}: "
-                            f"{git.first_line(proc.stderr or proc.stdout)}")
+            raise SyncError(git.failure(f"could not continue after resolving {jsonl_rel}",
+                                        proc.stderr or proc.stdout))
     return False
 
 
@@ -222,13 +225,13 @@ def pull(repo: str, remote: str, branch: str, jsonl_rel: str,
             if res is not None:
                 report.add_merge(res)
         return
-    message = git.first_line(proc.stderr or proc.stdout)
+    said = proc.stderr or proc.stdout
     if conflicted(repo):
         _abort_pull(repo)
         raise SyncError("git pull stopped on conflicts outside .beads/; the pull was aborted "
                         "and your branch is as it was (your issue commit is kept). Pull and "
                         "resolve those yourself, then run bd sync again")
-    raise SyncError(f"git pull failed: {message} (your issue commit is kept locally)")
+    raise SyncError(git.failure("git pull failed", said, "your issue commit is kept locally"))
 
 
 def push(repo: str, remote: str, branch: str, jsonl_rel: str,
@@ -246,7 +249,7 @@ def push(repo: str, remote: str, branch: str, jsonl_rel: str,
         text = (proc.stderr + proc.stdout).decode("utf-8", "replace")
         rejected = any(w in text for w in ("non-fast-forward", "fetch first", "rejected"))
         if not rejected or attempt == PUSH_ATTEMPTS - 1:
-            raise SyncError(f"git push failed: {git.first_line(proc.stderr or proc.stdout)} "
-                            "(your commits are kept locally; run bd sync again)")
+            raise SyncError(git.failure("git push failed", proc.stderr or proc.stdout,
+                                        "your commits are kept locally; run bd sync again"))
         pull(repo, remote, branch, jsonl_rel, report)
         time.sleep(0.05 * (attempt + 1))

@@ -35,6 +35,8 @@ _GITIGNORE = ("# bd: local files (the issue data, issues.jsonl, is tracked)\n"
 class SyncBranchError(BdError):
     """Sync-branch mode cannot work as configured."""
 
+    multiline = True
+
 
 def validate_branch(name: str) -> None:
     if (not name or len(name) > 255 or not _VALID.match(name) or ".." in name
@@ -140,6 +142,7 @@ def _create_branch(repo: str, branch: str) -> None:
     if git.has_commits(repo):
         git.run(["branch", "--quiet", branch, "HEAD"], repo)
         return
+    git.require_identity(repo)
     empty_tree = git.out(["hash-object", "-t", "tree", "-w", "--stdin"], repo, input=b"")
     commit = git.out(["commit-tree", empty_tree, "-m", "bd: start sync branch"], repo)
     git.run(["update-ref", f"refs/heads/{branch}", commit], repo)
@@ -174,13 +177,15 @@ def commit(path: str, message: str, *, dry_run: bool = False) -> str | None:
     from bd.git import runner as git
 
     names = [os.path.join(".beads", n) for n in ("issues.jsonl", "config.yaml", ".gitignore",
-                                                  "interactions.jsonl", ".gitattributes")]
+                                                  "interactions.jsonl", ".gitattributes",
+                                                  "README.md", "metadata.json")]
     present = [n for n in names if os.path.exists(os.path.join(path, n))
                or git.is_tracked(n, path)]
     if not present or not steps.status_lines(path, present):
         return None
     if dry_run:
         return "(dry run)"
+    git.require_identity(path)
     git.run(["add", "-A", "--sparse", "--", *present], path)
     git.run([*NO_HOOKS, "commit", "--quiet", "--no-verify", "-m", message, "--", *present],
             path)
@@ -188,25 +193,6 @@ def commit(path: str, message: str, *, dry_run: bool = False) -> str | None:
 
 
 # -- init, sync, merge, health --------------------------------------------------------------
-
-def init_branch(main_beads: str, branch: str) -> list[str]:
-    """Turn on sync-branch mode for the workspace at ``main_beads``: config, branch, worktree,
-    first commit on the branch.  Returns notes for the user."""
-    from bd.git import runner as git
-    from bd.store import config as cfgmod
-
-    validate_branch(branch)
-    repo = os.path.dirname(os.path.abspath(main_beads))
-    if git.current_branch(repo) == branch:
-        raise SyncBranchError(f"{branch!r} is the branch checked out here; a sync branch must "
-                              "be another branch")
-    cfgmod.set_value(os.path.join(main_beads, "config.yaml"), "sync.branch", branch)
-    path = ensure_worktree(repo, branch, main_beads)
-    commit(path, f"bd: start sync branch {branch}")
-    return [f"sync branch {branch}: issues live in {os.path.join(path, '.beads')} (bd's own "
-            "worktree); bd sync commits and pushes that branch",
-            "commit .beads/config.yaml on your branch so other clones use the sync branch too"]
-
 
 def sync(main_beads: str, branch: str, *, message: str | None = None, do_pull: bool = True,
          do_push: bool = True, dry_run: bool = False) -> Any:
@@ -284,6 +270,7 @@ def pull(path: str, remote: str, branch: str, report: Any = None) -> bool:
     result = merge.merge_bytes(base, ours, theirs, ttl=settings["ttl"])
     if report is not None:
         report.add_merge(result)  # ours (HEAD) is this clone's side: "left"
+    git.require_identity(path)
     git.run([*NO_HOOKS, "merge", "--quiet", "--no-ff", "--no-commit", ref], path,
             check=False, env={"GIT_MERGE_AUTOEDIT": "no"})
 
@@ -315,6 +302,7 @@ def merge_into_current(repo: str, branch: str, *, dry_run: bool = False) -> str:
                               " commit or stash them before bd sync --merge")
     if dry_run:
         return f"would merge {branch} into {git.current_branch(repo)}"
+    git.require_identity(repo)
     # A sync branch started in a repository without commits has a history of its own.
     proc = git.run(["merge", "--no-ff", "--no-edit", "--allow-unrelated-histories", "-m",
                     f"Merge sync branch '{branch}'", branch], repo, check=False,
@@ -322,8 +310,9 @@ def merge_into_current(repo: str, branch: str, *, dry_run: bool = False) -> str:
     if proc.returncode != 0:
 
         if not steps.conflicted(repo):
-            raise SyncBranchError(f"git merge {branch} failed: "
-                                  f"{git.first_line(proc.stderr or proc.stdout)}")
+            raise SyncBranchError(git.failure(f"git merge {branch} failed",
+                                              proc.stderr or proc.stdout,
+                                              "your branch is as it was"))
         if not steps.settle_jsonl_conflicts(repo, ".beads/issues.jsonl"):
             git.run(["merge", "--abort"], repo, check=False)
             raise SyncBranchError(f"merging {branch} stopped on conflicts in files other than "

@@ -203,6 +203,24 @@ def duplicate_groups(records: list[dict[str, Any]]) -> list[list[str]]:
     return sorted(out)
 
 
+# -- ids repeated on several lines --------------------------------------------------------------
+
+def merge_duplicate_ids(store: Store) -> list[str]:
+    """Merge every id that appears on several lines of the JSONL into one line (the records
+    collapsed by the merge engine's rules, :func:`bd.core.mergerules.collapse`), written
+    where the id first was.  No other line changes.  Returns the ids merged."""
+    with store.transaction() as tx:
+        dups = sorted(tx.lines.duplicates)
+        for rid in dups:
+            rec = tx.lines.record(rid)
+            assert rec is not None
+            tx.put(rec)
+            tx.event(rid, "merged_duplicates",
+                     comment=f"{len(tx.lines.duplicates[rid])} lines with this id merged "
+                             "into one")
+    return dups
+
+
 # -- conflict markers ------------------------------------------------------------------------
 
 _MARKERS = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")  # a JSON line never starts so
@@ -380,7 +398,7 @@ def _jsonl_summary(path: str) -> tuple[int, list[str], str | None]:
         lines = codec.Lines(path, jsonl.read_bytes(path))
     except BdError as exc:
         return 0, [], str(exc)
-    live = [rid for rid in lines.ids
+    live = [rid for rid in lines.index
             if model.status_of(lines.record(rid) or {}) != "tombstone"]
     return len(live), sorted(live), None
 

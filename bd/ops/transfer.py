@@ -34,17 +34,29 @@ def _union_comments(local: dict[str, Any], incoming: dict[str, Any]) -> list[Any
     return merged
 
 
-def parse_input(data: bytes, path: str, *, progress: Progress = SILENT
-                ) -> list[dict[str, Any]]:
-    """All records of an import file; any bad line fails the whole import.
+class Incoming(list):  # type: ignore[type-arg]
+    """The records of an import file (a list, one per id), plus its non-issue lines
+    (``others``, bytes kept) and where each record was (``where``: id -> "file:line")."""
 
-    A file with git conflict markers is first rebuilt with the merge engine (from git's index
-    stages when the file is conflicted in git, else from the conflict blocks).
+    def __init__(self) -> None:
+        super().__init__()
+        self.others: list[bytes] = []
+        self.where: dict[str, str] = {}
+
+
+def parse_input(data: bytes, path: str, *, progress: Progress = SILENT) -> Incoming:
+    """All records of an import file; a line bd could not load fails the whole import.
+
+    It reads what loading reads: non-issue lines (``_type`` other than "issue") are carried
+    along as they are, and an id repeated on several lines is one record, merged by the
+    merge engine's rules.  A file with git conflict markers is first rebuilt with the merge
+    engine (from git's index stages when the file is conflicted in git, else from the
+    conflict blocks).
     """
     from bd.errors import ConflictMarkersError
 
     try:
-        lines = codec.Lines(path, data)  # conflict markers, duplicates, missing ids
+        lines = codec.Lines(path, data)  # conflict markers, unreadable lines, missing ids
     except ConflictMarkersError:
         from bd.core import merge
         from bd.git import resolve
@@ -53,11 +65,15 @@ def parse_input(data: bytes, path: str, *, progress: Progress = SILENT
         sides = staged if staged is not None else resolve.split_markers(data, path)
         data = merge.merge_bytes(*sides, names=("base", "ours", "theirs")).data
         lines = codec.Lines(path, data)
-    out = []
-    with progress.task("Reading", total=len(lines.lines)) as task:
-        for line, n in zip(lines.lines, lines.linenos, strict=True):
-            out.append(codec.parse_line(line, path, n))
+    out = Incoming()
+    with progress.task("Reading", total=len(lines.index)) as task:
+        for rid, i in lines.index.items():
+            rec = lines.record(rid)
+            assert rec is not None
+            out.append(rec)
+            out.where[rid] = f"{path}:{lines.linenos[i]}"
             task.advance()
+    out.others = lines.other_lines()
     return out
 
 
@@ -66,7 +82,8 @@ def import_records(store: Store, records: Iterable[dict[str, Any]], *, dry_run: 
                    progress: Progress = SILENT) -> dict[str, int]:
     from bd.core.timeutil import ts_key
 
-    records = list(records)
+    if not isinstance(records, Incoming):
+        records = list(records)
     prefix = store.prefix
     allowed = [prefix, *store.config_list("allowed_prefixes")]
     for rec in records:
@@ -81,11 +98,26 @@ def import_records(store: Store, records: Iterable[dict[str, Any]], *, dry_run: 
                 "(add its prefix to allowed_prefixes, or use --force)", issue_id=rec["id"])
         try:
             model.validate(rec, custom_statuses=store.custom_statuses,
-                           custom_types=store.custom_types + [model.type_of(rec)])
+                           custom_types=store.custom_types)
         except ValidationError as exc:
-            raise ValidationError(f"{rec['id']}: {exc.message}", issue_id=rec["id"]) from None
+            # Loading the same file would work, so importing it does too: the record is kept
+            # as it is (an unknown status or type from another tool or version, say).
+            where = getattr(records, "where", {}).get(rec["id"], "")
+            hint = {"status": " (list it under status.custom in config.yaml)",
+                    "issue_type": " (list it under types.custom in config.yaml)"}.get(
+                        exc.field or "", "")
+            store.notices.append(f"bd: warning: {where or rec['id']}: {rec['id']}: "
+                                 f"{exc.message}{hint}; imported as it is")
     counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0}
+    others = list(getattr(records, "others", []))
     with store.transaction() as tx, progress.task("Importing", total=len(records)) as task:
+        if others:
+            have = tx.other_lines()
+            new = [x for x in others if x not in have]
+            if new:
+                tx.set_other_lines([*have, *new])
+                store.notices.append(f"bd: imported {len(new)} non-issue line(s) (memories "
+                                     "and the like) as they are")
         for rec in records:
             task.advance()
             rid = rec["id"]
@@ -122,14 +154,17 @@ def import_records(store: Store, records: Iterable[dict[str, Any]], *, dry_run: 
                     counts["unchanged"] += 1
         if dry_run:
             tx.changed.clear()
+            tx.others = None
     return counts
 
 
 def export_bytes(store: Store, *, status: str | None = None,
                  records: list[dict[str, Any]] | None = None,
                  progress: Progress = SILENT, only: set[str] | None = None) -> bytes:
-    """The JSONL (canonical lines, sorted, tombstones and comments kept, wisps left out);
-    ``only`` keeps just those ids (the export filters)."""
+    """The JSONL (canonical lines, sorted, tombstones and comments kept, wisps left out; an id
+    repeated on several lines written once, merged; non-issue lines at the end, as they are,
+    unless a filter asks for some issues only); ``only`` keeps just those ids (the export
+    filters)."""
     return b"".join(export_lines(store, status=status, progress=progress, only=only))
 
 
@@ -142,13 +177,16 @@ def export_lines(store: Store, *, status: str | None = None,
     cache = store.cache()  # validates the file (a malformed JSONL fails here)
     path = store.jsonl_path
     total: int | None
+    others: list[bytes] = []
+    rows: Iterator[tuple[bytes, int]]
     if cache.is_plain() and cache.is_fresh(path):
         rows, total = _file_order(path), None
     else:
         lines = codec.Lines(path, jsonl.read_bytes(path))
-        total = len(lines.ids)
-        rows = ((line, n) for _rid, line, n in
-                sorted(zip(lines.ids, lines.lines, lines.linenos, strict=True)))
+        total = len(lines.index)
+        rows = (_export_row(lines, rid, i) for rid, i in sorted(lines.index.items()))
+        if status is None and only is None:
+            others = lines.other_lines()
     with progress.task("Exporting", total=total) as task:
         k = 0
         for k, (line, n) in enumerate(rows, 1):
@@ -165,6 +203,17 @@ def export_lines(store: Store, *, status: str | None = None,
                 continue
             yield line + b"\n"
         task.update(k, k)
+    for line in others:
+        yield line + b"\n"
+
+
+def _export_row(lines: codec.Lines, rid: str, i: int) -> tuple[bytes, int]:
+    """An id's line, or the one line of its merged record when it is on several lines."""
+    if rid in lines.duplicates:
+        merged = lines.record(rid)
+        assert merged is not None
+        return model.to_line(merged)[:-1], lines.linenos[i]
+    return lines.lines[i], lines.linenos[i]
 
 
 def _file_order(path: str) -> Iterator[tuple[bytes, int]]:
@@ -182,10 +231,10 @@ def check_export_target(path: str, data: bytes, force: bool) -> None:
     if not existing.strip():
         return
     try:
-        old = set(codec.Lines(path, existing).ids)
+        old = set(codec.Lines(path, existing).index)
     except DataError:
         return
-    new = set(codec.Lines("<export>", data).ids)
+    new = set(codec.Lines("<export>", data).index)
     lost = sorted(old - new)
     if lost:
         raise DataError(f"refusing to export: it would drop {len(lost)} issue(s) present in the "

@@ -64,6 +64,7 @@ class Store(Reads):
         self.progress: Progress = SILENT
         # Asked for a name when no actor is configured (the CLI: git's user.name).
         self.actor_fallback: Callable[[], str | None] | None = None
+        self._warned_duplicates = False
 
     @classmethod
     def discover(cls, start: str | None = None, *, db: str | None = None,
@@ -136,8 +137,16 @@ class Store(Reads):
                         raise CacheBusyError(
                             "the cache is locked by another process (waited 30 s); try again",
                             path=self.db_path) from None
+                    self._cache.duplicates_seen = self._cache.meta("bd_duplicates") or ""
             self.notices.extend(self._cache.notices)
             self._cache.notices.clear()
+        if check and self._cache.duplicates_seen and not self._warned_duplicates:
+            self._warned_duplicates = True
+            ids = self._cache.duplicates_seen.split(",")
+            self.notices.append(
+                f"bd: warning: {self.jsonl_path} has duplicate ids ({', '.join(ids[:5])}"
+                f"{f' and {len(ids) - 5} more' if len(ids) > 5 else ''}): each is read as one "
+                "merged record; run 'bd doctor --fix' to merge the lines")
         return self._cache
 
     def close(self) -> None:
@@ -160,7 +169,7 @@ class Store(Reads):
             lines = self._load_lines()
             tx = Tx(self, lines, now_ts())
             yield tx
-            if tx.changed or tx.removed:
+            if tx.pending:
                 tx.commit()
 
     def _load_lines(self) -> codec.Lines | codec.SortedLines:
@@ -175,6 +184,15 @@ class Store(Reads):
             # Mapped, not read: the binary search and the splice touch a few pages.
             return codec.SortedLines(self.jsonl_path, jsonl.map_bytes(self.jsonl_path))
         return codec.Lines(self.jsonl_path, jsonl.read_bytes(self.jsonl_path))
+
+    def other_lines(self) -> list[tuple[int, bytes, dict[str, Any]]]:
+        """The JSONL's non-issue lines (``_type`` other than "issue": memories and the like) as
+        ``(line number, bytes, parsed record)``, in file order.  They are not in the cache;
+        change them with ``Tx.set_other_lines`` inside :meth:`transaction`."""
+        path = self.jsonl_path
+        lines = codec.Lines(path, jsonl.read_bytes(path))
+        return [(n, line, codec.parse_line(line, path, n, others=True))
+                for n, line in lines.others]
 
     # -- events (append-only log beside the JSONL; the cache mirrors it) -----------------------
 

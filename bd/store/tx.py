@@ -8,7 +8,7 @@ import os
 import sqlite3
 
 from bd.core import codec, model
-from bd.errors import NotFoundError, ValidationError
+from bd.errors import DataError, NotFoundError, ValidationError
 from bd.store import jsonl
 from bd.store.cache import line_hash, stat_sig
 from bd.store.workspace import WISPS_NAME
@@ -55,6 +55,7 @@ class Tx:
         self.events: list[dict[str, Any]] = []
         self.affects_ready = False
         self._wisp_lines: codec.Lines | None = None
+        self.others: list[bytes] | None = None  # new non-issue lines, when changed
 
     def wisps(self) -> codec.Lines:
         """The lines of ``wisps.jsonl`` (ephemeral records), read on first use."""
@@ -63,6 +64,36 @@ class Tx:
             raw = jsonl.read_bytes(path) if os.path.exists(path) else b""
             self._wisp_lines = codec.Lines(path, raw)
         return self._wisp_lines
+
+    @property
+    def pending(self) -> bool:
+        """Anything to write."""
+        return bool(self.changed or self.removed or self.others is not None)
+
+    # -- non-issue lines (``_type`` other than "issue": memories and the like) ----------------
+
+    def other_lines(self) -> list[bytes]:
+        """The file's non-issue lines (without newlines), as this transaction would write
+        them.  bd keeps them byte for byte; ``set_other_lines`` changes them."""
+        if self.others is not None:
+            return list(self.others)
+        return self.lines.other_lines()
+
+    def set_other_lines(self, lines: list[bytes]) -> None:
+        """Replace the non-issue lines: lines already in the file keep their bytes and place,
+        new ones are appended at the end of the file, missing ones are removed.  Each line
+        must be one JSON object whose ``_type`` is not "issue" (see
+        :func:`bd.core.model.other_line` to write one)."""
+        checked = []
+        for n, line in enumerate(lines, 1):
+            line = line.rstrip(b"\n")
+            if b"\n" in line:
+                raise ValidationError(f"non-issue line {n} spans several lines")
+            rec = codec.parse_line(line, "<new line>", n, others=True)
+            if codec.other_type(rec) is None:
+                raise ValidationError(f"non-issue line {n} is an issue record (use put)")
+            checked.append(line)
+        self.others = checked
 
     def get(self, rid: str) -> dict[str, Any] | None:
         if rid in self.changed:
@@ -115,6 +146,15 @@ class Tx:
             if b"\xef\xbf\xbd" in line:  # U+FFFD: the line may have replaced lone surrogates
                 model.scrub(self.changed[rid])  # so the cache and the caller see the line
         model.scrub(self.events)
+        dups = self.lines.duplicates
+        if dups:
+            left = sorted(rid for rid in dups if rid not in self.changed
+                          and rid not in self.removed)
+            if left:
+                raise DataError(
+                    f"duplicate ids ({', '.join(left[:5])}{' …' if len(left) > 5 else ''}): "
+                    "bd reads each as one merged record but will not write until they are "
+                    "merged in the file; run 'bd doctor --fix'", path=store.jsonl_path)
         # Ephemeral records (wisps) live in wisps.jsonl, never in issues.jsonl; a record whose
         # flag changed moves from one file to the other in this commit.
         wisps = self.wisps()
@@ -143,7 +183,7 @@ class Tx:
             jsonl.atomic_write(store.wisps_path, wisps.render(wisp_new, wisp_gone))
             jsonl._step("store:wisps-written")
         edits = (self.lines.edits(main_new, main_gone)
-                 if isinstance(self.lines, codec.SortedLines)
+                 if isinstance(self.lines, codec.SortedLines) and self.others is None
                  and not isinstance(self.lines.raw, bytes) else None)
         data: Any
         if edits is not None:
@@ -154,13 +194,14 @@ class Tx:
             data = jsonl.map_bytes(store.jsonl_path)  # the new file, for the block hashes
             plain = True
         else:
-            data = self.lines.render(main_new, main_gone)
+            data = self.lines.render(main_new, main_gone, self.others)
             if data != self.lines.raw:
                 jsonl.atomic_write(store.jsonl_path, data)
                 jsonl._step("store:jsonl-written")
-            # What bd renders is sorted and canonical; it is plain unless an untouched line
-            # was not (a line whose id is not its first key, say).
-            plain = getattr(self.lines, "spliced", False) or codec.is_plain(data, True)
+            # What bd writes is canonical; the file is plain when its ids are sorted and no
+            # untouched line is unusual (a line whose id is not its first key, say).
+            plain = getattr(self.lines, "spliced", False) or codec.is_plain(
+                data, self.lines.result_sorted)
         if self.events:
             # The audit log before the cache: if the cache update does not happen (a kill,
             # a busy cache), the next refresh loads these events from the log.
@@ -174,6 +215,9 @@ class Tx:
                              for r, line in new_lines.items()), self.removed,
                             recompute=self.affects_ready or bool(self.removed), in_tx=True)
                 cache.record_written(stat_sig(store.jsonl_path), plain)
+                if dups:  # the write merged every repeated id (it refuses otherwise)
+                    cache.set_meta("bd_duplicates", "")
+                    cache.duplicates_seen = ""
                 if plain:
                     cache.rehash_blocks(data, [*main_new, *main_gone])
                 if wisp_new or wisp_gone or main_new:

@@ -230,7 +230,7 @@ def test_conflict_markers(repo: Path) -> None:
     c = checks["conflict-markers"]
     assert c["status"] == "error" and "resolve-conflicts" in c["message"]
     assert c["details"] == [f"{jsonl_path(repo)}:{n}" for n in (1, 3, 5)]
-    assert checks["duplicate-ids"]["status"] == "error"
+    assert checks["duplicate-ids"]["status"] == "warn"  # read merged; doctor --fix repairs
     assert "t-a on lines 2 and 4" in checks["duplicate-ids"]["message"]
 
 

@@ -244,7 +244,8 @@ def test_identity_and_idempotence() -> None:
 @pytest.mark.parametrize("bad, where", [
     (b'{"id":"t-1"\n', "left:1"),
     (b'<<<<<<< HEAD\n{"id":"t-1"}\n=======\n>>>>>>> x\n', "left:1"),
-    (b'{"id":"t-1","title":"a"}\n{"id":"t-1","title":"b"}\n', "left:2"),
+    (b'{"id":"t-0","title":"ok"}\n{"title":"no id"}\n', "left:2"),
+    (b'{"id":"t-0","title":"ok"}\n{"id":"t-2","priority":"high"}\n', "left:2"),
 ])
 def test_unreadable_input_is_an_error_naming_the_line(bad: bytes, where: str) -> None:
     with pytest.raises(DataError) as err:

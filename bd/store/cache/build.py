@@ -35,6 +35,7 @@ class CacheBase:
         self.wisps_sig: str | None = None
         self.notices: list[str] = []
         self.progress: Progress = SILENT  # a cold build of a large file reports through this
+        self.duplicates_seen = ""  # bd_duplicates as quick_sig last read it
         self.conn = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
@@ -60,10 +61,12 @@ class CacheBase:
         try:
             rows = dict(self.conn.execute(
                 "SELECT key, value FROM metadata "
-                "WHERE key IN ('bd_cache_version', 'bd_jsonl_sig', 'bd_wisps_sig')"))
+                "WHERE key IN ('bd_cache_version', 'bd_jsonl_sig', 'bd_wisps_sig', "
+                "'bd_duplicates')"))
         except sqlite3.DatabaseError:
             return None, None
         self.wisps_sig = rows.get("bd_wisps_sig")
+        self.duplicates_seen = rows.get("bd_duplicates") or ""  # read with it, for free
         return rows.get("bd_cache_version"), rows.get("bd_jsonl_sig")
 
     def close(self) -> None:

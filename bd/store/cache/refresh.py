@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 
 from bd.core import codec
+from bd.core.progress import SILENT
 from bd.errors import DataError
 from bd.store import jsonl
 from bd.store.cache import schema
@@ -145,25 +146,29 @@ class Cache(CacheRows):
             except ImportError:  # pragma: no cover - orjson is a dependency
                 pass
         upserts = []
-        if len(pending) > 2000:
-            # Large work (a cold build, a big pull): reported in steps of 1024 lines.
-            with self.progress.task("Loading issues", total=len(pending)) as task:
-                for k, (i, line, n, h) in enumerate(pending, 1):
-                    rec = codec.parse_line(line, path, n, loads)
-                    order[i] = rec["id"]
-                    upserts.append((rec, line, h))
-                    if not k & 1023:
-                        task.update(k)
-                task.update(len(pending))
-        else:
-            for i, line, n, h in pending:
-                rec = codec.parse_line(line, path, n, loads)
+        skip = False
+        reporter = self.progress if len(pending) > 2000 else SILENT
+        with reporter.task("Loading issues", total=len(pending)) as task:
+            # Large work (a cold build, a big pull) is reported in steps of 1024 lines.
+            for k, (i, line, n, h) in enumerate(pending, 1):
+                rec = codec.parse_line(line, path, n, loads, others=True)
+                if not k & 1023:
+                    task.update(k)
+                if codec.other_type(rec) is not None:
+                    order[i] = "\x00"  # a non-issue line: kept in the file, not a cache row
+                    skip = True
+                    continue
                 order[i] = rec["id"]
                 upserts.append((rec, line, h))
+            task.update(len(pending))
+        if skip:
+            order = [rid for rid in order if rid != "\x00"]
         present = set(order)
+        duplicates: list[str] = []
         if len(present) != len(order):
-            codec.Lines(path, raw)  # raises the duplicate-id error with both line numbers
-            raise DataError("duplicate ids", path=path)  # pragma: no cover
+            upserts, duplicates = self._collapsed(path, raw, order, upserts)
+            plain = False
+        self.set_meta("bd_duplicates", ",".join(duplicates))
         plain = plain and all(a < b for a, b in zip(order, order[1:], strict=False))
         by_hash.pop("", None)
         removed = [rid for rid in (*by_hash.values(), *unhashed) if rid not in present]
@@ -181,6 +186,38 @@ class Cache(CacheRows):
         else:
             conn.execute("DELETE FROM bd_blocks")
         return bool(upserts or removed), plain
+
+    def _collapsed(self, path: str, raw: bytes, order: list[str],
+                   upserts: list[tuple[Any, bytes, bytes]]
+                   ) -> tuple[list[tuple[Any, bytes, bytes]], list[str]]:
+        """Ids on several lines (a line-based merge kept two versions): each becomes one row,
+        the lines' records collapsed by the merge engine's rules, stored under the hash of
+        the collapsed line (so an unchanged set of lines costs no upsert next time)."""
+        from collections import Counter
+        from hashlib import sha1
+
+        from bd.core import model
+
+        counts = Counter(order)
+        duplicates = sorted(rid for rid, c in counts.items() if c > 1)
+        found = codec.Lines(path, raw)
+        dup_set = set(duplicates)
+        kept = [u for u in upserts if u[0]["id"] not in dup_set]
+        for rid in duplicates:
+            rec = found.record(rid)
+            assert rec is not None
+            line = model.to_line(rec)[:-1]
+            h = sha1(line).digest()
+            row = self.conn.execute("SELECT bd_line_hash FROM issues WHERE id = ?",
+                                    (rid,)).fetchone()
+            if row is None or row[0] != h:
+                kept.append((rec, line, h))
+        return kept, duplicates
+
+    def duplicate_ids(self) -> list[str]:
+        """Ids found on several lines of the JSONL at the last refresh."""
+        value = self.meta("bd_duplicates")
+        return value.split(",") if value else []
 
     def _write_blocks(self, raw: bytes, lines: list[bytes] | None = None) -> None:
         """Cut a plain file into runs of schema.BLOCK_LINES lines and store their hashes."""
