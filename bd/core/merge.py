@@ -188,17 +188,6 @@ def _arrange(rows: list[tuple[bytes, bytes]], reference: list[bytes]) -> None:
     rows.sort(key=lambda row: (0, pos[row[0]], b"") if row[0] in pos else (1, 0, row[0]))
 
 
-def _arrange(rows: list[tuple[bytes, bytes]], reference: list[bytes]) -> None:
-    """Order ``rows`` (sort key, line) as the file ``reference`` (its keys, in its order)
-    has them: sorted when it is sorted (new ids where they sort), else in its own order
-    with new ids after, sorted.  The order never depends on which side is "ours"."""
-    if all(a < b for a, b in zip(reference, reference[1:], strict=False)):
-        rows.sort(key=lambda row: row[0])
-        return
-    pos = {key: i for i, key in enumerate(reference)}
-    rows.sort(key=lambda row: (0, pos[row[0]], b"") if row[0] in pos else (1, 0, row[0]))
-
-
 class _Merger:
     def __init__(self, b: _Side, l: _Side, r: _Side, now_ns: int, ttl: float,
                  strict: bool, res: MergeResult, kept: list[tuple[bytes, bytes]],

@@ -235,7 +235,7 @@ def test_unsorted_file_edited_in_two_clones(tmp_path: Path) -> None:
             "log", "--graph", "--oneline", "--stat", cwd=root)
 
 
-# -- merge rules through git -------------------------------------------------------------------------
+# -- merge rules through git -----------------------------------------------------------------
 
 def test_same_children_made_in_two_clones_merge_into_one_set(tmp_path: Path) -> None:
     a, b = clones(tmp_path, "a", "b")
