@@ -159,3 +159,17 @@ def check(path: str) -> None:
     from bd.core import codec
 
     codec.Lines(path, read_bytes(path))
+
+
+def other_lines(path: str) -> list[tuple[int, bytes, dict[str, Any]]]:
+    """The non-issue lines of the JSONL at ``path`` as (line number, bytes, record)."""
+    lines = codec.Lines(path, read_bytes(path))
+    return [(n, line, codec.parse_line(line, path, n, others=True)) for n, line in lines.others]
+
+
+def duplicates_notice(path: str, ids_text: str) -> str:
+    """The one warning line every command prints while ids repeat in the JSONL."""
+    ids = ids_text.split(",")
+    more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+    return (f"bd: warning: {path} has duplicate ids ({', '.join(ids[:5])}{more}): each is "
+            "read as one merged record; run 'bd doctor --fix' to merge the lines")

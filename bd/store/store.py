@@ -142,11 +142,8 @@ class Store(Reads):
             self._cache.notices.clear()
         if check and self._cache.duplicates_seen and not self._warned_duplicates:
             self._warned_duplicates = True
-            ids = self._cache.duplicates_seen.split(",")
-            self.notices.append(
-                f"bd: warning: {self.jsonl_path} has duplicate ids ({', '.join(ids[:5])}"
-                f"{f' and {len(ids) - 5} more' if len(ids) > 5 else ''}): each is read as one "
-                "merged record; run 'bd doctor --fix' to merge the lines")
+            self.notices.append(jsonl.duplicates_notice(self.jsonl_path,
+                                                        self._cache.duplicates_seen))
         return self._cache
 
     def close(self) -> None:
@@ -189,10 +186,7 @@ class Store(Reads):
         """The JSONL's non-issue lines (``_type`` other than "issue": memories and the like) as
         ``(line number, bytes, parsed record)``, in file order.  They are not in the cache;
         change them with ``Tx.set_other_lines`` inside :meth:`transaction`."""
-        path = self.jsonl_path
-        lines = codec.Lines(path, jsonl.read_bytes(path))
-        return [(n, line, codec.parse_line(line, path, n, others=True))
-                for n, line in lines.others]
+        return jsonl.other_lines(self.jsonl_path)
 
     # -- events (append-only log beside the JSONL; the cache mirrors it) -----------------------
 
