@@ -12,6 +12,10 @@ from collections.abc import Callable, Sequence
 
 from bd.errors import DataError
 
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def read_bytes(path: str) -> bytes:
     """The file's bytes; a missing file is empty. A directory or unreadable file is an error."""
@@ -163,6 +167,8 @@ def check(path: str) -> None:
 
 def other_lines(path: str) -> list[tuple[int, bytes, dict[str, Any]]]:
     """The non-issue lines of the JSONL at ``path`` as (line number, bytes, record)."""
+    from bd.core import codec
+
     lines = codec.Lines(path, read_bytes(path))
     return [(n, line, codec.parse_line(line, path, n, others=True)) for n, line in lines.others]
 
