@@ -63,10 +63,11 @@ MODULES.update({
     "admin reset": "workspace", "worktree create": "workspace", "worktree list": "workspace",
     "worktree remove": "workspace", "worktree info": "workspace",
     "repo add": "workspace", "repo remove": "workspace", "repo list": "workspace",
-    "repo sync": "workspace", "preflight": "doctor",
+    "repo sync": "workspace", "preflight": "doctor", "upgrade status": "workspace",
+    "upgrade review": "workspace", "upgrade ack": "workspace",
     "human": "helpcmds", "types": "helpcmds", "statuses": "helpcmds", "edit": "edit",
 })
-GROUPS |= {"state", "worktree", "repo"}
+GROUPS |= {"state", "worktree", "repo", "upgrade"}
 WRITES |= {"duplicate", "supersede", "set-state", "edit", "rename-prefix",
            "admin reset", "worktree create", "worktree remove",
            "repo add", "repo remove"}
@@ -93,8 +94,8 @@ WRITES |= {"cook", "formula convert", "mol pour", "mol wisp", "mol bond", "mol f
 GLOBAL_BOOL = {"--json": "json", "--no-daemon": None, "--no-auto-flush": None,
                "--no-auto-import": None, "--sandbox": None, "-q": "quiet", "--quiet": "quiet",
                "--allow-stale": None, "--readonly": "readonly", "--no-db": None,
-               "-v": "verbose", "--verbose": "verbose", "--profile": None}
-GLOBAL_VALUE = {"--actor": "actor", "--db": "db", "--lock-timeout": None}
+               "-v": "verbose", "--verbose": "verbose", "--profile": "profile"}
+GLOBAL_VALUE = {"--actor": "actor", "--db": "db", "--lock-timeout": "lock_timeout"}
 
 
 class Context:
@@ -114,7 +115,10 @@ class Context:
         if self._store is None:
             from bd.store.store import Store
 
-            self._store = Store.discover(db=self.flags.get("db"), actor=self.flags.get("actor"))
+            timeout = self.flags.get("lock_timeout")
+            self._store = Store.discover(db=self.flags.get("db"), actor=self.flags.get("actor"),
+                                         lock_timeout=30.0 if timeout is None
+                                         else lock_timeout(timeout))
             self._store.progress = self.progress()
             self._store.actor_fallback = self._git_user
         return self._store
@@ -246,6 +250,31 @@ def load_command(name: str) -> Any:
     return COMMANDS[name]
 
 
+def lock_timeout(text: str) -> float:
+    """``--lock-timeout``: seconds, or a Go-style duration (``500ms``, ``30s``, ``2m``)."""
+    units = (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0))
+    for suffix, scale in units:
+        if text.endswith(suffix) and text[:-len(suffix)].replace(".", "", 1).isdigit():
+            return float(text[:-len(suffix)]) * scale
+    if text.replace(".", "", 1).isdigit():
+        return float(text)
+    raise UsageError(f"invalid --lock-timeout {text!r} (seconds, or 500ms, 30s, 2m)")
+
+
+def _profiled(cmd: Any, ctx: Context, values: Any, name: str) -> Any:
+    """``--profile``: run the command under cProfile and write the stats next to you."""
+    import cProfile
+    import time
+
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(cmd.run, ctx, values)
+    finally:
+        path = f"bd-profile-{name.replace(' ', '-')}-{time.strftime('%Y%m%d-%H%M%S')}.prof"
+        profiler.dump_stats(path)
+        sys.stderr.write(f"bd: CPU profile written to {path} (python -m pstats {path})\n")
+
+
 def _crash(exc: BaseException) -> str:
     import tempfile
     import traceback
@@ -301,7 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         json_mode = ctx.json
         if flags.get("readonly") and name in WRITES:
             raise BdError(f"operation '{name}' is not allowed in read-only mode")
-        code = cmd.run(ctx, values)
+        if flags.get("profile"):
+            code = _profiled(cmd, ctx, values, name)
+        else:
+            code = cmd.run(ctx, values)
         return int(code or 0)
     except BdError as exc:
         _report(str(exc), json_mode, whole=getattr(exc, "multiline", False))

@@ -182,3 +182,80 @@ def _repo_sync(ctx: Context, o: Values) -> int:
     ctx.out.line(f"Synced {result['synced']} repositories"
                  + (f", {result['failed']} failed" if result["failed"] else ""))
     return 1 if result["failed"] else 0
+
+
+def _seen(ctx: Context) -> tuple[str, str | None]:
+    from bd.store.seen_version import last_seen
+
+    beads = ctx.store.beads_dir
+    return beads, last_seen(beads)
+
+
+@command("upgrade status", "Has bd been upgraded since this clone last acknowledged a "
+         "version? (bd upgrade ack)")
+def _upgrade_status(ctx: Context, o: Values) -> int:
+    from bd.cli import VERSION
+    from bd.core.whatsnew import CHANGES
+    from bd.store.seen_version import newer_than
+
+    _beads, seen = _seen(ctx)
+    upgraded = seen is not None and seen != VERSION
+    if ctx.json:
+        doc: dict[str, object] = {"upgraded": upgraded, "current_version": VERSION}
+        if upgraded:
+            doc["previous_version"] = seen
+            doc["changes_available"] = bool(newer_than(seen, CHANGES))
+        ctx.out.json(doc)
+    elif upgraded:
+        ctx.out.line(f"✨ bd upgraded from v{seen} to v{VERSION}")
+        ctx.out.line("Run 'bd upgrade review' to see what changed")
+    elif seen is None:
+        ctx.out.line(f"bd version: v{VERSION} (no version acknowledged yet: bd upgrade ack)")
+    else:
+        ctx.out.line(f"bd version: v{VERSION} (no upgrade detected)")
+    return 0
+
+
+@command("upgrade review", "Show the release notes since the version last acknowledged")
+def _upgrade_review(ctx: Context, o: Values) -> int:
+    from bd.cli import VERSION
+    from bd.core.whatsnew import CHANGES
+    from bd.store.seen_version import newer_than
+
+    _beads, seen = _seen(ctx)
+    notes = newer_than(seen, CHANGES) if seen != VERSION else []
+    if ctx.json:
+        ctx.out.json({"current_version": VERSION, "previous_version": seen,
+                      "new_versions": notes})
+        return 0
+    if seen == VERSION:
+        ctx.out.line(f"You're already on v{VERSION} (no upgrade detected)")
+        ctx.out.line("Run 'bd info --whats-new' to see recent changes")
+        return 0
+    ctx.out.line(f"\n🔄 Changes since v{seen}" if seen else "\n🔄 Release notes")
+    ctx.out.line("=" * 60)
+    for vc in notes:
+        ctx.out.line(f"\n## v{vc['version']} ({vc['date']})\n")
+        for change in vc["changes"]:  # type: ignore[attr-defined]
+            ctx.out.line(f"  • {change}")
+    ctx.out.line("\n💡 Run 'bd upgrade ack' to mark this version as seen")
+    return 0
+
+
+@command("upgrade ack", "Record the current bd version as seen in this clone")
+def _upgrade_ack(ctx: Context, o: Values) -> int:
+    from bd.cli import VERSION
+    from bd.store.seen_version import acknowledge
+
+    beads, _ = _seen(ctx)
+    before = acknowledge(beads, VERSION)
+    if ctx.json:
+        ctx.out.json({"acknowledged": True, "current_version": VERSION,
+                      "previous_version": before})
+    elif before == VERSION:
+        ctx.out.line(f"✓ Already on v{VERSION}")
+    elif before is None:
+        ctx.out.line(f"✓ Acknowledged bd v{VERSION}")
+    else:
+        ctx.out.line(f"✓ Acknowledged upgrade from v{before} to v{VERSION}")
+    return 0

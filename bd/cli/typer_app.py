@@ -52,6 +52,7 @@ GROUP_HELP = {
     "state": "Operational state of an issue: DIMENSION:VALUE labels (set with bd set-state)",
     "worktree": "Git worktrees that share this repository's issues (.beads/redirect)",
     "repo": "Other repositories whose issues this one reads (config repos.additional)",
+    "upgrade": "Which bd version this clone last acknowledged, and what changed since",
     "linear": "Two-way sync with Linear (see docs/trackers.md)",
     "formula": "Formulas: reusable workflow files (.beads/formulas/*.formula.toml)",
     "mol": "Molecules: pour formulas into step issues, wisps, bond, squash, burn",
@@ -71,8 +72,11 @@ _GLOBAL_HELP = {
     "quiet": "Suppress non-essential output",
     "readonly": "Refuse every command that writes",
     "verbose": "Verbose output (where a command has any)",
+    "profile": "Write a CPU profile of the command to bd-profile-COMMAND-TIME.prof",
+    "lock_timeout": "How long to wait for the workspace lock (seconds, or 500ms, 30s, 2m; "
+                    "default 30s)",
 }
-_GLOBAL_METAVAR = {"actor": "NAME", "db": "PATH"}
+_GLOBAL_METAVAR = {"actor": "NAME", "db": "PATH", "lock_timeout": "DURATION"}
 _COMPAT_HELP = "Accepted for compatibility with the original bd; no effect"
 COMPAT_FLAGS = sorted([f for f, d in GLOBAL_BOOL.items() if d is None]
                       + [f for f, d in GLOBAL_VALUE.items() if d is None])

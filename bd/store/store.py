@@ -68,8 +68,8 @@ class Store(Reads):
 
     @classmethod
     def discover(cls, start: str | None = None, *, db: str | None = None,
-                 actor: str | None = None) -> Store:
-        return cls(find_beads_dir(start, db), actor=actor)
+                 actor: str | None = None, lock_timeout: float = 30.0) -> Store:
+        return cls(find_beads_dir(start, db), actor=actor, lock_timeout=lock_timeout)
 
     # -- configuration -----------------------------------------------------------------------
 

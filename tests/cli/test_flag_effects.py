@@ -300,3 +300,21 @@ def test_merge_debug_prints_decisions(tmp_path: Path) -> None:
     assert quiet.stderr == "" and "title changed on both sides" in loud.stderr
     merged = json.loads((tmp_path / "left").read_text())
     assert merged["title"] == "Right" and merged["priority"] == 1  # the newer side wins
+
+
+def test_global_lock_timeout_and_profile(repo: Path) -> None:
+    import fcntl
+    import time
+
+    bd("create", "A", cwd=repo)
+    with open(repo / ".beads" / ".bd.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another writer holds the workspace
+        start = time.monotonic()
+        proc = bd("--lock-timeout", "300ms", "create", "B", cwd=repo, check=False)
+        waited = time.monotonic() - start
+        fcntl.flock(held, fcntl.LOCK_UN)
+    assert proc.returncode != 0 and waited < 10
+    assert bd("--lock-timeout", "soon", "list", cwd=repo, check=False).returncode == 2
+    out = bd("--profile", "list", cwd=repo)
+    written = list(repo.glob("bd-profile-list-*.prof"))
+    assert len(written) == 1 and written[0].name in out.stderr

@@ -160,3 +160,22 @@ def test_repo_add_list_sync_remove_and_read_only_show(repo: Path, tmp_path: Path
     assert bd("show", "lib-b", cwd=repo, check=False).returncode == 1
     assert bd("repo", "remove", str(other), cwd=repo, check=False).returncode == 1
     bd("repo", "add", str(tmp_path / "missing"), cwd=repo, check=False)
+
+
+def test_upgrade_status_review_ack(repo: Path) -> None:
+    assert bdj("upgrade", "status", cwd=repo)["upgraded"] is False
+    assert "no version acknowledged" in bd("upgrade", "status", cwd=repo).stdout
+    first = bdj("upgrade", "ack", cwd=repo)
+    assert first["previous_version"] is None and first["acknowledged"] is True
+    (repo / ".beads" / ".local_version").write_text("0.45.0\n")
+    status = bdj("upgrade", "status", cwd=repo)
+    assert status["upgraded"] is True and status["previous_version"] == "0.45.0"
+    review = bdj("upgrade", "review", cwd=repo)
+    assert review["new_versions"] and review["new_versions"][0]["version"] == "0.46.0"
+    assert "bd upgrade ack" in bd("upgrade", "review", cwd=repo).stdout
+    bd("upgrade", "ack", cwd=repo)
+    assert bdj("upgrade", "status", cwd=repo)["upgraded"] is False
+    assert bdj("upgrade", "review", cwd=repo)["new_versions"] == []
+    git_status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, text=True,
+                                capture_output=True).stdout
+    assert ".local_version" not in git_status  # git-ignored
