@@ -63,7 +63,8 @@ MODULES.update({
     "admin reset": "workspace", "worktree create": "workspace", "worktree list": "workspace",
     "worktree remove": "workspace", "worktree info": "workspace",
     "repo add": "workspace", "repo remove": "workspace", "repo list": "workspace",
-    "repo sync": "workspace", "preflight": "doctor", "upgrade status": "workspace",
+    "repo sync": "workspace", "preflight": "doctor", "repair": "maint",
+    "upgrade status": "workspace",
     "upgrade review": "workspace", "upgrade ack": "workspace",
     "human": "helpcmds", "types": "helpcmds", "statuses": "helpcmds", "edit": "edit",
 })

@@ -161,3 +161,41 @@ def _migrate(ctx: Context, o: Values) -> int:
     else:
         ctx.out.line(f"✓ Migrated the cache to format {result['cache_version']}")
     return 0
+
+
+@command("repair", "Remove references to issues that do not exist (dependencies whose "
+         "target is missing or deleted); the cache itself is rebuilt by any command",
+         opts=[opt("dry_run", "--dry-run", type=bool, help="Show what would be removed"),
+               opt("path", "--path", metavar="DIR",
+                   help="The repository to repair (default: here)")])
+def _repair(ctx: Context, o: Values) -> int:
+    from bd.store.store import Store
+    from bd.store.workspace import find_beads_dir
+
+    store = Store(find_beads_dir(o.path), actor=ctx.flags.get("actor")) if o.path \
+        else ctx.store
+    try:
+        orphans = maintenance.find_orphans(store)
+        fixed = 0
+        if orphans and not o.dry_run:
+            _refuse_readonly(ctx, "repair")
+            fixed = maintenance.remove_orphans(store, orphans)
+        if ctx.json:
+            ctx.out.json({"database_path": store.db_path, "dry_run": bool(o.dry_run),
+                          "orphan_counts": {"dependencies_depends_on": len(orphans),
+                                            "total": len(orphans)},
+                          "orphans": orphans, "fixed": fixed})
+            return 0
+        ctx.out.line(f"Repairing: {store.beads_dir}")
+        if not orphans:
+            ctx.out.line("✓ No orphaned references found - the issues are clean")
+            return 0
+        ctx.out.line(f"Found {len(orphans)} orphaned reference(s):")
+        for x in orphans:
+            ctx.out.line(f"  - {x['issue_id']} → {x['depends_on_id']} ({x['type']})")
+        ctx.out.line(f"[DRY-RUN] Would remove {len(orphans)}" if o.dry_run
+                     else f"✓ Removed {fixed}. Run 'bd doctor' to verify.")
+        return 0
+    finally:
+        if o.path:
+            store.close()

@@ -430,6 +430,8 @@ CASES = [
     Case("config_list", ["config", "list"]),
     # -- maintenance
     Case("repair_deps", ["repair-deps"], prepare=_orphan),
+    Case("repair", ["repair"], prepare=_orphan),
+    Case("repair_dry_run", ["repair", "--dry-run"], prepare=_orphan),
     Case("repair_deps_fix", ["repair-deps", "--fix"], prepare=_orphan),
     Case("repair_deps_clean", ["repair-deps"]),
     Case("detect_pollution", ["detect-pollution"],

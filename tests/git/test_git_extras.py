@@ -165,3 +165,17 @@ def test_migrate_cleanup_removes_leftovers(repo: Path) -> None:
     assert len(done["removed"]) == 3
     assert not (repo / ".beads" / "bd.db").exists()
     assert (repo / ".beads" / "config.yaml").exists()
+
+
+def test_repair_removes_references_to_missing_issues(repo: Path, tmp_path: Path) -> None:
+    bd("create", "Keeps a link", "--id", "t-a", cwd=repo)
+    line = json.loads(jsonl_path(repo).read_text())
+    line["dependencies"] = [{"issue_id": "t-a", "depends_on_id": "t-gone", "type": "blocks",
+                             "created_at": line["created_at"]}]
+    jsonl_path(repo).write_text(json.dumps(line) + "\n")
+    dry = bdj("repair", "--dry-run", cwd=repo)
+    assert dry["orphan_counts"]["total"] == 1 and dry["fixed"] == 0
+    assert "t-gone" in jsonl_path(repo).read_text()
+    out = bdj("repair", "--path", str(repo), cwd=tmp_path)
+    assert out["fixed"] == 1 and "t-gone" not in jsonl_path(repo).read_text()
+    assert "No orphaned references" in bd("repair", cwd=repo).stdout
