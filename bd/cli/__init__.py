@@ -63,12 +63,12 @@ MODULES.update({
     "admin reset": "workspace", "worktree create": "workspace", "worktree list": "workspace",
     "worktree remove": "workspace", "worktree info": "workspace",
     "repo add": "workspace", "repo remove": "workspace", "repo list": "workspace",
-    "repo sync": "workspace", "preflight": "doctor", "repair": "maint",
+    "repo sync": "workspace", "preflight": "doctor", "repair": "maint", "migrate sync": "maint",
     "upgrade status": "workspace",
     "upgrade review": "workspace", "upgrade ack": "workspace",
     "human": "helpcmds", "types": "helpcmds", "statuses": "helpcmds", "edit": "edit",
 })
-GROUPS |= {"state", "worktree", "repo", "upgrade"}
+GROUPS |= {"state", "worktree", "repo", "upgrade", "migrate"}
 WRITES |= {"duplicate", "supersede", "set-state", "edit", "rename-prefix",
            "admin reset", "worktree create", "worktree remove",
            "repo add", "repo remove"}

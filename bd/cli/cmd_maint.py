@@ -11,7 +11,7 @@ import sys
 
 from bd.cli import Context
 from bd.cli import output as out
-from bd.cli.registry import Values, command, opt
+from bd.cli.registry import Values, arg, command, opt
 from bd.errors import BdError, UsageError
 from bd.ops import maintenance
 
@@ -199,3 +199,44 @@ def _repair(ctx: Context, o: Values) -> int:
     finally:
         if o.path:
             store.close()
+
+
+@command("migrate sync", "Move this workspace's issues to a sync branch (sync-branch mode, "
+         "for protected branches)", args=[arg("branch", help="The sync branch, e.g. beads-sync")],
+         opts=[opt("dry_run", "--dry-run", type=bool, help="Say what would happen"),
+               opt("force", "--force", type=bool,
+                   help="Run even when this sync branch is already configured")])
+def _migrate_sync(ctx: Context, o: Values) -> int:
+    import os
+
+    from bd.git.initmodes import InitOptions, init
+    from bd.git.syncbranch import validate_branch
+    from bd.store.workspace import branch_from_config, main_beads_dir
+
+    validate_branch(o.branch)
+    main = main_beads_dir(db=ctx.flags.get("db"))
+    current = branch_from_config(main)
+    count = ctx.store.count_live()
+    if current == o.branch and not o.force:
+        result = {"status": "current", "sync_branch": current, "issue_count": count}
+    elif o.dry_run:
+        result = {"status": "dry_run", "sync_branch": o.branch, "previous": current,
+                  "issue_count": count}
+    else:
+        _refuse_readonly(ctx, "migrate sync")
+        done = init(os.path.dirname(main), InitOptions(branch=o.branch, force=True,
+                                                       actor=ctx.flags.get("actor")))
+        result = {"status": "migrated", "sync_branch": o.branch, "previous": current,
+                  "issue_count": done["issue_count"], "path": done["path"],
+                  "actions": done["actions"]}
+    if ctx.json:
+        ctx.out.json(result)
+    elif result["status"] == "current":
+        ctx.out.line(f"✓ Already in sync-branch mode on {current}")
+    elif result["status"] == "dry_run":
+        ctx.out.line(f"Would move {count} issue(s) to sync branch {o.branch}")
+    else:
+        ctx.out.line(f"✓ Moved {result['issue_count']} issue(s) to sync branch {o.branch}")
+        for action in result["actions"]:
+            ctx.out.line(f"  {action}")
+    return 0

@@ -53,6 +53,7 @@ GROUP_HELP = {
     "worktree": "Git worktrees that share this repository's issues (.beads/redirect)",
     "repo": "Other repositories whose issues this one reads (config repos.additional)",
     "upgrade": "Which bd version this clone last acknowledged, and what changed since",
+    "migrate": "Bring the cache up to date, clean up old files, move to a sync branch",
     "linear": "Two-way sync with Linear (see docs/trackers.md)",
     "formula": "Formulas: reusable workflow files (.beads/formulas/*.formula.toml)",
     "mol": "Molecules: pour formulas into step issues, wisps, bond, squash, burn",

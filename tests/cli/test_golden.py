@@ -448,6 +448,7 @@ CASES = [
     Case("migrate_inspect", ["migrate", "--inspect"]),
     Case("migrate", ["migrate"]),
     Case("migrate_dry_run", ["migrate", "--dry-run"]),
+    Case("migrate_sync_dry_run", ["migrate", "sync", "beads-sync", "--dry-run"]),
     # -- memory: compaction, cleanup, restore, audit
     Case("compact_stats", ["admin", "compact", "--stats"], prepare=_old_closed),
     Case("compact_analyze", ["admin", "compact", "--analyze"], prepare=_old_closed),

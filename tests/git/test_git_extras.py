@@ -179,3 +179,18 @@ def test_repair_removes_references_to_missing_issues(repo: Path, tmp_path: Path)
     out = bdj("repair", "--path", str(repo), cwd=tmp_path)
     assert out["fixed"] == 1 and "t-gone" not in jsonl_path(repo).read_text()
     assert "No orphaned references" in bd("repair", cwd=repo).stdout
+
+
+def test_migrate_sync_moves_issues_to_a_sync_branch(repo: Path) -> None:
+    bd("create", "Existing", "--id", "t-e", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "base", cwd=repo)
+    assert bdj("migrate", "sync", "beads-sync", "--dry-run", cwd=repo)["status"] == "dry_run"
+    out = bdj("migrate", "sync", "beads-sync", cwd=repo)
+    assert out["status"] == "migrated" and out["issue_count"] == 1
+    assert "beads-worktrees" in out["path"]
+    assert 'sync.branch: "beads-sync"' in (repo / ".beads" / "config.yaml").read_text()
+    assert [r["id"] for r in bdj("list", cwd=repo)] == ["t-e"]
+    assert bdj("migrate", "sync", "beads-sync", cwd=repo)["status"] == "current"
+    assert bdj("migrate", "sync", "beads-sync", "--force", cwd=repo)["status"] == "migrated"
+    assert bd("migrate", "sync", "bad..name", cwd=repo, check=False).returncode != 0
