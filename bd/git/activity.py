@@ -35,11 +35,84 @@ def _recent(rec: dict[str, Any], key: str, since: datetime) -> bool:
     return when is not None and when >= since
 
 
+CACHE_FILE = "bd-activity.json"  # in the git dir (never committed): (HEAD, hour) -> counts
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _head(cwd: str) -> tuple[str, str] | None:
+    """(git dir, HEAD's commit id) read from the git files (no subprocess: ``bd stats`` is
+    a hot path); None when the layout is not the plain one (the caller skips the cache)."""
+    path = os.path.abspath(cwd)
+    while True:
+        dotgit = os.path.join(path, ".git")
+        if os.path.isdir(dotgit):
+            gitdir = dotgit
+            break
+        if os.path.isfile(dotgit):
+            text = _read(dotgit) or ""
+            if not text.startswith("gitdir: "):
+                return None
+            gitdir = os.path.join(path, text[8:])
+            break
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+    head = _read(os.path.join(gitdir, "HEAD"))
+    if not head:
+        return None
+    if not head.startswith("ref: "):
+        return gitdir, head
+    ref = head[5:]
+    common = _read(os.path.join(gitdir, "commondir"))
+    for base in dict.fromkeys((gitdir, os.path.join(gitdir, common) if common else gitdir)):
+        sha = _read(os.path.join(base, ref))
+        if sha:
+            return gitdir, sha
+        packed = _read(os.path.join(base, "packed-refs")) or ""
+        for line in packed.splitlines():
+            if line.endswith(" " + ref):
+                return gitdir, line.split(" ", 1)[0]
+    return None
+
+
 def recent_activity(jsonl_path: str, hours: int = 24,
                     now: datetime | None = None) -> dict[str, Any] | None:
     """Counts over the commits of the last ``hours`` that touched ``jsonl_path``; None when
-    the file is not in a git repository (or git cannot answer)."""
+    the file is not in a git repository (or git cannot answer).  The answer is cached per
+    HEAD commit and hour, so repeated ``bd stats`` calls do not re-read the history."""
     cwd = os.path.dirname(os.path.abspath(jsonl_path))
+    found = _head(cwd) if now is None else None
+    cache_path = os.path.join(found[0], CACHE_FILE) if found else ""
+    key = (f"{found[1]}:{os.path.abspath(jsonl_path)}:{hours}:"
+           f"{int(datetime.now(UTC).timestamp()) // 3600}") if found else None
+    if key is not None:
+        try:
+            cached = json.loads(_read(cache_path) or "{}")
+        except ValueError:
+            cached = {}
+        if cached.get("key") == key:
+            return cached.get("activity")  # type: ignore[no-any-return]
+    result = _compute(jsonl_path, cwd, hours, now)
+    if key is not None:
+        from bd.store.jsonl import atomic_write
+
+        try:
+            atomic_write(cache_path, json.dumps({"key": key, "activity": result}).encode())
+        except OSError:
+            pass  # a read-only workspace: no cache, same answer
+    return result
+
+
+def _compute(jsonl_path: str, cwd: str, hours: int,
+             now: datetime | None) -> dict[str, Any] | None:
     now = now or datetime.now(UTC)
     since = now - timedelta(hours=hours)
     try:
