@@ -122,9 +122,14 @@ TOOLS = [
           {"molecule_id": _S, "force": _B}, ("molecule_id",)),
     _tool("gate_resolve", "Resolve (close) a gate so the step it blocks can proceed.",
           {"gate_id": _S, "reason": _S}, ("gate_id",)),
+    _tool("remember", "Store a short project fact for every agent's future sessions (bd prime "
+          "shows them). key: optional; an existing key is replaced.",
+          {"text": _S, "key": _S, "tags": _L}, ("text",)),
+    _tool("recall", "A memory by key, or the memories whose key, text or tags contain query; "
+          "all memories without query.", {"query": _S}),
 ]
 WRITES = {"create", "update", "claim", "close", "reopen", "dep", "compact-apply", "mol_pour",
-          "mol_wisp", "mol_squash", "mol_burn", "gate_resolve"}
+          "mol_wisp", "mol_squash", "mol_burn", "gate_resolve", "remember"}
 
 
 # -- workspaces -------------------------------------------------------------------------------
@@ -409,6 +414,19 @@ def _gate_resolve(ws: Workspaces, a: dict[str, Any]) -> Any:
     return gates.resolve(store, store.resolve(a["gate_id"]), a.get("reason") or "")
 
 
+def _remember(ws: Workspaces, a: dict[str, Any]) -> Any:
+    from bd.memory import memories
+
+    return memories.remember(ws.store(a.get("workspace_root")), a["text"], key=a.get("key"),
+                             tags=a.get("tags"))
+
+
+def _recall(ws: Workspaces, a: dict[str, Any]) -> Any:
+    from bd.memory import memories
+
+    return memories.recall(ws.store(a.get("workspace_root")), a.get("query"))
+
+
 HANDLERS: dict[str, Callable[[Workspaces, dict[str, Any]], Any]] = {
     "mol_pour": _pour, "mol_wisp": _wisp, "mol_squash": _squash, "mol_burn": _burn,
     "gate_resolve": _gate_resolve,
@@ -416,6 +434,7 @@ HANDLERS: dict[str, Callable[[Workspaces, dict[str, Any]], Any]] = {
     "update": _update, "claim": _claim, "close": _close, "reopen": _reopen, "dep": _dep,
     "blocked": _blocked, "stats": _stats, "comments": _comments, "labels": _labels,
     "compact-analyze": _compact_analyze, "compact-apply": _compact_apply,
+    "remember": _remember, "recall": _recall,
 }
 
 

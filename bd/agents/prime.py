@@ -211,13 +211,23 @@ def override_path(store: Store) -> str | None:
     return path if os.path.isfile(path) else None
 
 
-def memory_text(store: Store) -> str:
+# The primer's room for memories: what is left of the budget, at most this many tokens, so
+# the workflow and the workspace state always fit.
+MEMORY_BUDGET_TOKENS = 600
+
+
+def memory_text(store: Store, used_chars: int) -> str:
     """What bd/memory adds to the primer: a compaction hint when many closed issues still
-    carry their full text."""
+    carry their full text, and the project's memories, newest first, within what is left of
+    the token budget (at most MEMORY_BUDGET_TOKENS)."""
     from bd.memory.compact import compaction_hint
+    from bd.memory.memories import primer_section
 
     hint = compaction_hint(store)
-    return f"{hint}\n" if hint else ""
+    text = f"{hint}\n" if hint else ""
+    room = min(MEMORY_BUDGET_TOKENS, PRIME_BUDGET_TOKENS - estimate_tokens(" " * used_chars))
+    section = primer_section(store, max(0, room * 4 - len(text) - 8))
+    return text + ("\n" + section if section else "")
 
 
 def prime(store: Store, *, has_sync: bool = True, builtin: bool = False, mcp: bool = False,
@@ -232,6 +242,7 @@ def prime(store: Store, *, has_sync: bool = True, builtin: bool = False, mcp: bo
     st = state(store)
     if mcp:
         text = _MCP + "\n" + state_text(st)
+        text += memory_text(store, len(text))
         return {"source": "builtin-mcp", "text": text, "tokens": estimate_tokens(text),
                 "state": st}
     path = None if builtin or stealth else override_path(store)
@@ -241,7 +252,7 @@ def prime(store: Store, *, has_sync: bool = True, builtin: bool = False, mcp: bo
         if text and not text.endswith("\n"):
             text += "\n"
     else:
-        text = (static_primer(has_sync=has_sync, stealth=stealth) + "\n" + state_text(st)
-                + memory_text(store))
+        text = static_primer(has_sync=has_sync, stealth=stealth) + "\n" + state_text(st)
+        text += memory_text(store, len(text))
     return {"source": path or "builtin", "text": text, "tokens": estimate_tokens(text),
             "state": st}

@@ -52,9 +52,10 @@ MODULES.update({
     "admin compact": "memory", "compact": "memory", "admin cleanup": "memory",
     "restore": "memory", "audit record": "memory", "audit label": "memory",
     "audit list": "memory", "audit show": "memory",
+    "remember": "memories", "recall": "memories", "forget": "memories", "memories": "memories",
 })
 GROUPS |= {"admin", "audit"}
-WRITES |= {"audit record", "audit label"}
+WRITES |= {"audit record", "audit label", "remember", "forget"}
 # Triage, state and reference lists (bd/cli/cmd_triage.py, cmd_helpcmds.py).
 MODULES.update({
     "epic close-eligible": "triage", "duplicate": "triage", "supersede": "triage",

@@ -27,7 +27,7 @@ needs_mcp = pytest.mark.skipif(
 EXPECTED_TOOLS = {"context", "ready", "list", "show", "create", "update", "claim", "close",
                   "reopen", "dep", "blocked", "stats", "comments", "labels",
                   "compact-analyze", "compact-apply", "mol_pour", "mol_wisp", "mol_squash",
-                  "mol_burn", "gate_resolve"}
+                  "mol_burn", "gate_resolve", "remember", "recall"}
 TOOLS_BUDGET_TOKENS = 2500  # the original's tool list cost about 10,000
 
 
@@ -371,3 +371,23 @@ def test_molecule_tools_pour_wisp_squash_burn_and_gate_resolve(repo: Path) -> No
     jsonl = (repo / ".beads" / "issues.jsonl").read_text()
     assert "t-wisp-" not in jsonl.replace(wisp["new_epic_id"], "")
     assert [r["id"] for r in bdj("ready", cwd=repo)] == [poured["id_mapping"]["mol-mcp.one"]]
+
+
+@needs_mcp
+def test_remember_and_recall_tools(repo: Path) -> None:
+    async def body(c: Any) -> Any:
+        stored = await call(c, "remember", text="CI runs on Python 3.11 only", tags=["ci"])
+        again = await call(c, "remember", text="CI runs on 3.11 and 3.12",
+                           key=stored["key"])
+        return stored, again, await call(c, "recall", query="3.12"), await call(c, "recall")
+
+    stored, again, found, everything = session(repo, body)
+    assert stored["action"] == "remembered" and again["action"] == "updated"
+    assert found["value"] == "CI runs on 3.11 and 3.12" and found["found"]
+    assert len(everything["matches"]) == 1
+    assert bdj("memories", cwd=repo) == {stored["key"]: "CI runs on 3.11 and 3.12"}
+
+    async def ro(c: Any) -> Any:
+        return await error(c, "remember", text="nope")
+
+    assert "read-only" in session(repo, ro, readonly=True)
