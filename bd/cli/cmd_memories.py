@@ -22,7 +22,7 @@ def _one_line(text: str, width: int) -> str:
 
 
 @command("remember", "Store a persistent memory (a short project fact; bd prime injects it)",
-         args=[arg("text")], opts=[
+         args=[arg("text", help="The fact to remember")], opts=[
     opt("key", "--key", help="The memory's key (default: a slug of the first 8 words); an "
         "existing key is updated in place"),
     opt("tag", "--tag", multiple=True, help="A tag (repeatable); recall and memories search tags"),
@@ -40,7 +40,7 @@ def _remember(ctx: Context, o: Values) -> int:
 
 
 @command("recall", "Retrieve a memory by key, or the memories matching words",
-         args=[arg("query", "?")])
+         args=[arg("query", "?", help="A key, or words to look for (all memories without)")])
 def _recall(ctx: Context, o: Values) -> int:
     from bd.memory import memories
 
@@ -59,7 +59,7 @@ def _recall(ctx: Context, o: Values) -> int:
     return 0
 
 
-@command("forget", "Remove a persistent memory", args=[arg("key")])
+@command("forget", "Remove a persistent memory", args=[arg("key", help="The memory's key (see bd memories)")])
 def _forget(ctx: Context, o: Values) -> int:
     from bd.memory import memories
 
@@ -72,7 +72,7 @@ def _forget(ctx: Context, o: Values) -> int:
     return 0
 
 
-@command("memories", "List persistent memories, or search them", args=[arg("search", "?")])
+@command("memories", "List persistent memories, or search them", args=[arg("search", "?", help="Words to look for in keys, values and tags")])
 def _memories(ctx: Context, o: Values) -> int:
     from bd.memory import memories
 
