@@ -59,7 +59,8 @@ def _recall(ctx: Context, o: Values) -> int:
     return 0
 
 
-@command("forget", "Remove a persistent memory", args=[arg("key", help="The memory's key (see bd memories)")])
+@command("forget", "Remove a persistent memory",
+         args=[arg("key", help="The memory's key (see bd memories)")])
 def _forget(ctx: Context, o: Values) -> int:
     from bd.memory import memories
 
@@ -72,7 +73,8 @@ def _forget(ctx: Context, o: Values) -> int:
     return 0
 
 
-@command("memories", "List persistent memories, or search them", args=[arg("search", "?", help="Words to look for in keys, values and tags")])
+@command("memories", "List persistent memories, or search them",
+         args=[arg("search", "?", help="Words to look for in keys, values and tags")])
 def _memories(ctx: Context, o: Values) -> int:
     from bd.memory import memories
 
