@@ -30,6 +30,7 @@ from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.stdio import stdio_server
 
 from bd.agents import prime as agents
+from bd.agents.mcp_memory import HANDLERS as MEMORY_HANDLERS
 from bd.core import model
 from bd.core import shapes as out
 from bd.errors import BdError, NotInitializedError, UsageError
@@ -366,18 +367,6 @@ def _labels(ws: Workspaces, a: dict[str, Any]) -> Any:
     return sorted(store.get(rid).get("labels") or [])
 
 
-def _compact_analyze(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd.memory import compact
-
-    return compact.analyze(ws.store(a.get("workspace_root")), int(a.get("tier") or 1),
-                           limit=int(a.get("limit") or 10), issue_id=a.get("issue_id"))
-
-
-def _compact_apply(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd.memory import compact
-
-    return compact.apply(ws.store(a.get("workspace_root")), a["issue_id"], a["summary"],
-                         int(a.get("tier") or 1))
 
 
 def _pour(ws: Workspaces, a: dict[str, Any], *, ephemeral: bool = False) -> Any:
@@ -414,17 +403,6 @@ def _gate_resolve(ws: Workspaces, a: dict[str, Any]) -> Any:
     return gates.resolve(store, store.resolve(a["gate_id"]), a.get("reason") or "")
 
 
-def _remember(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd.memory import memories
-
-    return memories.remember(ws.store(a.get("workspace_root")), a["text"], key=a.get("key"),
-                             tags=a.get("tags"))
-
-
-def _recall(ws: Workspaces, a: dict[str, Any]) -> Any:
-    from bd.memory import memories
-
-    return memories.recall(ws.store(a.get("workspace_root")), a.get("query"))
 
 
 HANDLERS: dict[str, Callable[[Workspaces, dict[str, Any]], Any]] = {
@@ -433,8 +411,7 @@ HANDLERS: dict[str, Callable[[Workspaces, dict[str, Any]], Any]] = {
     "context": _context, "ready": _ready, "list": _list, "show": _show, "create": _create,
     "update": _update, "claim": _claim, "close": _close, "reopen": _reopen, "dep": _dep,
     "blocked": _blocked, "stats": _stats, "comments": _comments, "labels": _labels,
-    "compact-analyze": _compact_analyze, "compact-apply": _compact_apply,
-    "remember": _remember, "recall": _recall,
+    **MEMORY_HANDLERS,
 }
 
 
