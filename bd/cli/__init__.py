@@ -88,11 +88,12 @@ MODULES.update({
     "mol current": "mol", "mol progress": "mol", "mol stale": "mol", "mol ready": "mol",
     "gate list": "gates", "gate show": "gates", "gate resolve": "gates", "gate check": "gates",
     "gate add-waiter": "gates", "gate discover": "gates", "gate create": "gates",
+    "template list": "mol", "template show": "mol", "template instantiate": "mol",
 })
-GROUPS |= {"formula", "mol", "gate"}
+GROUPS |= {"formula", "mol", "gate", "template"}
 WRITES |= {"cook", "formula convert", "mol pour", "mol wisp", "mol bond", "mol fart",
            "mol squash", "mol burn", "mol distill", "gate resolve", "gate check",
-           "gate add-waiter", "gate discover", "gate create"}
+           "gate add-waiter", "gate discover", "gate create", "template instantiate"}
 GLOBAL_BOOL = {"--json": "json", "--no-daemon": None, "--no-auto-flush": None,
                "--no-auto-import": None, "--sandbox": None, "-q": "quiet", "--quiet": "quiet",
                "--allow-stale": None, "--readonly": "readonly", "--no-db": None,

@@ -29,7 +29,7 @@ def _mol(ctx: Context, rid: str) -> str:
 
 def _poured(ctx: Context, result: dict[str, Any], *, wisp: bool) -> None:
     for w in result.get("warnings", []):
-        ctx.out.warn(f"Warning: {w}")
+        ctx.out.warn(w)
     if ctx.json:
         ctx.out.json(result)
         return
@@ -383,4 +383,47 @@ def close_continue(ctx: Context, o: Values, ids: list[str]) -> int:
                      f"{r['next_step'].get('title', '')}")
     else:
         ctx.out.line(f"→ Next step: {r['next_step']['id']}: {r['next_step'].get('title', '')}")
+    return 0
+
+
+# -- template: v0.46's deprecated names for protos (removed in v0.58) ----------------------------
+
+def _deprecated(ctx: Context, old: str, new: str) -> None:
+    ctx.out.warn(f"'bd template {old}' is deprecated; use '{new}'")
+
+
+@command("template list", "Deprecated: list protos (template-labelled issue trees)",
+         hidden=True)
+def _template_list(ctx: Context, o: Values) -> int:
+    from bd.workflows import molecules
+
+    _deprecated(ctx, "list", "bd formula list' or 'bd list --label template")
+    rows = molecules.list_protos(ctx.store)
+    if ctx.json:
+        ctx.out.json(rows)
+    elif not rows:
+        ctx.out.line("No protos (make one with 'bd cook NAME --persist')")
+    else:
+        for r in rows:
+            ctx.out.line(f"  {r['id']}: {r['title']} ({r['steps']} steps)")
+    return 0
+
+
+@command("template show", "Deprecated: show a proto (bd mol show)", args=[arg("id")],
+         hidden=True)
+def _template_show(ctx: Context, o: Values) -> int:
+    _deprecated(ctx, "show", "bd mol show")
+    return int(_show(ctx, Values({**o, "parallel": False})) or 0)
+
+
+@command("template instantiate", "Deprecated: pour a proto (bd mol pour)",
+         args=[arg("proto")], opts=[VARS, opt("assignee", "--assignee",
+                                              help="Assignee of the root issue")],
+         hidden=True)
+def _template_instantiate(ctx: Context, o: Values) -> int:
+    from bd.workflows import molecules
+
+    _deprecated(ctx, "instantiate", "bd mol pour")
+    result = molecules.pour(ctx.store, o.proto, given=_vars(o), assignee=o.assignee)
+    _poured(ctx, result, wisp=False)
     return 0

@@ -58,6 +58,7 @@ GROUP_HELP = {
     "formula": "Formulas: reusable workflow files (.beads/formulas/*.formula.toml)",
     "mol": "Molecules: pour formulas into step issues, wisps, bond, squash, burn",
     "gate": "Gates: steps that wait for CI, a pull request, a timer or a person",
+    "template": "Deprecated (use bd mol / bd formula): list, show, instantiate protos",
 }
 
 # Top-level order of `bd --help`: the everyday workflow first, then the rest.

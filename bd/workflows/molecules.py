@@ -95,6 +95,20 @@ def load_proto(store: Store, lib: Library, name: str, given: Mapping[str, str] |
     return Proto([recs[i] for i in tree if i in recs], name=rid, kind="issue")
 
 
+def list_protos(store: Store) -> list[dict[str, Any]]:
+    """Persisted protos: ``template``-labelled issues that are not inside another proto."""
+    conn = store.cache().conn
+    roots = [r[0] for r in conn.execute(
+        "SELECT i.id FROM issues i JOIN labels l ON l.issue_id = i.id AND l.label = ? "
+        "WHERE i.status != 'tombstone' AND NOT EXISTS (SELECT 1 FROM dependencies d JOIN "
+        "labels p ON p.issue_id = d.depends_on_id AND p.label = ? WHERE d.issue_id = i.id "
+        "AND d.type = 'parent-child') ORDER BY i.id",
+        (proto.TEMPLATE_LABEL, proto.TEMPLATE_LABEL))]
+    recs = store.get_many(roots)
+    return [{"id": r, "title": recs[r].get("title", ""), "steps": len(descendants(store, r))}
+            for r in roots if r in recs]
+
+
 def is_proto(rec: Mapping[str, Any]) -> bool:
     return bool(rec.get("is_template")) or proto.TEMPLATE_LABEL in (rec.get("labels") or [])
 
@@ -139,7 +153,11 @@ def _new_ids(tx: Tx, p: Proto, infix: str, parent: str | None, ref: str | None,
             mapping[old] = new
         return mapping
     prefix = f"{store.prefix}-{infix}"
-    n_existing = store.count_top_level() + len(p.records)
+    # Only ids of this namespace (<prefix>-mol-…) can collide with the new ones: their count
+    # sets the hash length, found by a range scan of the primary key (not all 10,000 rows).
+    row = store.cache().conn.execute("SELECT count(*) FROM issues WHERE id >= ? AND id < ?",
+                                     (prefix + "-", prefix + ".")).fetchone()
+    n_existing = int(row[0]) + len(p.records)
     base, actor = time.time_ns(), store.actor
     for i, rec in enumerate(p.records):
         new = ids.generate_id(prefix, str(rec.get("title", "")), str(rec.get("description", "")),

@@ -236,3 +236,19 @@ def test_stale_all_blocking_unassigned(repo: Path) -> None:
     assert [r["id"] for r in bdj("mol", "stale", "--blocking", cwd=repo)] == [b["new_epic_id"]]
     assert [r["id"] for r in bdj("mol", "stale", "--unassigned", cwd=repo)] == \
         [b["new_epic_id"]]
+
+
+def test_template_commands_are_deprecated_aliases(repo: Path) -> None:
+    _formula(repo, "mol-bugfix", BUGFIX)
+    bdj("cook", "mol-bugfix", "--persist", cwd=repo)
+    listed = bd("template", "list", "--json", cwd=repo)
+    assert "deprecated" in listed.stderr
+    assert json.loads(listed.stdout) == [{"id": "mol-bugfix", "title": "mol-bugfix",
+                                          "steps": 4}]
+    shown = bdj("template", "show", "mol-bugfix", cwd=repo)
+    assert shown["root"]["id"] == "mol-bugfix" and len(shown["steps"]) == 4
+    made = bdj("template", "instantiate", "mol-bugfix", "--var", "component=api",
+               "--assignee", "ann", cwd=repo)
+    recs = _recs(repo)
+    assert recs[made["new_epic_id"]]["assignee"] == "ann"
+    assert recs[made["id_mapping"]["mol-bugfix.fix"]]["title"] == "Fix api"
