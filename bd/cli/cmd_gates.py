@@ -130,12 +130,14 @@ def _add_waiter(ctx: Context, o: Values) -> int:
          opts=[opt("branch", "-b", "--branch", help="Only runs of this branch"),
                opt("commit", "-c", "--commit", help="Only runs of this commit (prefix)"),
                opt("limit", "-l", "--limit", type=int, default=20, help="Runs to look at"),
+               opt("max_age", "-a", "--max-age", default="30m",
+                   help="Only runs created this recently (default 30m)"),
                opt("dry_run", "--dry-run", type=bool, help="Report, change nothing")])
 def _discover(ctx: Context, o: Values) -> int:
     from bd.workflows import gates
 
     r = gates.discover(ctx.store, branch=o.branch, commit=o.commit, limit=o.limit,
-                       dry_run=o.dry_run)
+                       max_age=o.max_age, dry_run=o.dry_run)
     if ctx.json:
         ctx.out.json(r)
         return 0

@@ -289,13 +289,15 @@ def _escalate(rec: dict[str, Any], reason: str, run: Runner) -> str:
 
 
 def discover(store: Store, *, branch: str | None = None, commit: str | None = None,
-             limit: int = 20, dry_run: bool = False, run: Runner = run_cli
-             ) -> dict[str, Any]:
-    """Fill in the run id of open ``gh:run`` gates that lack one: the newest workflow run
-    (created after the gate) whose name matches the gate's hint, on ``branch``/``commit``
-    when given."""
+             limit: int = 20, max_age: str = "30m", dry_run: bool = False,
+             now_ns: int | None = None, run: Runner = run_cli) -> dict[str, Any]:
+    """Fill in the run id of open ``gh:run`` gates that lack one: the first recent workflow
+    run (created within ``max_age``) whose name matches the gate's hint, on ``branch`` /
+    ``commit`` when given."""
     from bd.ops import issues as ops
 
+    age_ns = fm.parse_duration(max_age, "--max-age")
+    now = now_ns if now_ns is not None else time.time_ns()
     pending = [store.get(g["id"]) for g in list_gates(store, limit=0)]
     pending = [g for g in pending if str(g.get("await_type", "")).startswith("gh:run")
                and not str(g.get("await_id") or "").isdigit()]
@@ -318,7 +320,6 @@ def discover(store: Store, *, branch: str | None = None, commit: str | None = No
     used: set[str] = set()
     for g in pending:
         hint = str(g.get("await_id") or "")
-        created = timeutil.ts_key(str(g.get("created_at") or "")) or 0
         for r in runs:
             if not isinstance(r, dict):
                 continue
@@ -329,9 +330,9 @@ def discover(store: Store, *, branch: str | None = None, commit: str | None = No
                 continue
             if commit and not str(r.get("headSha", "")).startswith(commit):
                 continue
-            started = timeutil.ts_key(str(r.get("createdAt") or "")) or 0
-            if started and created and started < created - 300 * 10**9:
-                continue  # a run from before the gate existed (5 min of clock skew allowed)
+            started = timeutil.ts_key(str(r.get("createdAt") or ""))
+            if started is not None and age_ns and now - started > age_ns:
+                continue  # too old to be this gate's run
             used.add(rid)
             found.append({"gate_id": g["id"], "run_id": rid, "name": r.get("name", ""),
                           "branch": r.get("headBranch", "")})

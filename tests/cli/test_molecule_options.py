@@ -252,3 +252,19 @@ def test_template_commands_are_deprecated_aliases(repo: Path) -> None:
     recs = _recs(repo)
     assert recs[made["new_epic_id"]]["assignee"] == "ann"
     assert recs[made["id_mapping"]["mol-bugfix.fix"]]["title"] == "Fix api"
+
+
+def test_gate_discover_max_age(tmp_path: Path, repo: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    step = bd("create", "Ship", "--silent", cwd=repo).stdout.strip()
+    gate = bdj("gate", "create", "--blocks", step, "--type", "gh:run", "--await-id", "ci",
+               cwd=repo)["id"]
+    two_hours_ago = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    env = _fake_gh(tmp_path, {"runs": {}, "prs": {}, "list": [
+        {"databaseId": 11, "name": "ci", "headBranch": "main", "headSha": "abc",
+         "createdAt": two_hours_ago, "status": "completed", "conclusion": "success"}]})
+    assert bdj("gate", "discover", cwd=repo, env=env)["matched"] == 0  # older than 30m
+    assert bdj("gate", "discover", "--max-age", "1h", cwd=repo, env=env)["matched"] == 0
+    found = bdj("gate", "discover", "--max-age", "3h", cwd=repo, env=env)
+    assert found["matched"] == 1 and bdj("gate", "show", gate, cwd=repo)["await_id"] == "11"
