@@ -132,7 +132,11 @@ class Library:
 
 def to_toml(f: dict[str, Any]) -> str:
     """A formula as TOML text (tomli-w), keys in the order the formula documents them."""
-    import tomli_w
+    try:
+        import tomli_w
+    except ImportError:  # a dependency of bd; an environment made before it was added
+        raise FormulaError("writing TOML needs the tomli-w package (pip install tomli-w, or "
+                           "make venv)") from None
 
     data = fm.public({k: v for k, v in f.items() if k != "_path"})
     order = {k: i for i, k in enumerate(fm.TOP_KEYS)}
