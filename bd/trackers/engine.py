@@ -64,6 +64,7 @@ class Engine:
         self._unabsorbed: list[str] = []  # updated_at of remote changes not taken in
         self._news = False  # the fetch brought something that is not an echo of our writes
         self._intents: dict[str, str] = {}
+        self._unlinked: list[RemoteIssue] = []  # fetched remote issues no local issue links
 
     # -- entry point ----------------------------------------------------------------------------
     def run(self) -> SyncReport:
@@ -82,6 +83,7 @@ class Engine:
             if key in by_key:
                 continue
             self._news = True
+            self._unlinked.append(r)
             if not opts.pull:
                 self._unabsorbed.append(r.updated_at)
                 continue
@@ -339,12 +341,13 @@ class Engine:
                 continue
             if rid in intents:
                 # A previous run may have created it just before being killed: look for an
-                # unlinked remote issue with its title among those imported this run.
-                match = next((x for x in self.new_local if x[0].fields["title"] ==
-                              intents[rid]), None)
+                # unlinked remote issue with its title among those fetched.
+                match = next((x for x in self._unlinked
+                              if x.fields["title"] == intents[rid]), None)
                 if match is not None:
-                    self.new_local.remove(match)
-                    self._link_created(rid, rec, match[0], recovered=True)
+                    self._unlinked.remove(match)
+                    self.new_local = [x for x in self.new_local if x[0] is not match]
+                    self._link_created(rid, rec, match, recovered=True)
                     continue
             if opts.dry_run:
                 rep.pushed_created.append(rid)
