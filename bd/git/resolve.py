@@ -96,10 +96,12 @@ def stages_from_git(path: str) -> tuple[bytes, bytes, bytes] | None:
 
 
 def resolve_file(path: str, *, dry_run: bool = False, ttl: float = merge.DEFAULT_TTL_DAYS,
-                 now_ns: int | None = None, actor: str | None = None) -> dict[str, Any]:
+                 now_ns: int | None = None, actor: str | None = None,
+                 rekey: bool = True) -> dict[str, Any]:
     """Rebuild a conflicted JSONL in place. Returns a report: source, counts, the fields
     both sides changed (kept and dropped values), claims of this clone's actors that did not
-    survive, issues moved to another id, and the engine's other notes."""
+    survive, issues moved to another id, and the engine's other notes.  ``rekey``: move
+    this clone's logged events of an issue renumbered away from it to the new id."""
     from bd.core import outcomes
     from bd.store import eventlog, jsonl
     from bd.store.store import default_actor
@@ -141,7 +143,7 @@ def resolve_file(path: str, *, dry_run: bool = False, ttl: float = merge.DEFAULT
     if dry_run:
         return report
     jsonl.atomic_write(path, res.data)
-    if moves:
+    if moves and rekey:  # (bd sync passes False: it moves the events itself, once)
         from bd.core.timeutil import now_ts
 
         # the caller reloads the cache's copy of the log (Store.reload_events)

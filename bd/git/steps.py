@@ -171,7 +171,7 @@ def settle_jsonl_conflicts(repo: str, jsonl_rel: str) -> bool:
             return True
         if paths != [jsonl_rel]:
             return False
-        resolve.resolve_file(os.path.join(repo, jsonl_rel))
+        resolve.resolve_file(os.path.join(repo, jsonl_rel), rekey=False)
         env = {"GIT_EDITOR": "true"}
         if git.rebase_in_progress(repo):
             proc = git.run(["-c", "core.editor=true", "rebase", "--continue"], repo,
