@@ -38,8 +38,7 @@ def identity(rec: dict[str, Any]) -> tuple[str, str]:
     return (str(rec.get("created_at") or ""), str(rec.get("created_by") or ""))
 
 
-def follow(inputs: list[bytes], names: tuple[str, str, str],
-                         res: Any) -> list[bytes]:
+def follow(inputs: list[bytes], names: tuple[str, str, str], res: Any) -> list[bytes]:
     """Read each input with earlier renumberings applied.
 
     A merge that moved an issue off a colliding id wrote ``renumbered_from`` on it.  An input
@@ -66,7 +65,7 @@ def follow(inputs: list[bytes], names: tuple[str, str, str],
     taken: set[str] | None = None
     relocated: dict[tuple[str, tuple[str, str]], str] = {}
     out = []
-    for raw, name in zip(inputs, names, strict=True):
+    for side, raw, name in zip(("base", "left", "right"), inputs, names, strict=True):
         lines: list[bytes | None] = list(raw.split(b"\n"))
         where: dict[str, int] = {}
         for i, maybe in enumerate(lines):
@@ -95,7 +94,7 @@ def follow(inputs: list[bytes], names: tuple[str, str, str],
                     res.renamed[new] = fresh
                     res.renumbered.append({"from": new, "to": fresh,
                                            "title": occupant.get("title"),
-                                           "side": name})
+                                           "side": side})
                     res.notes.append(renumber_note(new, relocated[key], occupant.get("title")))
                 mapping[new] = relocated[key]
             mapping[old] = new
