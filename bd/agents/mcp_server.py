@@ -1,17 +1,21 @@
 """bd's Model Context Protocol server: the bd library served to agents over stdio.
 
-Run by ``bd mcp``.  Tool names and parameters follow the official beads MCP server
-(beads-mcp 0.46: ``context``, ``ready``, ``list``, ``show``, ``create``, ``update``,
-``close``, ``reopen``, ``dep``, ``blocked``, ``stats``, plus ``claim`` of later releases),
-so an agent configured for it can switch; ``comments`` and ``labels`` are bd's own.  Unlike
+Run by ``bd mcp``.  Tool names follow the official beads MCP server (beads-mcp 0.46:
+``context``, ``ready``, ``list``, ``show``, ``create``, ``update``, ``close``, ``reopen``,
+``dep``, ``blocked``, ``stats``, plus ``claim`` of later releases); ``comments`` and
+``labels`` are bd's own.  Parameters are named as the CLI's long flags (``type``,
+``acceptance``, ``label``, ``sort``); beads-mcp's names (``issue_type``,
+``acceptance_criteria``, ``labels``, ``sort_policy``, ``dep_type``, ...) are accepted as
+aliases, so an agent configured for it can switch.  Unlike
 the original, which starts a ``bd`` process per call, every call here is a library call in
 this process, on one open Store per workspace.
 
 Schemas are written by hand, as data, to stay small: the whole tool list is a few hundred
-tokens where the original's was about ten thousand.  Arguments the original accepted but bd
-does not need (``fields``, ``brief_deps``, ``max_description_length``) are not declared;
-JSON Schema lets a client send them anyway and they are ignored.  Issues come back in the
-same JSON shapes as the CLI's ``--json`` output.
+tokens where the original's was about ten thousand.  Every schema says
+``additionalProperties: false`` and a call with an unknown parameter fails, naming the valid
+ones (or the tool that takes it), so a misnamed argument is never silently dropped.  Invalid
+status, type and sort values fail listing the valid ones.  Issues come back in the same JSON
+shapes as the CLI's ``--json`` output.
 
 This module imports the ``mcp`` SDK at the top: only ``bd mcp`` (and the tests) import it.
 """
@@ -31,9 +35,11 @@ from mcp.server.stdio import stdio_server
 
 from bd.agents import prime as agents
 from bd.agents.mcp_memory import HANDLERS as MEMORY_HANDLERS
-from bd.core import model
+from bd.agents.mcp_params import normalise, validate
+from bd.core import choices, model
 from bd.core import shapes as out
 from bd.errors import BdError, NotInitializedError, UsageError
+from bd.git.runner import user_name
 from bd.store.queries import ListFilter, ReadyFilter
 from bd.store.store import Store
 from bd.store.workspace import DB_NAME, JSONL_NAME, find_beads_dir
@@ -57,38 +63,43 @@ _VARS: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "str
 
 def _tool(name: str, description: str, props: dict[str, Any] | None = None,
           required: tuple[str, ...] = ()) -> types.Tool:
+    # Unknown parameters are refused (additionalProperties: false, and call() checks it),
+    # so a misnamed argument is an error instead of a silently dropped value.
     schema: dict[str, Any] = {"type": "object",
-                              "properties": {**(props or {}), "workspace_root": _S}}
+                              "properties": {**(props or {}), "workspace_root": _S},
+                              "additionalProperties": False}
     if required:
         schema["required"] = list(required)
     return types.Tool(name=name, description=description, inputSchema=schema)
 
 
-_FILTERS = {"priority": _PRIORITY, "assignee": _S, "labels": _L, "labels_any": _L,
-            "unassigned": _B, "limit": _I, "brief": _B}
+# Parameter names are the CLI's long flags (--label -> label, --external-ref -> external_ref).
+_FILTERS = {"priority": _PRIORITY, "assignee": _S, "label": _L, "label_any": _L, "limit": _I,
+            "brief": _B}
 
 TOOLS = [
     _tool("context", "Show the project bd works on, or set it with workspace_root (every "
           "tool also takes workspace_root).", {"action": {"enum": ["show", "set"]}}),
     _tool("ready", "Issues ready to work on (no open blockers), most urgent first. limit "
           "default 10; brief: only id, title, status, priority.",
-          {**_FILTERS, "sort_policy": {"enum": ["hybrid", "priority", "oldest"]}}),
+          {**_FILTERS, "unassigned": _B, "type": _S,
+           "sort": {"enum": ["hybrid", "priority", "oldest"]}}),
     _tool("list", "List issues, open ones unless status is given (open, in_progress, blocked, "
-          "deferred, closed, all). query: text in the title. limit default 20.",
-          {"status": _S, "issue_type": _S, "query": _S, **_FILTERS}),
+          "deferred, closed, all). title_contains: text in the title. limit default 20.",
+          {"status": _S, "type": _S, "title_contains": _S, "no_assignee": _B, **_FILTERS}),
     _tool("show", "One issue in full: fields, dependencies, dependents, comments.",
           {"issue_id": _S}, ("issue_id",)),
-    _tool("create", "Create an issue. issue_type: bug, feature, task (default), epic, chore; "
+    _tool("create", "Create an issue. type: bug, feature, task (default), epic, chore; "
           "priority 0 (critical) to 4, default 2. deps: 'ID' (blocks) or 'TYPE:ID', e.g. "
           "'discovered-from:bd-12'. parent makes it a child of an epic.",
-          {"title": _S, "description": _S, "issue_type": _S, "priority": _PRIORITY,
+          {"title": _S, "description": _S, "type": _S, "priority": _PRIORITY,
            "assignee": _S, "labels": _L, "deps": _L, "parent": _S, "design": _S,
-           "acceptance": _S, "external_ref": _S, "id": _S}, ("title",)),
+           "acceptance": _S, "notes": _S, "external_ref": _S, "id": _S}, ("title",)),
     _tool("update", "Change an issue's fields. status: open, in_progress, blocked, deferred "
-          "or closed.",
+          "or closed. Labels: the labels tool; comments: the comments tool.",
           {"issue_id": _S, "status": _S, "priority": _PRIORITY, "assignee": _S, "title": _S,
-           "description": _S, "design": _S, "acceptance_criteria": _S, "notes": _S,
-           "external_ref": _S}, ("issue_id",)),
+           "description": _S, "design": _S, "acceptance": _S, "notes": _S,
+           "external_ref": _S, "type": _S}, ("issue_id",)),
     _tool("claim", "Take an issue atomically: assignee you, status in_progress. Fails if "
           "someone holds it. sync: claim through the git remote, so the claim holds across "
           "clones (bd update --claim --sync); without it the claim is exclusive within this "
@@ -96,8 +107,8 @@ TOOLS = [
     _tool("close", "Close an issue as done.", {"issue_id": _S, "reason": _S}, ("issue_id",)),
     _tool("reopen", "Reopen closed issues.", {"issue_ids": _L, "reason": _S}, ("issue_ids",)),
     _tool("dep", "Add a dependency: issue_id depends on depends_on_id (action 'remove' "
-          "removes it). dep_type: blocks (default), related, parent-child, discovered-from.",
-          {"issue_id": _S, "depends_on_id": _S, "dep_type": _S,
+          "removes it). type: blocks (default), related, parent-child, discovered-from.",
+          {"issue_id": _S, "depends_on_id": _S, "type": _S,
            "action": {"enum": ["add", "remove"]}}, ("issue_id", "depends_on_id")),
     _tool("blocked", "Blocked issues, each with the ids blocking it.", {"brief": _B}),
     _tool("stats", "Counts: open, in progress, ready, blocked, closed, lead time."),
@@ -129,6 +140,7 @@ TOOLS = [
     _tool("recall", "A memory by key, or the memories whose key, text or tags contain query; "
           "all memories without query.", {"query": _S}),
 ]
+SCHEMAS = {t.name: t.inputSchema for t in TOOLS}
 WRITES = {"create", "update", "claim", "close", "reopen", "dep", "compact-apply", "mol_pour",
           "mol_wisp", "mol_squash", "mol_burn", "gate_resolve", "remember"}
 
@@ -170,7 +182,10 @@ class Workspaces:
     def store(self, workspace_root: str | None = None) -> Store:
         path = self.beads_dir(workspace_root)
         if path not in self._stores:
-            self._stores[path] = Store(path, actor=self.actor)
+            store = Store(path, actor=self.actor)
+            # No actor configured: git's user.name, as the CLI does (then $USER)
+            store.actor_fallback = lambda: user_name(os.path.dirname(path))
+            self._stores[path] = store
         return self._stores[path]
 
     def flush_notices(self) -> None:
@@ -198,8 +213,8 @@ def _rows(rows: list[dict[str, Any]], brief: bool) -> list[dict[str, Any]]:
     return _brief(rows) if brief else [out.issue_json(r) for r in rows]
 
 
-def _type(value: str | None) -> str | None:
-    return model.normalise_type(value) if value else None
+def _type(store: Store, value: str | None) -> str | None:
+    return choices.issue_type(value, store.custom_types) if value else None
 
 
 def _context(ws: Workspaces, a: dict[str, Any]) -> Any:
@@ -225,18 +240,22 @@ def _ready(ws: Workspaces, a: dict[str, Any]) -> Any:
     store = ws.store(a.get("workspace_root"))
     rows = store.ready(ReadyFilter(
         limit=a.get("limit", 10), priority=a.get("priority"), assignee=a.get("assignee"),
-        unassigned=bool(a.get("unassigned")), labels=a.get("labels"),
-        labels_any=a.get("labels_any"), sort=a.get("sort_policy") or "hybrid"))
+        unassigned=bool(a.get("unassigned")), labels=a.get("label"),
+        labels_any=a.get("label_any"), issue_type=_type(store, a.get("type")),
+        sort=choices.check("sort", a.get("sort") or "hybrid", choices.READY_SORTS)))
     return _rows(rows, bool(a.get("brief")))
 
 
 def _list(ws: Workspaces, a: dict[str, Any]) -> Any:
     store = ws.store(a.get("workspace_root"))
+    status = a.get("status")
+    if status:  # a typo must not look like "no such issues"
+        choices.status(status, store.custom_statuses, filter=True)
     rows = store.list(ListFilter(
-        status=a.get("status"), priority=a.get("priority"), issue_type=_type(a.get("issue_type")),
-        assignee=a.get("assignee"), no_assignee=bool(a.get("unassigned")),
-        labels=a.get("labels"), labels_any=a.get("labels_any"),
-        title_contains=a.get("query"), limit=a.get("limit", 20)))
+        status=status, priority=a.get("priority"), issue_type=_type(store, a.get("type")),
+        assignee=a.get("assignee"), no_assignee=bool(a.get("no_assignee")),
+        labels=a.get("label"), labels_any=a.get("label_any"),
+        title_contains=a.get("title_contains"), limit=a.get("limit", 20)))
     return _rows(rows, bool(a.get("brief")))
 
 
@@ -253,16 +272,20 @@ def _create(ws: Workspaces, a: dict[str, Any]) -> Any:
     store = ws.store(a.get("workspace_root"))
     rec = ops.create(
         store, a["title"], description=a.get("description") or "",
-        issue_type=a.get("issue_type") or "task", priority=a.get("priority", 2),
+        issue_type=a.get("type") or "task", priority=a.get("priority", 2),
         assignee=a.get("assignee"), design=a.get("design") or "",
-        acceptance=a.get("acceptance") or "", external_ref=a.get("external_ref"),
+        acceptance=a.get("acceptance") or "", notes=a.get("notes") or "",
+        external_ref=a.get("external_ref"),
         labels=a.get("labels") or (), deps=a.get("deps") or (), parent=a.get("parent"),
         explicit_id=a.get("id"))
     return out.issue_json(rec)
 
 
-_UPDATE_FIELDS = ("status", "priority", "assignee", "title", "description", "design",
-                  "acceptance_criteria", "notes", "external_ref")
+# parameter -> record field
+_UPDATE_FIELDS = {"status": "status", "priority": "priority", "assignee": "assignee",
+                  "title": "title", "description": "description", "design": "design",
+                  "acceptance": "acceptance_criteria", "notes": "notes",
+                  "external_ref": "external_ref", "type": "issue_type"}
 
 
 def _update(ws: Workspaces, a: dict[str, Any]) -> Any:
@@ -270,12 +293,12 @@ def _update(ws: Workspaces, a: dict[str, Any]) -> Any:
 
     store = ws.store(a.get("workspace_root"))
     rid = store.resolve(a["issue_id"])
-    changes = {k: a[k] for k in _UPDATE_FIELDS if a.get(k) is not None}
+    changes = {field: a[k] for k, field in _UPDATE_FIELDS.items() if a.get(k) is not None}
     if changes.get("status") == "closed":  # as the original: closing goes through close
         changes.pop("status")
         if changes:
             ops.update(store, rid, changes)
-        return out.issue_json(ops.close(store, [rid], "Closed via update")[0])
+        return out.issue_json(ops.close(store, [rid])[0])
     if not changes:
         raise UsageError("update needs at least one field to change")
     return out.issue_json(ops.update(store, rid, changes))
@@ -299,7 +322,9 @@ def _close(ws: Workspaces, a: dict[str, Any]) -> Any:
     from bd.ops import issues as ops
 
     store = ws.store(a.get("workspace_root"))
-    closed = ops.close(store, [store.resolve(a["issue_id"])], a.get("reason") or "Completed")
+    reason = a.get("reason")
+    rids = [store.resolve(a["issue_id"])]
+    closed = ops.close(store, rids, reason) if reason else ops.close(store, rids)
     return [out.issue_json(r) for r in closed]
 
 
@@ -319,8 +344,8 @@ def _dep(ws: Workspaces, a: dict[str, Any]) -> Any:
     issue = store.resolve(a["issue_id"])
     target = target if target.startswith("external:") else store.resolve(target)
     if a.get("action") == "remove":
-        return ops.remove_dependency(store, issue, target, a.get("dep_type"))
-    return ops.add_dependency(store, issue, target, a.get("dep_type") or "blocks")
+        return ops.remove_dependency(store, issue, target, a.get("type"))
+    return ops.add_dependency(store, issue, target, a.get("type") or "blocks")
 
 
 def _blocked(ws: Workspaces, a: dict[str, Any]) -> Any:
@@ -422,8 +447,11 @@ def call(ws: Workspaces, name: str, arguments: dict[str, Any] | None) -> Any:
         raise UsageError(f"unknown tool {name!r}")
     if name in WRITES and ws.readonly:
         raise BdError(f"operation '{name}' is not allowed in read-only mode")
+    schema = SCHEMAS[name]
+    args = normalise(name, schema, dict(arguments or {}))
+    validate(name, schema, args)
     try:
-        return handler(ws, dict(arguments or {}))
+        return handler(ws, args)
     except BdError:
         raise
     except (KeyError, TypeError, ValueError) as exc:  # arguments the schema let through
@@ -444,7 +472,9 @@ def build_server(ws: Workspaces) -> Server[Any, Any]:
     async def _list_tools() -> list[types.Tool]:
         return TOOLS
 
-    @server.call_tool()
+    # call() validates, after mapping beads-mcp's parameter names to bd's (the SDK's own
+    # validation would refuse the aliases before bd sees them).
+    @server.call_tool(validate_input=False)
     async def _call_tool(name: str, arguments: dict[str, Any]) -> list[types.TextContent]:
         result = call(ws, name, arguments)
         return [types.TextContent(type="text", text=model.encode_json(result))]

@@ -40,6 +40,7 @@ MODULES = {
     "mcp": "agents",
     "repair-deps": "maint", "detect-pollution": "maint", "validate": "maint", "migrate": "maint",
     "merge": "git", "resolve-conflicts": "git", "sync": "git", "history": "git",
+    "completion": "completion",
     "graph": "graph", "graph check": "graph", "ui": "ui",
 }
 GROUPS = {"config", "dep", "label", "comments", "epic", "hooks", "graph"}
@@ -97,21 +98,41 @@ WRITES |= {"cook", "formula convert", "mol pour", "mol wisp", "mol bond", "mol f
 GLOBAL_BOOL = {"--json": "json", "--no-daemon": None, "--no-auto-flush": None,
                "--no-auto-import": None, "--sandbox": None, "-q": "quiet", "--quiet": "quiet",
                "--allow-stale": None, "--readonly": "readonly", "--no-db": None,
-               "-v": "verbose", "--verbose": "verbose", "--profile": "profile"}
-GLOBAL_VALUE = {"--actor": "actor", "--db": "db", "--lock-timeout": "lock_timeout"}
+               "-v": "verbose", "--verbose": "verbose", "--profile": "profile",
+               "--plain": "plain", "--no-pager": "no_pager"}
+GLOBAL_VALUE = {"--actor": "actor", "--db": "db", "--lock-timeout": "lock_timeout",
+                "--color": "color"}
+# Commands whose output only confirms a change: -q silences it (errors still print).
+CONFIRMS = WRITES | {"init", "sync", "config set", "config unset", "hooks install",
+                     "hooks uninstall", "setup", "migrate", "repair-deps", "export"}
+# Commands whose long human output goes through a pager on a terminal.
+PAGED = {"list", "search", "show", "ready", "blocked", "stale", "dep tree", "comments",
+         "label list-all", "count", "children"}
 
 
 class Context:
     """What a command needs besides its own options: global flags, output, the store."""
 
-    def __init__(self, flags: dict[str, Any]) -> None:
-        from bd.cli.output import Output
+    def __init__(self, flags: dict[str, Any], name: str | None = None) -> None:
+        from bd.cli.console import Output
 
         self.flags = flags
         self.json = bool(flags.get("json")) or os.environ.get("BD_JSON", "") in ("1", "true")
         self.quiet = bool(flags.get("quiet"))
-        self.out = Output(self.json, self.quiet)
+        color = flags.get("color")
+        if color is not None and color not in ("auto", "always", "never"):
+            from bd.core.choices import invalid
+
+            raise invalid("value for --color:", color, ("auto", "always", "never"))
+        self.out = Output(self.json, self.quiet, confirm=name in CONFIRMS, color=color,
+                          plain=bool(flags.get("plain")),
+                          paged=name in PAGED and not flags.get("no_pager"),
+                          setting=self.setting)
         self._store: Any = None
+
+    def setting(self, key: str) -> Any:
+        """A config value of the workspace the command opened (None if it opened none)."""
+        return self._store.config.get(key) if self._store is not None else None
 
     @property
     def store(self) -> Any:
@@ -131,6 +152,39 @@ class Context:
 
         return user_name(os.path.dirname(self._store.beads_dir))
 
+    def setup_hint(self) -> None:
+        """After the first change in a clone: say so when its committed workspace lacks the
+        merge driver or the hooks (git would merge issues.jsonl line by line).  Remembered
+        in the cache, which the change has just written anyway."""
+        cache = self._store.open_cache() if self._store is not None else None
+        if cache is None or self.quiet:
+            return
+        try:
+            if cache.meta("setup_hint") is not None:
+                return
+            from bd.git.initmodes import setup_missing
+
+            missing = setup_missing(self._store.beads_dir)
+            cache.set_meta("setup_hint", "shown" if missing else "ok")
+        except Exception:  # noqa: BLE001 - a hint must never fail the command it follows
+            return
+        if missing:
+            self.out.note(f"Hint: this clone has no bd {' and no '.join(missing)} set up, so "
+                          "git may merge issues.jsonl line by line (conflict markers); run "
+                          "'bd doctor --fix' once to set them up.  (Shown once.)")
+
+    def mark_setup_seen(self, beads_dir: str) -> None:
+        """After init: whatever it set up (or was told to skip) needs no hint."""
+        from bd.store.store import Store
+
+        store = Store(beads_dir)
+        try:
+            store.cache().set_meta("setup_hint", "init")
+        except (BdError, OSError):
+            pass
+        finally:
+            store.close()
+
     def custom(self, kind: str) -> list[str]:
         """The custom values config allows for an option kind ("status", "type")."""
         store = self.store
@@ -147,9 +201,10 @@ class Context:
         return for_cli(self)
 
     def close(self) -> None:
+        self.out.finish()
         if self._store is not None:
             for notice in self._store.notices:
-                sys.stderr.write(notice + "\n")
+                self.out.note(notice)
             self._store.close()
 
 
@@ -309,10 +364,17 @@ def main(argv: list[str] | None = None) -> int:
     argv = [_text(a) for a in (sys.argv[1:] if argv is None else argv)]
     json_mode = "--json" in argv
     ctx: Context | None = None
+    flags: dict[str, Any] = {}
+    if argv[:1] == ["__complete"]:  # asked by the shell completion scripts
+        from bd.cli.completion import complete_main
+
+        return complete_main(argv[1:])
     try:
         flags, tokens = split_globals(argv)
         if tokens[:1] in (["--version"], ["-V"]):
-            sys.stdout.write(f"bd version {VERSION} (python)\n")
+            from bd.version import version_line
+
+            sys.stdout.write(version_line() + "\n")
             return 0
         flags_part = tokens[:tokens.index("--")] if "--" in tokens else tokens  # -- x: text
         if not tokens or tokens[0] in ("help", "--help", "-h") or "--help" in flags_part \
@@ -328,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
 
         cmd = load_command(name)
         values = parse(cmd, rest)
-        ctx = Context(flags)
+        ctx = Context(flags, name)
         check_choices(cmd, values, ctx.custom)
         json_mode = ctx.json
         if flags.get("readonly") and name in WRITES:
@@ -337,9 +399,12 @@ def main(argv: list[str] | None = None) -> int:
             code = _profiled(cmd, ctx, values, name)
         else:
             code = cmd.run(ctx, values)
+        if not code and name in WRITES:
+            ctx.setup_hint()
         return int(code or 0)
     except BdError as exc:
-        _report(str(exc), json_mode, whole=getattr(exc, "multiline", False))
+        _report(str(exc), json_mode, flags.get("color"),
+                whole=getattr(exc, "multiline", False))
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -351,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except OSError as exc:  # a file bd was pointed at cannot be read or written: not a bug
         where = f"{exc.filename}: " if exc.filename else ""
-        _report(f"{where}{exc.strerror or exc}", json_mode)
+        _report(f"{where}{exc.strerror or exc}", json_mode, flags.get("color"))
         return 1
     except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are caught
         if type(exc).__module__ == "sqlite3" and "database is locked" in str(exc):
@@ -362,11 +427,11 @@ def main(argv: list[str] | None = None) -> int:
         if type(exc).__module__ == "sqlite3" and any(m in str(exc) for m in _SQLITE_ENV):
             store = ctx._store if ctx is not None else None  # a directory bd cannot write...
             where = f"{store.db_path}: " if store is not None else ""
-            _report(f"{where}cannot use the cache database: {exc}", json_mode)
+            _report(f"{where}cannot use the cache database: {exc}", json_mode, flags.get("color"))
             return 1
         path = _crash(exc)
         _report(f"internal error (this is a bd bug): {type(exc).__name__}: {exc}; "
-                f"details written to {path}", json_mode)
+                f"details written to {path}", json_mode, flags.get("color"))
         return 3
     finally:
         if ctx is not None:
@@ -388,7 +453,8 @@ def _text(arg: str) -> str:
         return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in arg)
 
 
-def _report(message: str, json_mode: bool, whole: bool = False) -> None:
+def _report(message: str, json_mode: bool, color: str | None = None,
+            whole: bool = False) -> None:
     """One line on stderr (or a JSON object); ``whole`` keeps the lines of a message that
     quotes another program (git's errors name files and causes on their later lines)."""
     if not whole:
@@ -397,8 +463,16 @@ def _report(message: str, json_mode: bool, whole: bool = False) -> None:
         from bd.core.model import encode_json
 
         sys.stdout.write(encode_json({"error": message}, indent=2) + "\n")
-    else:
-        sys.stderr.write(f"Error: {message}\n")
+        return
+    if _isatty(sys.stderr) or os.environ.get("CLICOLOR_FORCE") or color == "always":
+        from bd.cli.console import want_color
+
+        if want_color(color, sys.stderr):
+            from bd.cli.style import error
+
+            sys.stderr.write(error(message) + "\n")
+            return
+    sys.stderr.write(f"Error: {message}\n")
 
 
 def run() -> None:

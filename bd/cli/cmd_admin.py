@@ -26,7 +26,8 @@ def _init(ctx: Context, o: Values) -> int:
     result = init(os.getcwd(), InitOptions(
         prefix=o.prefix, mode=modes[0] if modes else "team", force=o.force,
         skip_hooks=o.skip_hooks, skip_merge_driver=o.skip_merge_driver,
-        planning_repo=o.planning_repo, branch=o.get("branch"), actor=ctx.flags.get("actor")))
+        planning_repo=o.planning_repo, branch=o.get("branch"), actor=ctx.flags.get("actor"),
+        nested=o.nested))
     if o.setup_exclude:
         from bd.git import runner
         from bd.git.initmodes import add_exclude
@@ -37,6 +38,7 @@ def _init(ctx: Context, o: Values) -> int:
         rel = os.path.relpath(result["path"], top).replace(os.sep, "/")
         if add_exclude(top, f"/{rel}/"):
             result["actions"].append(f"excluded {rel}/ in .git/info/exclude")
+    ctx.mark_setup_seen(result["path"])
     if ctx.json:
         ctx.out.json({k: v for k, v in result.items() if k != "hooks"})
         return 0
@@ -86,6 +88,9 @@ command("init", "Initialize bd in the current directory", opts=[
         help="Do not register the merge driver or touch .gitattributes"),
     opt("from_jsonl", "--from-jsonl", type=bool,
         help="Accepted for compatibility: the existing .beads/issues.jsonl is always used"),
+    opt("nested", "--nested", type=bool,
+        help="Create a workspace inside another workspace's directory tree (bd commands "
+             "there then use the inner one)"),
     opt("setup_exclude", "--setup-exclude", type=bool,
         help="Also list .beads/ in .git/info/exclude (a fork keeping its issues local)"),
 ])(_init)
@@ -98,10 +103,13 @@ def _version(ctx: Context, o: Values) -> int:
     if o.daemon:
         raise UsageError("bd has no daemon (every command reads the JSONL directly), so "
                          "there is no daemon version")
+    from bd.version import DISTRIBUTION, PACKAGE_VERSION, version_line
+
     if ctx.json:
-        ctx.out.json({"version": VERSION, "build": "python"})
+        ctx.out.json({"version": VERSION, "build": "python", "package": DISTRIBUTION,
+                      "package_version": PACKAGE_VERSION})
     else:
-        ctx.out.line(f"bd version {VERSION} (python)")
+        ctx.out.line(version_line())
     return 0
 
 

@@ -165,7 +165,7 @@ def _mcp(ctx: Context, o: Values) -> int:
     except ImportError as exc:
         if (exc.name or "").split(".")[0] not in _MCP_SDK:
             raise
-        raise BdError("bd mcp needs the MCP SDK, an optional extra: pip install 'bd[mcp]'"
+        raise BdError("bd mcp needs the MCP SDK, an optional extra: pip install 'beads-py[mcp]'"
                       ) from None
     if sys.stdin.isatty():
         ctx.out.note("bd mcp: serving MCP on stdin/stdout for an MCP client (Ctrl-C stops); "

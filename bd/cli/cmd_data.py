@@ -6,7 +6,9 @@ import os
 import sys
 
 from bd.cli import Context
+from bd.cli import output as out
 from bd.cli.cmd_views import _FILTERS, list_filter
+from bd.cli.console import plural
 from bd.cli.registry import Values, arg, command, opt
 from bd.errors import UsageError
 
@@ -72,7 +74,7 @@ def _export(ctx: Context, o: Values) -> int:
         if ctx.json:
             ctx.out.json(stats)
         else:
-            ctx.out.note(f"Exported {count} issues to {o.output}")
+            ctx.out.note(f"Exported {out.plural(count, 'issue')} to {o.output}")
     return 0
 
 
@@ -143,7 +145,7 @@ def _import(ctx: Context, o: Values) -> int:
         prefix = "Dry run: would import" if o.dry_run else "Import complete:"
         ctx.out.note(f"{prefix} {counts['created']} created, {counts['updated']} updated{extra}")
         if report["renamed"]:
-            ctx.out.note(f"Renamed {len(report['renamed'])} issue(s) to prefix "
+            ctx.out.note(f"Renamed {plural(len(report['renamed']), 'issue')} to prefix "
                          f"'{store.prefix}-'")
         if report["orphans_skipped"]:
             ctx.out.note("Skipped orphans (parent missing): "

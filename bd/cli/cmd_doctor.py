@@ -7,6 +7,7 @@ import sys
 
 from bd.cli import VERSION, Context
 from bd.cli.registry import Values, arg, command, opt
+from bd.core.words import plural
 from bd.errors import UsageError
 
 _MARK = {"ok": "✓", "warn": "⚠", "error": "✗"}
@@ -79,14 +80,15 @@ def _doctor(ctx: Context, o: Values) -> int:
     fixable = sum(1 for r in results if r.fixable and r.status != "ok")
     problems = counts["warn"] + counts["error"]
     if cleaned is not None:
-        ctx.out.line(f"Deleted {cleaned['deleted']} test issue(s) (backup: "
+        ctx.out.line(f"Deleted {plural(int(str(cleaned['deleted'])), 'test issue')} (backup: "
                      f"{cleaned.get('backup_path')})")
     if not problems:
         ctx.out.line("No problems found.")
     else:
-        ctx.out.line(f"{problems} problem(s): {counts['error']} error(s), {counts['warn']} "
-                     "warning(s)" + (f"; 'bd doctor --fix' repairs {fixable}"
-                                     if fixable and not o.fix else ""))
+        ctx.out.line(f"{plural(problems, 'problem')}: {plural(counts['error'], 'error')}, "
+                     f"{plural(counts['warn'], 'warning')}"
+                     + (f"; 'bd doctor --fix' repairs {fixable}" if fixable and not o.fix
+                        else ""))
     if o.output:
         ctx.out.line(f"✓ Diagnostics exported to {o.output}")
     return 1 if counts["error"] else 0
@@ -109,7 +111,7 @@ def _clean(ctx: Context, dctx: object, yes: bool) -> dict[str, object] | None:
             if ctx.json or not sys.stdin.isatty():
                 raise UsageError("--yes is needed to confirm when there is no terminal to "
                                  "ask on")
-            sys.stdout.write(f"Delete {len(found)} test issue(s)? [y/N] ")
+            sys.stdout.write(f"Delete {plural(len(found), 'test issue')}? [y/N] ")
             sys.stdout.flush()
             if sys.stdin.readline().strip().lower() not in ("y", "yes"):
                 ctx.out.line("Canceled.")

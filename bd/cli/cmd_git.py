@@ -7,6 +7,7 @@ import sys
 
 from bd.cli import Context
 from bd.cli import output as out
+from bd.cli.console import plural
 from bd.cli.registry import Values, arg, command, opt
 from bd.errors import BdError, UsageError
 
@@ -49,7 +50,8 @@ def _merge(ctx: Context, o: Values) -> int:
     if res.renamed:
         driver.record_renames(res)  # bd sync reports them (git hides a driver's stderr there)
     if res.conflicts:
-        sys.stderr.write(f"bd merge: {len(res.conflicts)} issue(s) changed differently on both "
+        sys.stderr.write(f"bd merge: {plural(len(res.conflicts), 'issue')} changed differently "
+                         "on both "
                          f"sides were left with conflict markers ({', '.join(res.conflicts)}); "
                          "run 'bd resolve-conflicts' to apply the merge rules\n")
         return 1
@@ -222,6 +224,12 @@ def _sync(ctx: Context, o: Values) -> int:
             ctx.out.json(state)
         else:
             for key, value in state.items():
+                if isinstance(value, (list, tuple)):
+                    value = ", ".join(map(str, value)) or "(none)"
+                elif isinstance(value, bool):
+                    value = "yes" if value else "no"
+                elif value is None:
+                    value = "(none)"
                 ctx.out.line(f"{key}: {value}")
         return 0
     if o.merge:
@@ -244,12 +252,14 @@ def _sync(ctx: Context, o: Values) -> int:
     if ctx.json:
         ctx.out.json(report.to_dict())
         return 0
-    prefix = "(dry run) " if o.dry_run else ""
     where = f"{report.branch}" + (" (sync branch)" if report.mode == "sync-branch" else "")
-    if report.committed:
-        ctx.out.line(f"{prefix}Committed issue changes on {where}: {report.committed}")
+    if o.dry_run:
+        ctx.out.line(f"Dry run: {'would commit' if report.committed else 'no'} issue changes "
+                     f"{'on' if report.committed else 'to commit on'} {where}")
+    elif report.committed:
+        ctx.out.line(f"✓ Committed issue changes on {where}: {report.committed}")
     else:
-        ctx.out.line(f"{prefix}No issue changes to commit on {where}")
+        ctx.out.line(f"No issue changes to commit on {where}")
     if report.pulled:
         ctx.out.line("Pulled" + (" remote changes" if report.merged_remote else
                                  " (already up to date)"))

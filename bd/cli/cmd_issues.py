@@ -125,8 +125,8 @@ def _create(ctx: Context, o: Values) -> int:
                          f"(only {', '.join(BLOCKING_DEP_TYPES)} do)")
     if ctx.json:
         ctx.out.json(out.issue_json(rec))
-    elif o.silent:
-        ctx.out.line(rec["id"])
+    elif o.silent or ctx.quiet:  # -q: the new id is the answer, the rest is confirmation
+        ctx.out.result(rec["id"])
     else:
         ctx.out.line(f"✓ Created issue: {rec['id']}")
         ctx.out.line(f"  Title: {rec['title']}")
@@ -167,7 +167,7 @@ def _q(ctx: Context, o: Values) -> int:
     rec = ops.create(ctx.store, " ".join(o.title), issue_type=o.type,
                      priority=model.parse_priority(o.priority), labels=o.labels)
     _touch(ctx, rec["id"])
-    ctx.out.json({"id": rec["id"]}) if ctx.json else ctx.out.line(rec["id"])
+    ctx.out.json({"id": rec["id"]}) if ctx.json else ctx.out.result(rec["id"])
     return 0
 
 
@@ -181,7 +181,8 @@ _UPDATE_FIELDS = (("status", "status"), ("title", "title"), ("type", "issue_type
 @command("update", "Update one or more issues", args=[arg("ids", "*")], opts=[
     opt("status", "-s", "--status", help="New status", choices="status"),
     opt("priority", "-p", "--priority", help=_PRIO_HELP),
-    opt("title", "--title"), opt("type", "-t", "--type", help="New issue type", choices="type"),
+    opt("title", "--title", help="New title"),
+    opt("type", "-t", "--type", help="New issue type", choices="type"),
     opt("assignee", "-a", "--assignee"),
     opt("description", "-d", "--description", "--body"),
     opt("body_file", "--body-file", "--description-file"),
@@ -422,7 +423,7 @@ def _delete(ctx: Context, o: Values) -> int:
     if ctx.json:
         ctx.out.json(result)
     elif result.get("preview"):
-        ctx.out.line(f"Would delete {len(result['deleted'])} issue(s): "
+        ctx.out.line(f"Would delete {out.plural(len(result['deleted']), 'issue')}: "
                      f"{' '.join(result['deleted'])}")
         if result["orphaned_issues"]:
             ctx.out.line("Issues that depend on them: " + " ".join(result["orphaned_issues"]))

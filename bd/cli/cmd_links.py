@@ -71,7 +71,7 @@ def _dep_blocks(ctx: Context, o: Values) -> int:
 
 @command("dep remove", "Remove a dependency", aliases=("dep rm",),
          args=[arg("issue"), arg("depends_on")],
-         opts=[opt("type", "-t", "--type", help="Only edges of this type")])
+         opts=[opt("type", "-t", "--type", help="Only edges of this type", choices="dep-type")])
 def _dep_remove(ctx: Context, o: Values) -> int:
     from bd.ops import issues as ops
 
@@ -85,8 +85,9 @@ def _dep_remove(ctx: Context, o: Values) -> int:
 
 
 @command("dep list", "List dependencies (down) or dependents (up)", args=[arg("id")],
-         opts=[opt("direction", "--direction", default="down", help="down or up"),
-               opt("type", "-t", "--type")])
+         opts=[opt("direction", "--direction", default="down", help="down or up",
+                   choices=("down", "up")),
+               opt("type", "-t", "--type", choices="dep-type")])
 def _dep_list(ctx: Context, o: Values) -> int:
     store = ctx.store
     rid = store.resolve(o.id)
@@ -112,14 +113,17 @@ def _dep_list(ctx: Context, o: Values) -> int:
 
 @command("dep tree", "Show the dependency tree of an issue", args=[arg("id")], opts=[
     opt("max_depth", "-d", "--max-depth", type=int, default=50),
-    opt("direction", "--direction", default="down", help="down, up or both"),
+    opt("direction", "--direction", default="down", help="down, up or both",
+        choices=("down", "up", "both")),
     opt("reverse", "--reverse", type=bool, help="Same as --direction up"),
-    opt("status", "--status", help="Only issues with this status (and the path to them)"),
+    opt("status", "--status", help="Only issues with this status (and the path to them)",
+        choices="status-filter"),
     opt("type", "-t", "--type", help="Follow only dependencies of this type (blocks, "
-        "parent-child, related, ...)"),
+        "parent-child, related, ...)", choices="dep-type"),
     opt("show_all_paths", "--show-all-paths", type=bool,
         help="Expand a node on every path that reaches it (default: once, then marked)"),
-    opt("format", "--format", help="mermaid: a Mermaid flowchart instead of the tree")])
+    opt("format", "--format", help="mermaid: a Mermaid flowchart instead of the tree",
+        choices=("mermaid",))])
 def _dep_tree(ctx: Context, o: Values) -> int:
     store = ctx.store
     rid = store.resolve(o.id)
@@ -171,7 +175,7 @@ def _dep_cycles(ctx: Context, o: Values) -> int:
     elif not cycles:
         ctx.out.line("✓ No dependency cycles detected")
     else:
-        ctx.out.line(f"⚠ Found {len(cycles)} dependency cycles:")
+        ctx.out.line(f"⚠ Found {out.plural(len(cycles), 'dependency cycle')}:")
         for n, c in enumerate(cycles, 1):
             ctx.out.line(f"{n}. Cycle involving:")
             for i in c:

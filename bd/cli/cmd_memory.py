@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 from bd.cli import Context
+from bd.cli.console import plural
 from bd.cli.registry import Values, arg, command, opt
 from bd.errors import BdError, UsageError
 
@@ -47,7 +48,7 @@ def _one_line(text: str, width: int) -> str:
     opt("apply", "--apply", type=bool,
         help="Agent mode: write the summary given with --summary to the issue --id"),
     opt("auto", "--auto", type=bool,
-        help="Summarise with an LLM (Anthropic API, needs bd[ai] and ANTHROPIC_API_KEY)"),
+        help="Summarise with an LLM (Anthropic API, needs beads-py[ai] and ANTHROPIC_API_KEY)"),
     opt("prune", "--prune", type=bool,
         help="Remove tombstones older than --older-than days (default: the tombstone TTL)"),
     opt("purge_tombstones", "--purge-tombstones", type=bool,
@@ -116,7 +117,8 @@ def _compact(ctx: Context, o: Values) -> int:
         from bd.memory import summarize
 
         res = summarize.auto(store, tier=o.tier, issue_id=o.id, all_=o.all, dry_run=o.dry_run,
-                             force=o.force, workers=o.workers, batch_size=o.batch_size)
+                             force=o.force, workers=o.workers, batch_size=o.batch_size,
+                             progress=ctx.progress())
         if ctx.json:
             ctx.out.json(res)
         elif res.get("dry_run"):
@@ -207,9 +209,9 @@ def _cleanup(ctx: Context, o: Values) -> int:
         ctx.out.line(res["message"])
     else:
         verb = "Would delete" if o.dry_run else "Deleted"
-        ctx.out.line(f"{verb} {res['deleted_count']} closed issue(s)")
+        ctx.out.line(f"{verb} {plural(res['deleted_count'], 'closed issue')}")
     if res["skipped_pinned"]:
-        ctx.out.line(f"Skipped {res['skipped_pinned']} pinned issue(s) (protected)")
+        ctx.out.line(f"Skipped {plural(res['skipped_pinned'], 'pinned issue')} (protected)")
     pruned = res["tombstones_pruned"]
     if pruned["count"]:
         verb = "would be pruned" if o.dry_run else "pruned"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bd.cli import Context
 from bd.cli import output_links as out_links
+from bd.cli.console import plural
 from bd.cli.registry import Values, arg, command, opt
 from bd.errors import BdError, UsageError
 
@@ -176,8 +177,9 @@ def _set_state(ctx: Context, o: Values) -> int:
 
 @command("lint", "Check issues for the description sections their type requires",
          args=[arg("ids", "*")], opts=[
-             opt("type", "-t", "--type", help="Only issues of this type"),
-             opt("status", "-s", "--status", help="Only this status (default open; all = any)")])
+             opt("type", "-t", "--type", help="Only issues of this type", choices="type"),
+             opt("status", "-s", "--status", help="Only this status (default open; all = any)",
+                 choices="status-filter")])
 def _lint(ctx: Context, o: Values) -> int:
     from bd.core import model
     from bd.core.templates import missing_sections
@@ -234,7 +236,7 @@ def _orphans(ctx: Context, o: Values) -> int:
             if ctx.json or not sys.stdin.isatty():
                 raise UsageError("--yes is needed to confirm --fix when there is no terminal "
                                  "to ask on")
-            sys.stdout.write(f"This will close {len(found)} orphaned issue(s). Continue? "
+            sys.stdout.write(f"This will close {plural(len(found), 'orphaned issue')}. Continue? "
                              "[y/N] ")
             sys.stdout.flush()
             if sys.stdin.readline().strip().lower() not in ("y", "yes"):
@@ -248,7 +250,7 @@ def _orphans(ctx: Context, o: Values) -> int:
     if not found:
         ctx.out.line("✓ No orphaned issues found")
         return 0
-    ctx.out.line(f"\n⚠ Found {len(found)} orphaned issue(s):\n")
+    ctx.out.line(f"\n⚠ Found {plural(len(found), 'orphaned issue')}:\n")
     for n, f in enumerate(found, 1):
         ctx.out.line(f"{n}. {f['issue_id']}: {f['title']}")
         ctx.out.line(f"   Status: {f['status']}")
@@ -270,7 +272,8 @@ def _rename_prefix(ctx: Context, o: Values) -> int:
 
     if not o.dry_run:
         _refuse_readonly(ctx, "rename-prefix")
-    result = rename_prefix(ctx.store, o.new_prefix, dry_run=o.dry_run, repair=o.repair)
+    result = rename_prefix(ctx.store, o.new_prefix, dry_run=o.dry_run, repair=o.repair,
+                           progress=ctx.progress())
     if ctx.json:
         ctx.out.json(result)
         return 0

@@ -69,7 +69,11 @@ def _ready(ctx: Context, o: Values) -> int:
         ctx.out.json([out.issue_json(r) for r in rows])
         return 0
     any_open = bool(rows) or store.any_active()
-    for line in out.ready_list(rows, any_open):
+    total = None
+    if o.limit and len(rows) == o.limit:  # a full page: say how much more there is
+        f.limit = 0
+        total = len(store.ready(f))
+    for line in out.ready_list(rows, any_open, total):
         ctx.out.line(line)
     return 0
 
@@ -123,7 +127,6 @@ _DISPLAY: list[Opt] = [
         "type or assignee", choices=LIST_SORTS),
     opt("reverse", "-r", "--reverse", type=bool),
     opt("long", "--long", type=bool),
-    opt("no_pager", "--no-pager", type=bool, hidden=True),
 ]
 
 
@@ -296,7 +299,7 @@ def _search(ctx: Context, o: Values) -> int:
     elif not rows:
         ctx.out.line(f"No issues found matching '{query}'")
     else:
-        ctx.out.line(f"Found {len(rows)} issues matching '{query}':")
+        ctx.out.line(f"Found {out.plural(len(rows), 'issue')} matching '{query}':")
         _print_rows(ctx, rows, o.long)
     return 0
 

@@ -3,48 +3,15 @@ place (the Issue row itself is ``bd.core.shapes``)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 
+from bd.cli.console import Output, plural  # noqa: F401 - part of this module's API
 from bd.core.model import encode_json, priority_of, status_of, type_of
 from bd.core.shapes import issue_json  # noqa: F401 - the JSON shapes are part of this module's API
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
-
-class Output:
-    def __init__(self, json_mode: bool = False, quiet: bool = False) -> None:
-        # bd prints no colour, so NO_COLOR / CLICOLOR are honoured by construction.
-        self.json_mode = json_mode
-        self.quiet = quiet
-
-    def json(self, obj: Any) -> None:
-        sys.stdout.write(encode_json(obj, indent=2) + "\n")
-
-    def json_stream(self, items: Iterable[Any]) -> None:
-        """A JSON array written item by item, byte for byte what :meth:`json` prints for
-        the list: output-bound commands (``ready --limit 0``, ``blocked``) never hold it."""
-        write, first = sys.stdout.write, True
-        for item in items:
-            text = encode_json(item, indent=2).replace("\n", "\n  ")
-            write(("[\n  " if first else ",\n  ") + text)
-            first = False
-        write("[]\n" if first else "\n]\n")
-
-    def line(self, text: str = "") -> None:
-        sys.stdout.write(text + "\n")
-
-    def warn(self, text: str) -> None:
-        if not self.quiet:
-            sys.stderr.write(f"Warning: {text}\n")
-
-    def note(self, text: str) -> None:
-        sys.stderr.write(text + "\n")
-
-    def error(self, text: str) -> None:
-        sys.stderr.write(f"Error: {text}\n")
-
 
 def compact(rec: Mapping[str, Any]) -> str:
     """``[📌 ]<id> [P<n>] [<type>] <status>[ @assignee][ [l1 l2]] - <title>``."""
@@ -71,12 +38,16 @@ def human_time(ts: Any) -> str:
         return str(ts)
 
 
-def ready_list(rows: list[Mapping[str, Any]], any_open: bool) -> Iterable[str]:
+def ready_list(rows: list[Mapping[str, Any]], any_open: bool, total: int | None = None
+               ) -> Iterable[str]:
     if not rows:
         yield ("✨ No ready work found (all issues have blocking dependencies)" if any_open
                else "✨ No open issues")
         return
-    yield f"\n📋 Ready work ({len(rows)} issues with no blockers):\n"
+    shown = plural(len(rows), "issue")
+    if total is not None and total > len(rows):  # a page, not everything
+        shown = f"{len(rows)} of {total} issues"
+    yield f"\n📋 Ready work ({shown} with no blockers):\n"
     for n, rec in enumerate(rows, 1):
         yield f"{n}. [P{priority_of(rec)}] [{type_of(rec)}] {rec['id']}: {rec.get('title', '')}"
         if rec.get("estimated_minutes") is not None:
@@ -95,7 +66,8 @@ def blocked_list(rows: list[Mapping[str, Any]]) -> Iterable[str]:
         yield f"[P{priority_of(rec)}] {rec['id']}: {rec.get('title', '')}"
         by = rec.get("blocked_by") or []
         if by:
-            yield f"  Blocked by {len(by)} open dependencies: [{' '.join(by)}]"
+            yield (f"  Blocked by {plural(len(by), 'open dependency', 'open dependencies')}: "
+                   f"[{' '.join(by)}]")
         else:
             yield "  Status: blocked"
         yield ""
@@ -227,7 +199,7 @@ def repair_lines(orphans: Sequence[Mapping[str, Any]], fixed: int | None) -> Ite
     if not orphans:
         yield "\n✓ No orphaned dependencies found\n"
         return
-    yield f"\n⚠ Found {len(orphans)} orphaned dependencies:\n"
+    yield f"\n⚠ Found {plural(len(orphans), 'orphaned dependency', 'orphaned dependencies')}:\n"
     for n, o in enumerate(orphans, 1):
         yield (f"{n}. {o['issue_id']} → {o['depends_on_id']} ({o['type']}) "
                f"[{o['depends_on_id']} does not exist]")
@@ -235,7 +207,7 @@ def repair_lines(orphans: Sequence[Mapping[str, Any]], fixed: int | None) -> Ite
     if fixed is None:
         yield "Run with --fix to automatically remove orphaned dependencies\n"
     else:
-        yield f"✓ Fixed {fixed} orphaned dependencies\n"
+        yield f"✓ Fixed {plural(fixed, 'orphaned dependency', 'orphaned dependencies')}\n"
 
 
 def pollution_json(found: Sequence[Mapping[str, Any]], cleaned: Mapping[str, Any] | None = None
@@ -262,7 +234,7 @@ def pollution_lines(found: Sequence[Mapping[str, Any]]) -> Iterable[str]:
     if not found:
         yield "No test pollution detected!"
         return
-    yield f"Found {len(found)} potential test issues:\n"
+    yield f"Found {plural(len(found), 'potential test issue')}:\n"
     for label, group in (
             (f"High Confidence (score ≥ {HIGH_CONFIDENCE}):",
              [p for p in found if p["score"] >= HIGH_CONFIDENCE]),
@@ -274,7 +246,7 @@ def pollution_lines(found: Sequence[Mapping[str, Any]]) -> Iterable[str]:
                 yield f"  {p['id']}: {encode_json(p['title'])} (score: {p['score']:.2f})"
                 for reason in p["reasons"]:
                     yield f"    - {reason}"
-            yield f"  (Total: {len(group)} issues)\n"
+            yield f"  (Total: {plural(len(group), 'issue')})\n"
 
 
 def validation_json(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -307,9 +279,9 @@ def validation_lines(result: Mapping[str, Any]) -> Iterable[str]:
         yield "✓ Database is healthy!"
         return
     if result["healthy"]:
-        yield f"✓ Fixed all {fixed} issues"
+        yield f"✓ Fixed all {plural(fixed, 'issue')}"
         return
-    yield (f"⚠ Found {total} issues" + (f" (fixed {fixed}, {total - fixed} remaining)"
+    yield (f"⚠ Found {plural(total, 'issue')}" + (f" (fixed {fixed}, {total - fixed} remaining)"
                                         if fixed else ""))
     suggestions = [s for r in result["checks"].values() for s in r["suggestions"]]
     if suggestions:

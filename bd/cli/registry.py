@@ -63,14 +63,73 @@ def opt(dest: str, *flags: str, type: type = str, default: Any = None, help: str
         default = False
     if multiple and default is None:
         default = []
+    if not help:
+        help = next((OPTION_HELP[f] for f in flags if f in OPTION_HELP), "")
     return Opt(dest, flags or (f"--{dest.replace('_', '-')}",), type, default, help, multiple,
                hidden, metavar, choices)
 
 
 def arg(dest: str, nargs: str = "1", help: str = "",
         complete: tuple[str, ...] | str | None = None) -> Arg:
-    return Arg(dest, nargs, help, complete)
+    return Arg(dest, nargs, help or ARG_HELP.get(dest, ""), complete)
 
+
+_WHEN = " (2025-01-15, -7d, yesterday, ...)"
+# Help for options and arguments many commands share, used where a declaration gives none
+# (tests/unit/test_help.py checks that every visible option and argument has help).
+OPTION_HELP = {
+    "--acceptance": "Acceptance criteria", "--design": "Design notes", "--notes": "Notes",
+    "--assignee": "Assignee", "--add-label": "Add these labels",
+    "--remove-label": "Remove these labels", "--set-labels": "Replace all labels with these",
+    "--assigned": "Only issues assigned to the actor",
+    "--body-file": "Read the description from a file ('-' reads stdin)",
+    "--description": "Description ('-' reads stdin)",
+    "--by-assignee": "Count per assignee", "--by-label": "Count per label",
+    "--by-priority": "Count per priority", "--by-status": "Count per status",
+    "--by-type": "Count per issue type",
+    "--closed-after": "Closed after this time" + _WHEN,
+    "--closed-before": "Closed before this time" + _WHEN,
+    "--created-after": "Created after this time" + _WHEN,
+    "--created-before": "Created before this time" + _WHEN,
+    "--updated-after": "Updated after this time" + _WHEN,
+    "--updated-before": "Updated before this time" + _WHEN,
+    "--due-after": "Due after this time" + _WHEN, "--due-before": "Due before this time" + _WHEN,
+    "--defer-after": "Deferred until after this time" + _WHEN,
+    "--defer-before": "Deferred until before this time" + _WHEN,
+    "--days": "Not updated for this many days", "--deferred": "Only deferred issues",
+    "--desc-contains": "Description contains this text (case-insensitive)",
+    "--title-contains": "Title contains this text (case-insensitive)",
+    "--notes-contains": "Notes contain this text (case-insensitive)",
+    "--title": "Title (exact)", "--dry-run": "Show what would change; change nothing",
+    "--due": "Due time (+6h, tomorrow, 2025-01-15; '' clears it)",
+    "--empty-description": "Only issues without a description",
+    "--estimate": "Estimate in minutes", "--external-ref": "External reference (gh-9, ...)",
+    "--include-deferred": "Include issues deferred to a later time",
+    "--include-gates": "Include gate issues", "--include-templates": "Include templates",
+    "--labels": "Labels (comma list)", "--limit": "Maximum number of issues (0 = all)",
+    "--long": "Show more detail per issue", "--max-depth": "How deep to follow dependencies",
+    "--no-assignee": "Only unassigned issues", "--no-labels": "Only issues without labels",
+    "--no-pinned": "Leave pinned issues out", "--pinned": "Only pinned issues",
+    "--overdue": "Only issues past their due time",
+    "--priority": "Only this priority (0-4 or P0-P4)",
+    "--priority-max": "Priority at most this (0-4)", "--priority-min": "Priority at least this",
+    "--query": "Search text (instead of the positional QUERY)",
+    "--reason": "Why (recorded with the change)", "--reverse": "Reverse the order",
+    "--skip-existing": "Leave issues that already exist unchanged",
+    "--type": "Only this type",
+}
+ARG_HELP = {
+    "id": "Issue id (a unique part of it is enough)",
+    "ids": "Issue ids (a unique part of each is enough)",
+    "issue": "The issue that depends", "depends_on": "The issue it depends on",
+    "blocker": "The blocking issue", "a": "One issue", "b": "The other issue",
+    "args": "Issue ids, then the label", "key": "Config key (see 'bd config list')",
+    "value": "The value to set", "text": "The comment text", "title": "Title",
+    "query": "Text to search for", "extra": "Not accepted: use -i FILE",
+    "entry_id": "Audit entry id (from 'bd audit list')",
+    "dimension": "State dimension: the DIM of a DIM:VALUE label",
+    "new_prefix": "The new id prefix",
+}
 
 COMMANDS: dict[str, Command] = {}
 
@@ -119,6 +178,17 @@ def _convert(o: Opt, flag: str, raw: str) -> Any:
     return raw
 
 
+def _check_priority(o: Opt, value: str) -> None:
+    """A priority option's value is a usage error when it is not 0-4 or P0-P4."""
+    from bd.core.model import parse_priority
+    from bd.errors import ValidationError
+
+    try:
+        parse_priority(value)
+    except ValidationError as exc:
+        raise UsageError(f"{exc.message} ({'/'.join(o.flags)})") from None
+
+
 def check_choices(cmd: Command, values: Values, valid: Callable[[str], list[str]]) -> None:
     """Check the options whose values depend on config (``choices`` a kind name);
     ``valid(kind)`` gives the custom values of that kind."""
@@ -127,6 +197,10 @@ def check_choices(cmd: Command, values: Values, valid: Callable[[str], list[str]
     for o in cmd.opts:
         kind = o.choices
         value = values.get(o.dest)
+        if value and o.dest in ("priority", "priority_min", "priority_max") \
+                and type(value) is str:
+            _check_priority(o, value)
+            continue
         if type(kind) is not str or not value or kind in ("dep-type", "id"):
             continue
         for one in (value if o.multiple else [value]):

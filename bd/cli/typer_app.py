@@ -15,22 +15,34 @@ import sys
 from typing import Any, Optional
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from bd.cli import (
     GLOBAL_BOOL,
     GLOBAL_VALUE,
     GROUPS,
     MODULES,
-    VERSION,
     WRITES,
     Context,
     command_hint,
     partition_globals,
     registry,
 )
+from bd.cli.help_topics import TOPICS, topic_text
 from bd.cli.registry import Command
 from bd.errors import BdError, UsageError
+
+
+# typer prints a Python type after each argument ("IDS <list[str]>") and braces around
+# required ones in usage lines ("{ISSUE}"); bd's help uses the usual NAME, [NAME], NAME...
+def _usage_name(self: Any) -> str:
+    name = self.display_name_raw
+    name = name if self.required else f"[{name}]"
+    return name + ("..." if self.nargs != 1 else "")
+
+
+TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
 
 APP_HELP = ("bd (beads): a git-native, dependency-aware issue tracker for coding agents.\n\n"
             "Issues live in .beads/issues.jsonl, committed with your code; "
@@ -67,22 +79,48 @@ ORDER = ("init", "create", "q", "update", "close", "reopen", "show", "ready", "b
          "stale", "count", "stats", "delete", "export", "import", "config", "info", "where",
          "version")
 
+# `bd --help` sections, as the original groups its commands (cobra groups in cmd/bd).
+CATEGORIES = (
+    ("Working With Issues", ("create", "q", "update", "close", "reopen", "show", "list",
+                             "search", "delete", "label", "comments", "defer", "undefer",
+                             "gate", "edit", "move", "refile", "history")),
+    ("Views & Reports", ("ready", "blocked", "stale", "count", "stats", "status", "activity",
+                         "lint", "ui")),
+    ("Dependencies & Structure", ("dep", "children", "epic", "graph", "duplicates",
+                                  "duplicate", "swarm", "mol", "formula", "cook")),
+    ("Sync & Data", ("sync", "export", "import", "merge", "resolve-conflicts", "restore")),
+    ("Setup & Configuration", ("init", "config", "hooks", "info", "where", "prime",
+                               "onboard", "quickstart", "setup", "completion", "version",
+                               "mcp", "human", "template")),
+    ("Maintenance", ("doctor", "validate", "repair-deps", "detect-pollution", "migrate",
+                     "compact", "cleanup", "rename-prefix", "upgrade", "preflight")),
+    ("Integrations & Advanced", ("github", "gitlab", "jira", "linear", "admin", "repo")),
+)
+OTHER = "Additional Commands"
+_CATEGORY_OF = {name: title for title, names in CATEGORIES for name in names}
+
 _GLOBAL_HELP = {
     "json": "Print JSON (machine-readable) output",
-    "actor": "Actor name for audit fields (default: $BD_ACTOR, config 'actor', $USER)",
+    "actor": "Actor name for audit fields (default: $BD_ACTOR, config 'actor', git "
+             "user.name, $USER)",
     "db": "Path of the cache database (selects the workspace)",
-    "quiet": "Suppress non-essential output",
+    "quiet": "Suppress non-essential output: warnings, notes, progress and the "
+             "confirmations of changes (errors still print)",
     "readonly": "Refuse every command that writes",
     "verbose": "Verbose output (where a command has any)",
     "profile": "Write a CPU profile of the command to bd-profile-COMMAND-TIME.prof",
     "lock_timeout": "How long to wait for the workspace lock (seconds, or 500ms, 30s, 2m; "
                     "default 30s)",
+    "color": "Colour: auto (on a terminal, unless NO_COLOR), always or never",
+    "plain": "No emoji in human output (also config 'plain: true', BD_NO_EMOJI)",
+    "no_pager": "Print long output directly instead of through $PAGER (less -FRX)",
 }
-_GLOBAL_METAVAR = {"actor": "NAME", "db": "PATH", "lock_timeout": "DURATION"}
+_GLOBAL_METAVAR = {"actor": "NAME", "db": "PATH", "lock_timeout": "DURATION", "color": "WHEN"}
 _COMPAT_HELP = "Accepted for compatibility with the original bd; no effect"
 COMPAT_FLAGS = sorted([f for f, d in GLOBAL_BOOL.items() if d is None]
                       + [f for f, d in GLOBAL_VALUE.items() if d is None])
-EPILOG = ("Accepted and ignored for compatibility with the original bd: "
+EPILOG = ("Help topics: " + ", ".join(TOPICS) + " ('bd help TOPIC').  "
+          "Accepted and ignored for compatibility with the original bd: "
           + ", ".join(COMPAT_FLAGS) + ". Run 'bd COMMAND --help' for a command's options.")
 
 _HELP_WIDTH = 100  # fixed width for usage_text so generated docs do not depend on a terminal
@@ -97,10 +135,24 @@ class _BareCommand(TyperCommand):
 
 
 class _RootGroup(TyperGroup):
-    """``bd --help`` lists commands in workflow order, groups among them."""
+    """``bd --help`` lists commands in workflow order, in the original's sections."""
 
     def list_commands(self, ctx: Any) -> list[str]:
         return sorted(self.commands, key=_rank)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {title: [] for title, _ in CATEGORIES}
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            title = _CATEGORY_OF.get(name, OTHER)
+            # the whole first sentence: click would cut it at 45 characters
+            sections.setdefault(title, []).append((name, cmd.get_short_help_str(limit=200)))
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
 
 class _GroupWithDefault(TyperGroup):
@@ -175,7 +227,7 @@ def _callback(name: str, cmd: Command) -> Any:
                  if getattr(tctx.get_parameter_source(o.dest), "name", "") == "COMMANDLINE"}
         values = values_from(cmd, kwargs, given)
         flags = dict(tctx.meta.get("bd.flags") or {})
-        ctx = Context(flags)
+        ctx = Context(flags, name)
         try:
             registry.check_choices(cmd, values, ctx.custom)
             if flags.get("readonly") and name in WRITES:
@@ -201,7 +253,9 @@ def _app_callback(tctx: typer.Context, **flags: Any) -> None:
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"bd version {VERSION} (python)")
+        from bd.version import version_line
+
+        typer.echo(version_line())
         raise typer.Exit(0)
 
 
@@ -328,6 +382,9 @@ def show_help(tokens: list[str]) -> int:
     if not words or words[0].startswith("-"):
         return run_app(["--help"])
     path = _command_path(words)
+    if path is None and topic_text(words[0]) is not None:
+        sys.stdout.write(str(topic_text(words[0])))
+        return 0
     if path is None:
         sys.stderr.write(f"Error: unknown command {words[0]!r} for 'bd'"
                          f"{command_hint(words[0])} (see 'bd --help')\n")

@@ -7,6 +7,7 @@ their own command (``bd resolve-conflicts``, ``bd repair-deps``), named in each 
 
 from __future__ import annotations
 
+from bd.core.words import plural
 from bd.doctor.registry import Result, check, ok, skipped
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
@@ -21,6 +22,20 @@ _SHOW = 5  # problems named in a message; the rest are counted (all are in detai
 def _lines(numbers: list[int]) -> str:
     shown = ", ".join(str(n) for n in numbers[:_SHOW])
     return shown + (f" and {len(numbers) - _SHOW} more" if len(numbers) > _SHOW else "")
+
+
+def unparsed(ctx: DoctorContext, name: str) -> Result | None:
+    """A skip for a check that needs every record, when some lines could not be read: what
+    they hold is unknown, so an 'orphan' may just point at an unreadable line."""
+    s = ctx.scan
+    lines = [n for n, _ in s.bad] + s.markers
+    if s.error:
+        return skipped(name, "the JSONL could not be read (see the jsonl check)")
+    if lines:
+        return skipped(name, f"{plural(len(lines), 'line')} could not be parsed "
+                             f"({_lines(sorted(lines))});"
+                             " fix them first (see the jsonl and conflict-markers checks)")
+    return None
 
 
 @check("jsonl", "JSONL readable")
@@ -39,7 +54,7 @@ def jsonl_valid(ctx: DoctorContext) -> Result:
                       + (f" (and {len(details) - 1} more)" if len(details) > 1 else "")
                       + "; fix or remove them by hand (git show HEAD:<path> has the last "
                         "committed version)", details=details)
-    return ok("jsonl", f"{len(s.records)} issue(s), every line valid")
+    return ok("jsonl", f"{plural(len(s.records), 'issue')}, every line valid")
 
 
 @check("conflict-markers", "No git conflict markers")
@@ -76,6 +91,9 @@ def duplicate_ids(ctx: DoctorContext) -> Result:
 
 @check("orphan-deps", "Dependencies point at existing issues")
 def orphan_deps(ctx: DoctorContext) -> Result:
+    skip = unparsed(ctx, "orphan-deps")
+    if skip is not None:
+        return skip
     records = ctx.scan.by_id()
     orphans = []
     for rid, rec in records.items():
@@ -106,6 +124,9 @@ def prefix(ctx: DoctorContext) -> Result:
     configured = str(ctx.config.get("issue-prefix") or "").rstrip("-")
     if not configured:
         return skipped("prefix", "no issue-prefix in config.yaml")
+    skip = unparsed(ctx, "prefix")
+    if skip is not None:
+        return skip
     allowed = [configured, *cfgmod.get_list(ctx.config, "allowed_prefixes")]
     foreign = [rid for rid, rec in ctx.scan.by_id().items()
                if rec.get("status") != "tombstone"
@@ -113,7 +134,7 @@ def prefix(ctx: DoctorContext) -> Result:
     if not foreign:
         return ok("prefix", f"every id starts with {configured}-")
     return Result("prefix", "warn",
-                  f"{len(foreign)} issue(s) with another prefix than {configured!r} "
+                  f"{plural(len(foreign), 'issue')} with another prefix than {configured!r} "
                   f"(allowed_prefixes: {', '.join(allowed[1:]) or 'none'}): "
                   f"{', '.join(foreign[:_SHOW])}", details=foreign)
 

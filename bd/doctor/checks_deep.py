@@ -4,6 +4,7 @@ over the whole graph."""
 
 from __future__ import annotations
 
+from bd.core.words import plural
 from bd.doctor.registry import Result, check, ok
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
@@ -24,7 +25,8 @@ def pollution(ctx: DoctorContext) -> Result:
         return ok("pollution", "no test-like issues")
     details = [f"{p['id']}: {p['title']} (score {p['score']})" for p in found]
     return Result("pollution", "warn",
-                  f"{len(found)} issue(s) look like leaked test data: "
+                  f"{plural(len(found), 'issue')} "
+                  f"{'looks' if len(found) == 1 else 'look'} like leaked test data: "
                   + ", ".join(p["id"] for p in found[:5])
                   + ("…" if len(found) > 5 else "")
                   + "; 'bd doctor --check pollution --clean' deletes them", details=details)
@@ -33,7 +35,11 @@ def pollution(ctx: DoctorContext) -> Result:
 @check("cycles", "No dependency cycles", on_demand=True)
 def cycles(ctx: DoctorContext) -> Result:
     from bd.core.graph import Graph
+    from bd.doctor.checks_data import unparsed
 
+    skip = unparsed(ctx, "cycles")
+    if skip is not None:
+        return skip
     found = Graph.build(_records(ctx)).cycles()
     if not found:
         return ok("cycles", "none")

@@ -69,7 +69,7 @@ def bd_on_path(ctx: DoctorContext) -> Result:
         version = proc.stdout.strip()
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Result("bd-on-path", "warn", f"{found} did not answer 'bd version': {exc}")
-    if "(python)" not in version:
+    if "(python" not in version:
         return Result("bd-on-path", "warn", f"{found} is another bd ({version or 'no version'}"
                       "); git will run it as the merge driver and in the hooks")
     return ok("bd-on-path", found)

@@ -87,12 +87,13 @@ class InitOptions:
     def __init__(self, *, prefix: str | None = None, mode: str = "team", force: bool = False,
                  skip_hooks: bool = False, skip_merge_driver: bool = False,
                  planning_repo: str | None = None, branch: str | None = None,
-                 actor: str | None = None) -> None:
+                 actor: str | None = None, nested: bool = False) -> None:
         if mode not in MODES:
             raise BdError(f"unknown init mode {mode!r} (expected one of {', '.join(MODES)})")
         self.prefix, self.mode, self.force = prefix, mode, force
         self.skip_hooks, self.skip_merge_driver = skip_hooks, skip_merge_driver
         self.planning_repo, self.branch, self.actor = planning_repo, branch, actor
+        self.nested = nested
 
 
 def init(cwd: str, opts: InitOptions) -> dict[str, Any]:
@@ -106,6 +107,10 @@ def init(cwd: str, opts: InitOptions) -> dict[str, Any]:
     if opts.mode == "contributor":
         return _init_contributor(cwd, top, opts)
     beads = os.path.join(cwd, ".beads")
+    outer = enclosing_workspace(cwd)
+    if outer is not None and not opts.nested and not os.path.isdir(beads):
+        raise BdError(f"{cwd} is inside the workspace {outer}: bd commands here already use "
+                      "it.  To keep separate issues in this directory run 'bd init --nested'")
     if os.path.exists(os.path.join(beads, "redirect")) and not opts.force:
         raise BdError(f"this workspace is already initialized (.beads/redirect points at "
                       f"{_read_text(os.path.join(beads, 'redirect')).strip()}); use --force "
@@ -178,6 +183,40 @@ def _init_sync_branch(top: str, beads: str, branch: str, opts: InitOptions) -> d
     return result
 
 
+def enclosing_workspace(cwd: str) -> str | None:
+    """The ``.beads`` of a workspace in a directory above ``cwd``, if any."""
+    here = os.path.dirname(os.path.abspath(cwd))
+    while True:
+        candidate = os.path.join(here, ".beads")
+        if os.path.isdir(candidate) and any(os.path.exists(os.path.join(candidate, name))
+                                            for name in ("config.yaml", "issues.jsonl",
+                                                         "redirect")):
+            return candidate
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def setup_missing(beads: str) -> list[str]:
+    """What a team-mode clone lacks of bd's git setup: ``merge driver``, ``hooks`` (empty
+    when the JSONL is not committed: stealth, contributor and non-git workspaces)."""
+    from bd.git import hooks
+
+    top = git.try_toplevel(os.path.dirname(beads))
+    jsonl = os.path.join(beads, "issues.jsonl")
+    if top is None or not git.is_tracked(os.path.relpath(jsonl, top), top):
+        return []
+    missing = []
+    if not git.config_get("merge.beads.driver", top):
+        missing.append("merge driver")
+    state = hooks.status(top)
+    if state["manager"] is None and not any(
+            h["status"] in ("installed", "chained", "outdated") for h in state["hooks"]):
+        missing.append("hooks")
+    return missing
+
+
 def setup_git(top: str, beads: str, result: dict[str, Any], *, skip_hooks: bool = False,
               skip_merge_driver: bool = False) -> None:
     """Team-mode git integration for the workspace ``beads`` of repository ``top``:
@@ -230,8 +269,9 @@ def create_workspace(beads: str, *, prefix: str | None = None, force: bool = Fal
     # (cache, merge driver, hooks); config and cache together mean init already ran here.
     if os.path.exists(cfg_path) and os.path.exists(os.path.join(beads, "beads.db")) \
             and not force:
-        raise BdError(f"this workspace is already initialized ({cfg_path}); "
-                      "use --force to re-run init")
+        raise BdError(f"this workspace is already initialized ({cfg_path}); to repair its "
+                      "setup (merge driver, hooks, .gitattributes, cache) run 'bd doctor --fix'"
+                      " (bd init --force re-runs init)")
     given = (prefix or os.environ.get("BD_ISSUE_PREFIX") or "").rstrip("-")
     if given:
         check_prefix(given)  # ids made with it must pass validate_explicit_id

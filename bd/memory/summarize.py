@@ -1,5 +1,5 @@
 """``bd admin compact --auto``: summaries written by an LLM through the official ``anthropic``
-SDK (the optional extra ``bd[ai]``; imported only here, only when --auto runs).
+SDK (the optional extra ``beads-py[ai]``; imported only here, only when --auto runs).
 
 Settings: the key from ``ANTHROPIC_API_KEY`` or config ``ai.api_key``; the model from config
 ``ai.model`` (default :data:`DEFAULT_MODEL`); the endpoint from config ``ai.base_url`` or the
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+from bd.core.progress import SILENT, Progress
 from bd.errors import BdError, UsageError
 from bd.memory import audit, compact
 
@@ -107,7 +108,7 @@ def _client(settings: Settings) -> Any:
     try:
         import anthropic
     except ImportError:
-        raise BdError("--auto needs the anthropic package: pip install 'bd[ai]' "
+        raise BdError("--auto needs the anthropic package: pip install 'beads-py[ai]' "
                       "(or use --analyze/--apply, which need no network)") from None
     return anthropic.Anthropic(api_key=settings.api_key, base_url=settings.base_url,
                                timeout=settings.timeout, max_retries=settings.max_retries)
@@ -172,7 +173,7 @@ def _summarise_one(client: Any, settings: Settings, store: Store, rec: dict[str,
 
 def auto(store: Store, *, tier: int = 1, issue_id: str | None = None, all_: bool = False,
          dry_run: bool = False, force: bool = False, workers: int = 5,
-         batch_size: int = 10) -> dict[str, Any]:
+         batch_size: int = 10, progress: Progress = SILENT) -> dict[str, Any]:
     """Summarise one issue (``issue_id``) or every candidate (``all_``) with the LLM and apply
     the summaries that came back shorter; failed issues are left exactly as they were.
 
@@ -212,12 +213,14 @@ def auto(store: Store, *, tier: int = 1, issue_id: str | None = None, all_: bool
     applied: dict[str, dict[str, Any]] = {}
     if recs:
         client = _client(settings)
-        with ThreadPoolExecutor(max_workers=min(workers, len(recs))) as pool:
+        with ThreadPoolExecutor(max_workers=min(workers, len(recs))) as pool, \
+                progress.task("Compacting", total=len(recs)) as task:
             for start in range(0, len(recs), batch_size):
                 batch = list(pool.map(
                     lambda r: _summarise_one(client, settings, store, r, tier),
                     recs[start:start + batch_size]))
                 results += batch
+                task.update(len(results))
                 good = [(r["issue_id"], r["summary"]) for r in batch if r["error"] is None]
                 if good:
                     for a in compact.apply_many(store, good, tier, force=force):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from bd.core import ids, renaming
+from bd.core.progress import SILENT, Progress
 from bd.errors import ValidationError
 from bd.store import config as cfgmod
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def rename_prefix(store: Store, new_prefix: str, *, dry_run: bool = False,
-                  repair: bool = False) -> dict[str, Any]:
+                  repair: bool = False, progress: Progress = SILENT) -> dict[str, Any]:
     """Returns old_prefix, new_prefix, renamed (old id -> new id), references_updated (ids
     of other issues whose text or links changed) and dry_run."""
     new_prefix = new_prefix.rstrip("-")
@@ -51,14 +52,16 @@ def rename_prefix(store: Store, new_prefix: str, *, dry_run: bool = False,
             "dry_run": dry_run}
         if dry_run:
             return result
-        for old, rec in zip(all_ids, records, strict=True):
-            if old in mapping:
-                tx.removed.add(old)
-                tx.put(rec)
-                tx.event(rec["id"], "renamed", old=old, new=rec["id"])
-            elif rec["id"] in changed:
-                rec["updated_at"] = tx.now
-                tx.put(rec, affects_ready=False)
+        with progress.task("Renaming", total=len(all_ids)) as task:
+            for old, rec in zip(all_ids, records, strict=True):
+                task.advance()
+                if old in mapping:
+                    tx.removed.add(old)
+                    tx.put(rec)
+                    tx.event(rec["id"], "renamed", old=old, new=rec["id"])
+                elif rec["id"] in changed:
+                    rec["updated_at"] = tx.now
+                    tx.put(rec, affects_ready=False)
     cfgmod.set_value(os.path.join(store.beads_dir, "config.yaml"), "issue-prefix", new_prefix)
     store.reload_config()
     return result

@@ -146,6 +146,10 @@ class Store(Reads):
                                                         self._cache.duplicates_seen))
         return self._cache
 
+    def open_cache(self) -> Cache | None:
+        """The cache connection if this store has opened it (never opens or refreshes)."""
+        return self._cache
+
     def close(self) -> None:
         if self._cache is not None:
             self._cache.close()
@@ -266,6 +270,15 @@ class Store(Reads):
         except NotFoundError as exc:
             raise NotFoundError(exc.message + self.nearest_ids(norm),
                                 issue_id=exc.issue_id) from None
+
+    def ids_starting(self, prefix: str, limit: int = 200) -> list[str]:
+        """Live ids starting with ``prefix``, or whose part after the dash does (completion)."""
+        conn = self.cache().conn
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return [r[0] for r in conn.execute(
+            "SELECT id FROM issues WHERE status != 'tombstone' AND (id LIKE ? ESCAPE '\\' "
+            "OR substr(id, instr(id, '-') + 1) LIKE ? ESCAPE '\\') ORDER BY id LIMIT ?",
+            (like, like, limit))]
 
     def nearest_ids(self, rid: str) -> str:
         """``" (did you mean t-abd?)"`` naming the live ids closest to ``rid``, or ``""``."""

@@ -78,7 +78,7 @@ class Http:
                  max_attempts: int = MAX_ATTEMPTS, backoff: float = BACKOFF_BASE) -> None:
         if httpx is None:
             raise TrackerError("the tracker commands need the 'httpx' package: "
-                               "pip install 'bd[trackers]'")
+                               "pip install 'beads-py[trackers]'")
         self.name = name
         self.base_url = base_url.rstrip("/")
         self._client = httpx.Client(headers=dict(headers), timeout=timeout,

@@ -263,6 +263,7 @@ CASES = [
     Case("create_explicit_id", ["create", "Explicit", "--id", "g-expl", "--assignee", "ann",
                                 "--design", "D", "--acceptance", "A", "--external-ref", "gh-9"]),
     Case("q", ["q", "Quick capture"]),
+    Case("completion", ["completion", "bash"]),
     Case("show", ["show", "g-impl"]),
     Case("show_many", ["show", "g-api", "g-epic"]),
     Case("show_refs", ["show", "g-api", "--refs"]),

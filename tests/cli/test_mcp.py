@@ -74,12 +74,13 @@ def test_tool_list_names_schemas_and_size() -> None:
     for t in tools:
         assert t.description and "workspace_root" in t.inputSchema["properties"]
     by_name = {t.name: t.inputSchema for t in tools}
-    # the official server's parameter names, so existing agent prompts keep working
-    assert {"issue_id", "status", "priority", "assignee", "notes"} <= set(
+    # the CLI's long-flag names (beads-mcp's are accepted as aliases: see the strict test)
+    assert {"issue_id", "status", "priority", "assignee", "notes", "acceptance"} <= set(
         by_name["update"]["properties"])
-    assert {"title", "description", "issue_type", "priority", "deps", "labels"} <= set(
+    assert {"title", "description", "type", "priority", "deps", "labels", "acceptance"} <= set(
         by_name["create"]["properties"])
-    assert {"issue_id", "depends_on_id", "dep_type"} <= set(by_name["dep"]["properties"])
+    assert {"issue_id", "depends_on_id", "type"} <= set(by_name["dep"]["properties"])
+    assert all(schema["additionalProperties"] is False for schema in by_name.values())
     assert by_name["reopen"]["required"] == ["issue_ids"]
     tokens = (tools_list_size() + 3) // 4
     print(f"\nMCP tools/list: {tools_list_size()} characters, ~{tokens} tokens")
@@ -284,7 +285,7 @@ def test_bd_mcp_without_the_extra_says_how_to_install(repo: Path) -> None:
     assert proc.returncode == 1
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
-    assert "pip install 'bd[mcp]'" in proc.stderr
+    assert "pip install 'beads-py[mcp]'" in proc.stderr
 
 
 @needs_mcp
@@ -391,3 +392,51 @@ def test_remember_and_recall_tools(repo: Path) -> None:
         return await error(c, "remember", text="nope")
 
     assert "read-only" in session(repo, ro, readonly=True)
+
+
+@needs_mcp
+def test_parameters_are_strict_with_aliases_and_helpful_errors(repo: Path) -> None:
+    a = create(repo, "Labelled", "-l", "x")
+
+    async def body(c: Any) -> Any:
+        made = await call(c, "create", title="Criteria", acceptance_criteria="It works",
+                          issue_type="bug")
+        made2 = await call(c, "create", title="Flags", acceptance="Also works", type="chore")
+        return (made, made2,
+                await error(c, "update", issue_id=a, labels=["y"]),
+                await error(c, "create", title="Typo", desciption="lost?"),
+                await error(c, "list", status="in-progress"),
+                await error(c, "list", status="bogus"),
+                await error(c, "list", type="bgu"),
+                await error(c, "ready", sort="newest"),
+                await error(c, "create", title="Both", type="bug", issue_type="task"),
+                await call(c, "list", issue_type="bug", labels_any=["none"]),
+                await call(c, "update", issue_id=a, acceptance_criteria="Done when done"))
+
+    (made, made2, labels, typo, dashed, bogus, bad_type, bad_sort, both, empty,
+     updated) = session(repo, body)
+    assert made["acceptance_criteria"] == "It works" and made["issue_type"] == "bug"
+    assert made2["acceptance_criteria"] == "Also works" and made2["issue_type"] == "chore"
+    assert labels == "update does not take 'labels': use the labels tool"
+    assert "unknown parameter 'desciption' for create" in typo
+    assert "did you mean 'description'" in typo
+    assert "valid values: open, in_progress" in dashed and "did you mean 'in_progress'" in dashed
+    assert "invalid status 'bogus'" in bogus
+    assert "did you mean 'bug'" in bad_type
+    assert "'newest' is not one of ['hybrid', 'priority', 'oldest']" in bad_sort
+    assert "same parameter" in both
+    assert empty == []
+    assert updated["acceptance_criteria"] == "Done when done"
+    assert [r["title"] for r in bdj("list", cwd=repo)].count("Both") == 0
+
+
+@needs_mcp
+def test_close_reason_default_matches_the_cli(repo: Path) -> None:
+    a, b = create(repo, "Via tool"), create(repo, "Via CLI")
+
+    async def body(c: Any) -> Any:
+        return await call(c, "close", issue_id=a)
+
+    closed = session(repo, body)
+    bd("close", b, cwd=repo)
+    assert closed[0]["close_reason"] == bdj("show", b, cwd=repo)[0]["close_reason"] == "Closed"

@@ -53,3 +53,11 @@ def test_no_progress_without_a_terminal_or_with_quiet(repo: Path, tmp_path: Path
                   env={"BD_PROGRESS_REDRAW": "0"})
     assert res.returncode == 0
     assert "Exporting" not in res.tty
+
+
+def test_rename_prefix_draws_progress(repo: Path, tmp_path: Path) -> None:
+    bd("import", "-i", str(_input(tmp_path)), cwd=repo)
+    res = run_tty("rename-prefix", "nu", cwd=repo, on=("stderr",),
+                  env={"BD_PROGRESS_REDRAW": "0"})
+    assert res.returncode == 0, res.stderr
+    assert f"Renaming: {N:,}/{N:,} (100%)" in res.tty

@@ -11,6 +11,10 @@ import pytest
 from conftest import create
 
 HEAVY = ("git", "rich", "typer", "yaml", "orjson", "filelock")
+# The terminal niceties: colour, pager, completion, progress drawing, did-you-mean (difflib).
+# Agents read pipes: none of this may load on their paths.
+TTY_ONLY = ("bd.cli.style", "bd.cli.pager", "bd.cli.completion", "bd.cli.progress", "difflib",
+            "subprocess", "shutil")
 
 
 def imported_modules(args: list[str], cwd: Path) -> set[str]:
@@ -41,6 +45,7 @@ def test_hot_paths_import_no_heavy_modules(repo: Path, args: list[str]) -> None:
         create(repo, "Startup probe")
     names = imported_modules(args, repo)
     assert heavy_in(names) == []
+    assert sorted(names & set(TTY_ONLY)) == []
 
 
 @pytest.mark.parametrize("args", [["list", "--json"], ["ready", "--json"], ["show", "--json"]],
@@ -57,3 +62,13 @@ def test_bd_ui_is_the_only_importer_of_the_server(repo: Path) -> None:
     names = imported_modules(["graph", "--all", "--format", "dot"], repo)
     assert "bd.views.dot" in names and "bd.views.server" not in names
     assert "http.server" not in names
+
+
+@pytest.mark.parametrize("args", [["ready"], ["list"], ["show"]])
+def test_human_output_to_a_pipe_imports_no_terminal_code(repo: Path, args: list[str]) -> None:
+    """The same paths without --json, as an agent reading text through a pipe runs them."""
+    if args[0] == "show":
+        args = [*args, create(repo, "Startup probe")]
+    else:
+        create(repo, "Startup probe")
+    assert sorted(imported_modules(args, repo) & set(TTY_ONLY)) == []

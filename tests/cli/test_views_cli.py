@@ -97,7 +97,7 @@ def test_graph_all_groups_components_and_skips_closed(work: Path) -> None:
 def test_graph_refuses_what_it_cannot_draw(work: Path) -> None:
     cases = [(["graph"], "issue ID required"),
              (["graph", "v-epic", "--all"], "cannot specify an issue ID with --all"),
-             (["graph", "v-epic", "--format", "svg"], "invalid format 'svg'"),
+             (["graph", "v-epic", "--format", "svg"], "invalid value for --format: 'svg'"),
              (["graph", "v-epic", "--format", "dot", "--compact"], "form of the ascii"),
              (["graph", "v-epic", "--compact", "--box"], "choose one"),
              (["graph", "v-epic", "--dot", "--format", "mermaid"], "contradicts"),
@@ -171,7 +171,7 @@ def test_dep_tree_filters_and_mermaid(work: Path) -> None:
     diagram = bd("dep", "tree", "v-evil", "--format", "mermaid", "--direction", "both",
                  cwd=work).stdout
     assert mermaid_check(diagram.rstrip("\n"))["nodes"] >= 2
-    for args, message in ((["--format", "dot"], "invalid format 'dot'"),
+    for args, message in ((["--format", "dot"], "invalid value for --format: 'dot'"),
                           (["--format", "mermaid", "--json"], "drop --json"),
                           (["--status", "nope"], "invalid status"),
                           (["-t", " "], "needs a dependency type")):

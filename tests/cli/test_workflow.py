@@ -764,7 +764,7 @@ def test_blocked_json(graph: dict[str, Any]) -> None:
     assert ids_of(bdj("blocked", "--parent", g["b"], cwd=g["root"])) == [g["c"]]
     human = bd("blocked", cwd=g["root"]).stdout
     assert "Blocked issues (3)" in human
-    assert f"Blocked by 1 open dependencies: [{g['a']}]" in human
+    assert f"Blocked by 1 open dependency: [{g['a']}]" in human
 
 
 def test_ready_and_blocked_partition_the_work(graph: dict[str, Any]) -> None:
@@ -922,7 +922,7 @@ def test_dep_cycles_reports_a_cycle_written_by_hand(repo: Path) -> None:
     assert len(cycles) == 1
     assert sorted(ids_of(cycles[0])) == ["t-aaa", "t-bbb"]
     assert ids_of(cycles[0])[0] == "t-aaa"  # rotated to start at the smallest id
-    assert "Found 1 dependency cycles" in bd("dep", "cycles", cwd=repo).stdout
+    assert "Found 1 dependency cycle:" in bd("dep", "cycles", cwd=repo).stdout
     # both members are blocked; neither is ready
     assert ids_of(bdj("ready", cwd=repo)) == ["t-ccc"]
 

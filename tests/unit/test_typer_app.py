@@ -58,7 +58,7 @@ def test_help_forms_agree() -> None:
     assert _bd("help", "dep", "add").stdout == sub.stdout
     bare = _bd("dep", "X", "--blocks", "Y", "--help")
     assert bare.returncode == 0 and "--blocks" in bare.stdout
-    assert bare.stdout.startswith("Usage: bd dep [OPTIONS] {BLOCKER}")
+    assert bare.stdout.startswith("Usage: bd dep [OPTIONS] BLOCKER\n")
     group = _bd("dep", "--help")
     assert group.returncode == 0 and "add" in group.stdout and "--blocks" in group.stdout
 
