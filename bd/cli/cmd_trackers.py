@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from bd.cli import Context
-from bd.cli.console import plural
 from bd.cli.registry import Values, command, opt
 
 SYNC_OPTS = [

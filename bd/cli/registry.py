@@ -129,6 +129,8 @@ ARG_HELP = {
     "entry_id": "Audit entry id (from 'bd audit list')",
     "dimension": "State dimension: the DIM of a DIM:VALUE label",
     "new_prefix": "The new id prefix",
+    "name": "Its name", "proto": "The proto: a template molecule's id or a formula's name",
+    "waiter": "The issue that waits on the gate",
 }
 
 COMMANDS: dict[str, Command] = {}
