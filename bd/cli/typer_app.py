@@ -83,18 +83,22 @@ ORDER = ("init", "create", "q", "update", "close", "reopen", "show", "ready", "b
 CATEGORIES = (
     ("Working With Issues", ("create", "q", "update", "close", "reopen", "show", "list",
                              "search", "delete", "label", "comments", "defer", "undefer",
-                             "gate", "edit", "move", "refile", "history")),
+                             "gate", "edit", "move", "refile", "history", "state",
+                             "set-state")),
     ("Views & Reports", ("ready", "blocked", "stale", "count", "stats", "status", "activity",
-                         "lint", "ui")),
+                         "lint", "orphans", "ui")),
     ("Dependencies & Structure", ("dep", "children", "epic", "graph", "duplicates",
-                                  "duplicate", "swarm", "mol", "formula", "cook")),
+                                  "duplicate", "supersede", "swarm", "mol", "formula",
+                                  "cook")),
     ("Sync & Data", ("sync", "export", "import", "merge", "resolve-conflicts", "restore")),
     ("Setup & Configuration", ("init", "config", "hooks", "info", "where", "prime",
                                "onboard", "quickstart", "setup", "completion", "version",
-                               "mcp", "human", "template")),
+                               "mcp", "human", "template", "types", "statuses")),
     ("Maintenance", ("doctor", "validate", "repair-deps", "detect-pollution", "migrate",
-                     "compact", "cleanup", "rename-prefix", "upgrade", "preflight")),
-    ("Integrations & Advanced", ("github", "gitlab", "jira", "linear", "admin", "repo")),
+                     "compact", "cleanup", "rename-prefix", "upgrade", "preflight",
+                     "worktree")),
+    ("Integrations & Advanced", ("github", "gitlab", "jira", "linear", "admin", "repo",
+                                 "audit")),
 )
 OTHER = "Additional Commands"
 _CATEGORY_OF = {name: title for title, names in CATEGORIES for name in names}
@@ -147,8 +151,9 @@ class _RootGroup(TyperGroup):
             if cmd is None or cmd.hidden:
                 continue
             title = _CATEGORY_OF.get(name, OTHER)
-            # the whole first sentence: click would cut it at 45 characters
-            sections.setdefault(title, []).append((name, cmd.get_short_help_str(limit=200)))
+            # the whole first paragraph: click would cut it at 45 characters or at a '.'
+            summary = " ".join((cmd.help or "").split("\n\n")[0].split())
+            sections.setdefault(title, []).append((name, summary))
         for title, rows in sections.items():
             if rows:
                 with formatter.section(title):

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-from bd.cli import typer_app
+from bd.cli import GROUPS, typer_app
 from bd.cli.help_topics import TOPICS
 
 
@@ -31,8 +31,12 @@ def test_help_shows_no_python_types_and_whole_summaries() -> None:
         text = _bd(*name.split(), "--help")
         assert not re.search(r"<(str|int|float|list\[str\]|bool)>|\{[A-Z_]+\}", text), name
     top = _bd("--help")
-    listing = top.split("Working With Issues:")[1].split("Help topics")[0]
-    assert "..." not in listing  # no summary cut mid-sentence
+    listing = " ".join(top.split("Working With Issues:")[1].split("Help topics")[0].split())
+    for cmd in typer_app.load_commands():  # every summary whole, not cut mid-sentence
+        first = " ".join(cmd.help.split("\n\n")[0].split())
+        if " " not in cmd.name and cmd.name not in GROUPS and not cmd.hidden \
+                and len(first) < 190:
+            assert first in listing, cmd.name
     assert "Search titles, descriptions and ids (closed issues included)" in top
 
 
