@@ -100,8 +100,8 @@ GLOBAL_BOOL = {"--json": "json", "--no-daemon": None, "--no-auto-flush": None,
                "--allow-stale": None, "--readonly": "readonly", "--no-db": None,
                "-v": "verbose", "--verbose": "verbose", "--profile": "profile",
                "--plain": "plain", "--no-pager": "no_pager"}
-GLOBAL_VALUE = {"--actor": "actor", "--db": "db", "--lock-timeout": "lock_timeout",
-                "--color": "color"}
+GLOBAL_VALUE: dict[str, str | None] = {"--actor": "actor", "--db": "db",
+                                       "--lock-timeout": "lock_timeout", "--color": "color"}
 # Commands whose output only confirms a change: -q silences it (errors still print).
 CONFIRMS = WRITES | {"init", "sync", "config set", "config unset", "hooks install",
                      "hooks uninstall", "setup", "migrate", "repair-deps", "export"}

@@ -131,6 +131,7 @@ ARG_HELP = {
     "new_prefix": "The new id prefix",
     "name": "Its name", "proto": "The proto: a template molecule's id or a formula's name",
     "waiter": "The issue that waits on the gate",
+    "path": "A path",
 }
 
 COMMANDS: dict[str, Command] = {}
