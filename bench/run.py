@@ -105,6 +105,7 @@ class Case:
     argv: Callable[[int], list[str]]
     cwd: Path
     prepare: Callable[[int], None] | None = None
+    after: Callable[[int], None] | None = None  # undoes what prepare did, once timed
 
 
 def run_timed(argv: list[str], cwd: Path) -> tuple[float, int]:
@@ -260,9 +261,18 @@ class Bench:
             picks = [(r * 7 + k * (count // 10)) % count for k in range(10)]
             jsonl.write_bytes(edit_lines(raw, picks, f"edited behind bd's back, round {r}"))
 
-        def drop_cache(_: int) -> None:
+        aside = out / f"warm-cache-{size}"
+
+        def drop_cache(_: int) -> None:  # the warm cache is kept aside, not lost: the
+            aside.mkdir(exist_ok=True)    # cases after this one measure a warm cache again
+            for f in (repo / ".beads").glob("beads.db*"):
+                f.replace(aside / f.name)
+
+        def restore_cache(_: int) -> None:
             for f in (repo / ".beads").glob("beads.db*"):
                 f.unlink()
+            for f in aside.glob("beads.db*"):
+                f.replace(repo / ".beads" / f.name)
 
         def fixed(*args: str) -> Callable[[int], list[str]]:
             return lambda _: [*BD, *args]
@@ -299,7 +309,8 @@ class Bench:
             Case(POUR, lambda r: [*BD, "mol", "pour", "bench-50", "--var", f"run=r{r}"], repo),
             Case("export", fixed("export"), repo),
             Case("ready --json after 10 changed", fixed("ready", "--json"), repo, behind_back),
-            Case("cold ready --json (no cache)", fixed("ready", "--json"), repo, drop_cache),
+            Case("cold ready --json (no cache)", fixed("ready", "--json"), repo, drop_cache,
+                 restore_cache),
             Case("import (fresh repo)", fixed("import", "-i", str(data_path)), fresh,
                  fresh_repo),
         ]
@@ -333,8 +344,12 @@ class Bench:
                 argv = case.argv(r)
                 if r == self.runs + 1:
                     results[case.name].rss_kb.append(run_rss(argv, case.cwd))
+                    if case.after:
+                        case.after(r)
                     continue
                 ms, code = run_timed(argv, case.cwd)
+                if case.after:
+                    case.after(r)
                 if code != 0:
                     proc = subprocess.run(argv, cwd=case.cwd, capture_output=True)
                     self.failures[case.name] = (f"exit {code}: "
