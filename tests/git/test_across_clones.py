@@ -295,9 +295,12 @@ def test_claim_sync_refuses_an_issue_another_clone_holds_and_names_the_holder(
 
 def test_claim_sync_in_sync_branch_mode_leaves_the_users_branch_alone(
         tmp_path: Path) -> None:
-    a, b = setup_remote(tmp_path, "a", "b", branch_mode=True)
+    a, = setup_remote(tmp_path, "a", branch_mode=True)
     x = create(a, "job on the sync branch")
-    bd("sync", cwd=a)
+    bd("sync", cwd=a)  # the sync branch is on the remote before b starts
+    b = tmp_path / "b"
+    git("clone", "-q", str(tmp_path / "remote.git"), str(b), cwd=tmp_path)
+    bd("init", "--prefix", "t", cwd=b)
     bd("sync", cwd=b)
     head_a = git("rev-parse", "HEAD", cwd=a)
     procs = {"alice": claim_proc(a, x, "alice"), "bob": claim_proc(b, x, "bob")}
