@@ -137,13 +137,13 @@ def _setup(ctx: Context, o: Values) -> int:
     if ctx.json:
         ctx.out.json(result)
         return 0
-    files = ", ".join(_rel(p, root) for p in result["files"])
+    names = ", ".join(_rel(p, root) for p in result["files"])
     ctx.out.line({
-        "installed": f"✓ {result['tool']}: bd set up in {files}",
-        "updated": f"✓ {result['tool']}: bd's setup updated in {files}",
-        "unchanged": f"✓ {result['tool']}: already set up and current ({files})",
-        "removed": f"✓ {result['tool']}: bd's setup removed from {files}",
-        "absent": f"{result['tool']}: bd was not set up ({files}); nothing to remove",
+        "installed": f"✓ {result['tool']}: bd set up in {names}",
+        "updated": f"✓ {result['tool']}: bd's setup updated in {names}",
+        "unchanged": f"✓ {result['tool']}: already set up and current ({names})",
+        "removed": f"✓ {result['tool']}: bd's setup removed from {names}",
+        "absent": f"{result['tool']}: bd was not set up ({names}); nothing to remove",
     }[result["action"]])
     if o.recipe == "claude" and result["action"] in ("installed", "updated"):
         ctx.out.line("  Claude Code now runs 'bd prime' at session start and before compaction.")
