@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 
 from bd.core import merge
-from bd.errors import BdError, DataError
+from bd.errors import BdError
 from bd.git import runner as git
 from bd.store import config as cfgmod
-from bd.store import jsonl
+from bd.store import inputs, jsonl
 from bd.store.workspace import find_beads_dir
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
@@ -25,15 +25,8 @@ if TYPE_CHECKING:
 # -- files ----------------------------------------------------------------------------------
 
 def read_input(path: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise DataError("no such file", path=path) from None
-    except IsADirectoryError:
-        raise DataError("is a directory, expected a JSONL file", path=path) from None
-    except OSError as exc:
-        raise DataError(f"cannot read: {exc.strerror}", path=path) from None
+    """One of the three files git hands the driver (a missing one is an error)."""
+    return inputs.read_bytes(path)
 
 
 def merge_files(output: str, base: str, left: str, right: str, **kw: Any) -> MergeResult:
