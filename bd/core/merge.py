@@ -141,9 +141,10 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
 
         now_ns = time.time_ns()
     base, left, right = follow([base, left, right], names, res)
-    bi = _Input(base, names[0], now_ns, ttl)
-    li = _Input(left, names[1], now_ns, ttl)
-    ri = _Input(right, names[2], now_ns, ttl)
+    checked: set[bytes] = set()  # a line the three inputs share is checked once
+    bi = _Input(base, names[0], now_ns, ttl, checked)
+    li = _Input(left, names[1], now_ns, ttl, checked)
+    ri = _Input(right, names[2], now_ns, ttl, checked)
     for inp in (bi, li, ri):
         if inp.collapsed:
             res.notes.append(f"{inp.name}: ids on several lines were merged into one record: "
