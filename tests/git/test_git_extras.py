@@ -93,9 +93,12 @@ def test_sync_from_main_brings_mains_issues(repo: Path) -> None:
 def test_list_watch_redraws_on_change_and_stops_on_ctrl_c(repo: Path) -> None:
     bd("create", "First", "--id", "t-1", cwd=repo)
     assert bd("list", "--watch", "--json", cwd=repo, check=False).returncode == 2
+    # Ctrl-C as a terminal sends it: a test run started in the background (CI, nohup, '&')
+    # inherits SIGINT ignored, and so would the watch, so the child gets the default back.
     proc = subprocess.Popen([sys.executable, "-m", "bd", "list", "--watch"], cwd=repo,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stdout is not None
     guard = threading.Timer(60, proc.kill)  # a hung watch fails the test instead of blocking
     guard.start()
