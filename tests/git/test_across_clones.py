@@ -140,6 +140,7 @@ def test_history_merges_every_clones_commits_with_local_uncommitted_changes(
         tmp_path: Path) -> None:
     a, b = setup_remote(tmp_path, "a", "b")
     x = create(a, "shared", "-p", "2")
+    time.sleep(1.1)  # commits fall in a later second than the events they carry (see below)
     bd("sync", cwd=a)
     bd("sync", cwd=b)
     git("config", "user.name", "Bea", cwd=b)
