@@ -39,7 +39,7 @@ from bd.agents.mcp_params import SCHEMAS, TOOLS, normalise, validate
 from bd.core import choices, model
 from bd.core import shapes as out
 from bd.errors import BdError, NotInitializedError, UsageError
-from bd.git.runner import user_name
+from bd.git.identity import user_name
 from bd.store.queries import ListFilter, ReadyFilter
 from bd.store.store import Store
 from bd.store.workspace import DB_NAME, JSONL_NAME, find_beads_dir
@@ -94,7 +94,8 @@ class Workspaces:
         if path not in self._stores:
             store = Store(path, actor=self.actor)
             # No actor configured: git's user.name, as the CLI does (then $USER)
-            store.actor_fallback = lambda: user_name(os.path.dirname(path))
+            store.actor_fallback = lambda: user_name(os.path.dirname(path),
+                                                     store.open_cache())
             self._stores[path] = store
         return self._stores[path]
 

@@ -148,9 +148,10 @@ class Context:
         return self._store
 
     def _git_user(self) -> str | None:
-        from bd.git.runner import user_name
+        from bd.git.identity import user_name
 
-        return user_name(os.path.dirname(self._store.beads_dir))
+        store = self._store
+        return user_name(os.path.dirname(store.beads_dir), store.open_cache())
 
     def setup_hint(self) -> None:
         """After the first change in a clone: say so when its committed workspace lacks the

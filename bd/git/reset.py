@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 # What bd derives and can always rebuild (kept out of git by .beads/.gitignore).
 CACHE_FILES = ("beads.db", "beads.db-wal", "beads.db-shm", "beads.db-journal", ".bd.lock",
-               "history.db", "last-touched", "sync-renames.json")
+               "history.db", "last-touched", "sync-renames.json",
+               ".bd-spare")  # bd.store.jsonl.SPARE_DIR: the JSONL's previous version
 
 
 def plan(beads_dir: str) -> dict[str, Any]:
@@ -74,7 +75,10 @@ def reset(beads_dir: str, *, data: bool = False) -> dict[str, Any]:
         git.run(["worktree", "prune"], top, check=False)
     for path in p["cache_files"]:
         try:
-            os.remove(path)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
         except FileNotFoundError:
             pass
     if data and os.path.isdir(beads_dir):

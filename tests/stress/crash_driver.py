@@ -42,13 +42,13 @@ def hook(step: str) -> None:
 real_atomic_write = jsonl.atomic_write
 
 
-def recording_atomic_write(path: str, data: bytes) -> None:
+def recording_atomic_write(path: str, data: bytes, **kw: bool) -> None:
     global writes
     _append(f"write-{writes}.path", os.path.abspath(path))
     with open(os.path.join(record, f"write-{writes}.data"), "wb") as fh:
         fh.write(data)
     writes += 1
-    real_atomic_write(path, data)
+    real_atomic_write(path, data, **kw)
 
 
 real_atomic_splice = jsonl.atomic_splice
@@ -72,6 +72,9 @@ def recording_atomic_splice(path: str, edits: list[tuple[int, int, bytes]]) -> N
 
 
 jsonl._crash_hook = hook
+if os.environ.get("BD_TEST_SPARE"):  # the spare-file path for a file of any size and age
+    jsonl.SPARE_MIN_BYTES = 0
+    jsonl.SPARE_MIN_AGE_NS = 0
 jsonl.atomic_write = recording_atomic_write
 jsonl.atomic_splice = recording_atomic_splice
 sys.exit(main(argv))

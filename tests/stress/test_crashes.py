@@ -76,10 +76,12 @@ def check_events(root: Path) -> None:
 def check_temp_files(root: Path) -> None:
     """Temp files a kill left behind are ignored by git (and bd never reads them)."""
     temps = [p for p in (root / ".beads").iterdir() if p.name.endswith(".tmp")]
-    if temps:
+    spare = root / ".beads" / ".bd-spare"
+    if temps or spare.exists():
         status = git("status", "--porcelain", "-uall", cwd=root)
         for p in temps:
             assert p.name not in status, f"{p.name} would be committed: {status}"
+        assert ".bd-spare" not in status, f"the spare would be committed: {status}"
 
 
 # -------------------------------------------------------------- deterministic kill points
@@ -127,8 +129,13 @@ SCENARIOS: dict[str, tuple[list[str], str, str | None]] = {
 }
 
 
-def prepare(work: Path, setup: str | None) -> None:
+def prepare(work: Path, setup: str | None, spare: bool = False) -> None:
     path = work / ".beads" / "issues.jsonl"
+    if spare:  # a previous version kept as the spare, longer than any file the run writes
+        folder = work / ".beads" / ".bd-spare"
+        folder.mkdir()
+        (folder / ".gitignore").write_text("*\n")
+        (folder / "issues.jsonl").write_bytes(b"stale spare bytes\n" * 4000)
     if setup == "append":  # a change made behind bd's back (a git pull, say)
         with open(path, "a") as fh:
             fh.write(json.dumps(rec("t-z", "from a pull")) + "\n")
@@ -150,19 +157,28 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_kill_at_every_write_step(template: Path, tmp_path: Path, name: str) -> None:
+# Store transactions again with the JSONL's spare file in use (bd.store.jsonl._atomic: a
+# large file's previous version is filled in place of a new temporary file).
+SPARE_SCENARIOS = ["create", "update", "delete", "import"]
+
+
+@pytest.mark.parametrize("name,spare", [(n, False) for n in sorted(SCENARIOS)]
+                         + [(n, True) for n in SPARE_SCENARIOS])
+def test_kill_at_every_write_step(template: Path, tmp_path: Path, name: str,
+                                  spare: bool) -> None:
     args, target_rel, setup = SCENARIOS[name]
+    env = {**os.environ, "BD_TEST_SPARE": "1"} if spare else None
     seen: list[str] = []
     for n in range(1, 40):
         work, record = tmp_path / f"run{n}", tmp_path / f"record{n}"
         shutil.copytree(template, work, symlinks=True)
         record.mkdir()
-        prepare(work, setup)
+        prepare(work, setup, spare)
         target = work / target_rel
         old = target.read_bytes()
         proc = subprocess.run([sys.executable, str(DRIVER), str(n), str(record), *args,
-                               "--json"], cwd=work, capture_output=True, text=True, timeout=60)
+                               "--json"], cwd=work, capture_output=True, text=True, timeout=60,
+                              env=env)
         steps = (record / "steps").read_text().split() if (record / "steps").exists() else []
         new = None
         for k in range(8):
@@ -184,6 +200,8 @@ def test_kill_at_every_write_step(template: Path, tmp_path: Path, name: str) -> 
             assert_no_leak(proc, name)
             assert proc.returncode == 0, f"{name}: {proc.stdout}{proc.stderr}"
             assert new is None or after == new, name
+            if spare:  # the old version is the next write's spare, the stale bytes are gone
+                assert (work / ".beads" / ".bd-spare" / "issues.jsonl").read_bytes() == old
         if after != old or setup != "conflict":
             check_jsonl(target)
         check_events(work)
