@@ -10,7 +10,8 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 
-from bd.core.model import encode_json
+from bd.core.jsonfmt import dumps_indented
+from bd.core.model import encode_json, go_escape
 from bd.core.words import plural  # noqa: F401 - re-exported for the renderers
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
@@ -65,6 +66,10 @@ def strip_emoji(text: str) -> str:
     return text
 
 
+def _item_text(item: Any, pad: str) -> str:
+    return go_escape(dumps_indented(item, pad))
+
+
 class Output:
     """Where a command's output goes.  ``line`` is the command's output (with -q a
     command whose output only confirms a change, ``confirm``, prints nothing; ``result``
@@ -110,13 +115,16 @@ class Output:
     def json(self, obj: Any) -> None:
         sys.stdout.write(encode_json(obj, indent=2) + "\n")
 
-    def json_stream(self, items: Iterable[Any]) -> None:
+    def json_stream(self, items: Iterable[Any],
+                    render: Callable[[Any, str], str] | None = None) -> None:
         """A JSON array written item by item, byte for byte what :meth:`json` prints for
-        the list: output-bound commands (``ready --limit 0``, ``blocked``) never hold it."""
+        the list: output-bound commands (``ready --limit 0``, ``blocked``) never hold it.
+        ``render(item, pad)`` is an item's indented, Go-escaped text, every line break
+        followed by ``pad`` (by default that of :func:`bd.core.model.encode_json`)."""
+        render = render or _item_text
         write, first = sys.stdout.write, True
         for item in items:
-            text = encode_json(item, indent=2).replace("\n", "\n  ")
-            write(("[\n  " if first else ",\n  ") + text)
+            write(("[\n  " if first else ",\n  ") + render(item, "\n  "))
             first = False
         write("[]\n" if first else "\n]\n")
 

@@ -7,7 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from bd.cli.console import Output, plural  # noqa: F401 - part of this module's API
 from bd.core.model import encode_json, priority_of, status_of, type_of
-from bd.core.shapes import issue_json  # noqa: F401 - the JSON shapes are part of this module's API
+from bd.core.shapes import (  # noqa: F401 - the JSON shapes are part of this module's API
+    issue_json,
+    issue_text,
+)
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:

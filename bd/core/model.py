@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
+from bd.core.jsonfmt import dumps_indented
 from bd.errors import ValidationError
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
@@ -121,6 +122,8 @@ def encode_json(obj: Any, *, indent: int | None = None) -> str:
     """JSON text in Go's encoding/json style (compact, or indented like MarshalIndent)."""
     if indent is None:
         text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    elif indent == 2:  # the same text, without the standard library's pure-Python encoder
+        text = dumps_indented(obj)
     else:
         text = json.dumps(obj, ensure_ascii=False, indent=indent)
     return go_escape(text)

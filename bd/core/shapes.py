@@ -6,9 +6,10 @@ present.  Pure; the printing is ``bd.cli.output``'s.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from itertools import repeat
+from itertools import islice, repeat
 
-from bd.core.model import ISSUE_FIELDS, _ordered, priority_of, status_of, type_of
+from bd.core.jsonfmt import dumps_indented, flat_dict_text, list_text
+from bd.core.model import ISSUE_FIELDS, _ordered, go_escape, priority_of, status_of, type_of
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
@@ -40,40 +41,97 @@ def _required(key: str, rec: Mapping[str, Any]) -> Any:
 
 _SKIP = frozenset((*_EMBEDDED, *_COMPUTED, "labels"))
 _KNOWN = frozenset(ISSUE_FIELDS)
-_AFTER_LABELS = frozenset(ISSUE_FIELDS[ISSUE_FIELDS.index("labels") + 1:])
+# Record fields that come after labels in a row (the embedded relations are left out).
+_AFTER_LABELS = frozenset(ISSUE_FIELDS[ISSUE_FIELDS.index("labels") + 1:]) - set(_EMBEDDED)
 _ROW_RANK = {**_RANK, **{k: len(_RANK) + n for n, k in enumerate(_COMPUTED)}}
+
+
+# Key layouts seen, each with what _own_fields needs to know of it: how many leading keys
+# are the row's own (None: not a canonical layout), and whether description is among them.
+# Records share a handful of layouts, so a record's keys are ranked once per layout.
+_LAYOUTS: dict[tuple[str, ...], tuple[int | None, bool]] = {}
+
+
+def _layout(keys: tuple[str, ...]) -> tuple[int | None, bool]:
+    ranks = list(map(_ROW_RANK.get, keys, repeat(-1)))
+    if (-1 in ranks or ranks != sorted(ranks) or not {"title", "status", "priority",
+                                                       "issue_type"} <= set(keys)
+            or set(keys) & _AFTER_LABELS):
+        found: tuple[int | None, bool] = (None, False)
+    else:  # sorted, so the skipped keys (labels, relations, computed) come last
+        found = (sum(1 for k in keys if k not in _SKIP), "description" in keys)
+    if len(_LAYOUTS) < 4096:
+        _LAYOUTS[keys] = found
+    return found
+
+
+def _own_fields(rec: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The row's keys before ``labels`` when ``rec`` is a canonical record (its keys in
+    field order, no unknown key, no field after labels but the embedded relations, the
+    required fields of the right types), else None."""
+    keys = tuple(rec)
+    own, described = _LAYOUTS.get(keys) or _layout(keys)
+    if own is None or type(rec["priority"]) is not int:
+        return None
+    if described:
+        if type(rec["description"]) is not str:
+            return None
+        out = dict(islice(rec.items(), own))
+    else:  # omitted when empty, as Go's omitempty does
+        out = {}
+        for k, v in islice(rec.items(), own):
+            out[k] = v
+            if k == "title":
+                out["description"] = ""
+    if not out["status"]:
+        out["status"] = "open"  # status_of
+    if not out["issue_type"]:
+        out["issue_type"] = "task"  # type_of
+    return out
+
+
+def _general(rec: Mapping[str, Any], labels: bool) -> dict[str, Any]:
+    """issue_json of any record (the canonical case has a shortcut, :func:`_own_fields`)."""
+    fields = {k: v for k, v in rec.items() if k not in _SKIP}
+    for key in _REQUIRED:
+        if key != "labels" or labels:
+            fields[key] = _required(key, rec)
+    # Keys bd does not know stay next to the key they followed.
+    out = _ordered(fields, ISSUE_FIELDS, _KNOWN)
+    for k in _COMPUTED:
+        if k in rec:
+            out[k] = rec[k]
+    return out
 
 
 def issue_json(rec: Mapping[str, Any], *, labels: bool = True) -> dict[str, Any]:
     """An Issue-shaped row: the record without embedded relations, keys in field order
     (whatever order a mutation left them in); ``description``, ``status``, ``priority``,
     ``issue_type`` and (unless ``labels`` is False) ``labels`` always present, never null."""
-    ranks = list(map(_ROW_RANK.get, rec, repeat(-1)))
-    description = rec.get("description", "")
-    if (-1 not in ranks and ranks == sorted(ranks) and type(description) is str
-            and type(rec.get("priority")) is int and "status" in rec and "issue_type" in rec
-            and "title" in rec and not rec.keys() & _AFTER_LABELS):
-        # The common case, a canonical record: labels go right after its own keys.
-        if "description" in rec:
-            out = {k: v for k, v in rec.items() if k not in _SKIP}
-        else:  # omitted when empty, as Go's omitempty does
-            out = {}
-            for k, v in rec.items():
-                if k not in _SKIP:
-                    out[k] = v
-                    if k == "title":
-                        out["description"] = ""
-        out["status"], out["issue_type"] = status_of(rec), type_of(rec)
-        if labels:
-            out["labels"] = list(rec.get("labels") or [])
-    else:
-        fields = {k: v for k, v in rec.items() if k not in _SKIP}
-        for key in _REQUIRED:
-            if key != "labels" or labels:
-                fields[key] = _required(key, rec)
-        # Keys bd does not know stay next to the key they followed.
-        out = _ordered(fields, ISSUE_FIELDS, _KNOWN)
+    out = _own_fields(rec)
+    if out is None:
+        return _general(rec, labels)
+    # The common case, a canonical record: labels go right after its own keys.
+    if labels:
+        out["labels"] = list(rec.get("labels") or [])
     for k in _COMPUTED:
         if k in rec:
             out[k] = rec[k]
     return out
+
+
+def issue_text(rec: Mapping[str, Any], pad: str = "\n") -> str:
+    """``encode_json(issue_json(rec), indent=2)`` with every line break followed by the
+    indentation in ``pad`` (``"\\n  "`` for an item of a streamed array): a canonical
+    record's own fields are written in one call of the C encoder."""
+    out = _own_fields(rec)
+    head = None if out is None else flat_dict_text(out, pad)
+    if head is None:
+        return go_escape(dumps_indented(issue_json(rec), pad))
+    inner = "," + pad + "  "
+    parts = [head, inner, '"labels": ', list_text(list(rec.get("labels") or []), pad + "  ")]
+    for k in _COMPUTED:
+        if k in rec:
+            parts += (inner, '"', k, '": ', dumps_indented(rec[k], pad + "  "))
+    parts.append(pad + "}")
+    return go_escape("".join(parts))
