@@ -48,6 +48,9 @@ EDIT = st.one_of(
     st.tuples(st.just("bd-update"), st.integers(0, 20)),
     st.tuples(st.just("bd-create"), st.sampled_from(["x", "y"])),
     st.tuples(st.just("checkout"), st.integers(0, 20)),        # an earlier version back
+    st.tuples(st.just("dup"), st.integers(0, 20)),             # an id on two lines (a merge)
+    st.tuples(st.just("other"), st.integers(0, 20)),           # a `_type` line (a memory)
+    st.tuples(st.just("grow"), st.tuples(st.integers(0, 20), st.integers(0, 300))),
 )
 
 
@@ -58,12 +61,22 @@ def _edit(path: Path, store: Store, edit: tuple[str, Any], history: list[bytes])
         path.write_bytes(history[arg % len(history)])
         return
     lines = [ln for ln in path.read_bytes().split(b"\n") if ln]
-    ids = [json.loads(ln)["id"] if ln.strip() else None for ln in lines]
-    if kind in ("drop", "keys", "bd-update"):
+    ids = [json.loads(ln).get("id") if ln.strip() and b'"_type"' not in ln else None
+           for ln in lines]
+    if kind in ("drop", "keys", "bd-update", "dup"):
         live = [rid for rid in ids if rid]
         if not live:
             return
         arg = live[arg % len(live)]
+    if kind == "grow":  # a line edited in place to another length (its run moves the rest)
+        at, size = arg
+        live = [i for i, rid in enumerate(ids) if rid]
+        if live:
+            i = live[at % len(live)]
+            rec = json.loads(lines[i])
+            rec["notes"] = "n" * size
+            lines[i] = json.dumps(rec, separators=(",", ":")).encode()
+        kind = "written"
     if kind == "put":
         rid = json.loads(arg)["id"]
         if rid in ids:
@@ -71,7 +84,7 @@ def _edit(path: Path, store: Store, edit: tuple[str, Any], history: list[bytes])
         else:
             lines.append(arg)
             lines = [ln for ln in lines if ln.strip()]
-            lines.sort(key=lambda ln: json.loads(ln)["id"])
+            lines.sort(key=lambda ln: json.loads(ln).get("id", ""))
     elif kind == "drop" and arg in ids:
         del lines[ids.index(arg)]
     elif kind == "blank" and lines:
@@ -82,6 +95,15 @@ def _edit(path: Path, store: Store, edit: tuple[str, Any], history: list[bytes])
     elif kind == "keys" and arg in ids:
         rec = json.loads(lines[ids.index(arg)])
         lines[ids.index(arg)] = json.dumps({"title": rec.pop("title"), **rec}).encode()
+    elif kind == "dup" and arg in ids:
+        rec = json.loads(lines[ids.index(arg)])
+        rec["title"] = rec["title"] + "-other"
+        lines.insert(ids.index(arg) + 1, json.dumps(rec, separators=(",", ":")).encode())
+    elif kind == "other":
+        lines.insert(arg % (len(lines) + 1),
+                     json.dumps({"_type": "memory", "id": f"m-{arg}", "text": "x"}).encode())
+    elif kind == "written":
+        pass
     elif kind == "bd-update" and arg in ids:
         try:
             rec = json.loads(lines[ids.index(arg)])
@@ -99,6 +121,26 @@ def _edit(path: Path, store: Store, edit: tuple[str, Any], history: list[bytes])
     else:
         return
     path.write_bytes(b"".join(ln + b"\n" for ln in lines))
+
+
+def _check_runs(cache: Cache, raw: bytes) -> None:
+    """The stored runs describe the file: each hashes (with its length) as its bytes do."""
+    from hashlib import sha256
+
+    runs = list(cache.conn.execute("SELECT n, first_id, hash FROM bd_blocks ORDER BY n"))
+    if cache.meta("bd_jsonl_plain") != "1":
+        assert not runs
+        return
+    # A run starts at its first id's line, or where that line would be (it was removed).
+    offsets, pos = [], 0
+    for line in raw.split(b"\n")[:-1]:
+        offsets.append((json.loads(line)["id"], pos))
+        pos += len(line) + 1
+    starts = [0] + [next((at for rid, at in offsets if rid >= first), len(raw))
+                    for _, first, _ in runs[1:]] + [len(raw)]
+    for k, (n, _, stored) in enumerate(runs):
+        run = raw[starts[k]:starts[k + 1]]
+        assert n == k and stored == sha256(run).digest() + len(run).to_bytes(8, "big")
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +175,79 @@ def test_refreshed_cache_equals_a_fresh_build(first: list[bytes],
                     for sql in TABLES:
                         assert (list(store.cache().conn.execute(sql))
                                 == list(fresh.conn.execute(sql))), (sql, edit)
+                    _check_runs(store.cache(), path.read_bytes())
                 finally:
                     fresh.close()
+        finally:
+            store.close()
+
+
+def _repo(tmp: str, count: int = 20) -> tuple[Path, Store]:
+    beads = Path(tmp) / ".beads"
+    beads.mkdir()
+    (beads / "config.yaml").write_text("issue-prefix: t\n")
+    path = beads / "issues.jsonl"
+    path.write_bytes(b"".join(_line(f"t-{i:02}", "a", "open", None) + b"\n"
+                              for i in range(count)))
+    store = Store(str(beads), actor="prop")
+    store.cache()
+    return path, store
+
+
+def _same_as_fresh(tmp: str, path: Path, store: Store) -> None:
+    fresh = Cache(str(Path(tmp) / "fresh.db"))
+    try:
+        fresh.refresh(str(path))
+        for sql in TABLES:
+            assert list(store.cache().conn.execute(sql)) == list(fresh.conn.execute(sql)), sql
+        _check_runs(store.cache(), path.read_bytes())
+    finally:
+        fresh.close()
+
+
+def test_runs_stored_without_their_lengths_still_refresh() -> None:
+    """A cache from before run lengths were stored (bare 32-byte digests): the refresh walks
+    the runs' lines, finds the changed one, and stores the lengths from then on."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path, store = _repo(tmp)
+        try:
+            conn = store.cache().conn
+            conn.execute("UPDATE bd_blocks SET hash = substr(hash, 1, 32)")
+            lines = path.read_bytes().split(b"\n")
+            lines[7] = _line("t-07", "a much longer title than before", "closed", "t-01")
+            path.write_bytes(b"\n".join(lines))
+            _same_as_fresh(tmp, path, store)
+            assert {len(h) for (h,) in conn.execute("SELECT hash FROM bd_blocks")} == {40}
+        finally:
+            store.close()
+
+
+def test_a_file_rewritten_in_place_while_mapped_is_read_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The refresh of a plain file maps it; a writer that rewrites the same inode meanwhile
+    changes its signature, and the refresh starts over instead of storing rows of a mix."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path, store = _repo(tmp)
+        try:
+            lines = path.read_bytes().split(b"\n")
+            lines[3] = _line("t-03", "b", "closed", None)
+            path.write_bytes(b"\n".join(lines))
+            real = Cache._sync_blocks
+            calls: list[int] = []
+
+            def meanwhile(self: Cache, where: str, raw: Any) -> Any:
+                out = real(self, where, raw)
+                calls.append(1)
+                if len(calls) == 1:  # same inode, other bytes
+                    lines[5] = _line("t-05", "c", "in_progress", "t-03")
+                    with open(path, "r+b") as fh:
+                        fh.write(b"\n".join(lines))
+                        fh.truncate()
+                return out
+
+            monkeypatch.setattr(Cache, "_sync_blocks", meanwhile)
+            store.cache()
+            assert len(calls) == 2
+            _same_as_fresh(tmp, path, store)
         finally:
             store.close()

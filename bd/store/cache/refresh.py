@@ -26,6 +26,10 @@ class _NotEmpty(Exception):
     pass
 
 
+class _Changed(Exception):
+    pass
+
+
 # Rows of wisps (from wisps.jsonl) are not issues.jsonl's to add or remove.
 _NOT_WISP = " WHERE id NOT IN (SELECT id FROM bd_wisps)"
 _AND_NOT_WISP = " AND id NOT IN (SELECT id FROM bd_wisps)"
@@ -39,19 +43,27 @@ class Cache(CacheRows):
         return version == schema.CACHE_VERSION and sig == stat_sig(jsonl_path) and (
             self.wisps_path is None or self.wisps_sig == stat_sig(self.wisps_path))
 
-    def refresh(self, jsonl_path: str) -> bool:
+    def refresh(self, jsonl_path: str, attempt: int = 0) -> bool:
         """Bring the cache in line with the JSONL. Returns True if rows changed."""
         self.ensure_schema()
+        conn = self.conn
+        wal = conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        empty = conn.execute("SELECT 1 FROM issues LIMIT 1").fetchone() is None
+        # A file that was plain is mapped, not read: the run hashes touch each page once,
+        # and a refresh of a large file no longer copies it into memory first (a third of
+        # the time).  bd and git replace the file rather than rewrite it, so the mapping
+        # stays the bytes of the signature taken with it; the signature is checked again
+        # before the commit (a writer that rewrote the file in place: read again).
+        mapped = not empty and self.is_plain()
         for _ in range(5):
             before = stat_sig(jsonl_path)
-            raw = jsonl.read_bytes(jsonl_path)
+            raw: Any = jsonl.map_bytes(jsonl_path) if mapped else jsonl.read_bytes(jsonl_path)
             if stat_sig(jsonl_path) == before:
                 break
         else:  # pragma: no cover - a file rewritten continuously
             raise DataError("file kept changing while being read", path=jsonl_path)
-        conn = self.conn
-        wal = conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        empty = conn.execute("SELECT 1 FROM issues LIMIT 1").fetchone() is None
+        if isinstance(raw, bytes):
+            mapped = False
         if empty:
             # Filling an empty cache: every relation row points at an issue inserted in the
             # same transaction, so checking each foreign key would only cost time.  A new
@@ -69,7 +81,11 @@ class Cache(CacheRows):
             try:
                 quick = None if empty or not self.is_plain() else self._sync_blocks(jsonl_path,
                                                                                    raw)
+                if quick is None and mapped:
+                    raw = raw[:]  # the full comparison splits the bytes
                 changed, plain = quick or self._sync(jsonl_path, raw, checked=not empty)
+                if mapped and stat_sig(jsonl_path) != before:
+                    raise _Changed  # rewritten in place while mapped: read it again
                 self.record_written(before, plain)
                 if self.wisps_path is not None:
                     changed = self._sync_wisps(self.wisps_path) or changed
@@ -80,6 +96,10 @@ class Cache(CacheRows):
                 raise
         except _NotEmpty:  # rows appeared between the check and the transaction
             return self._refresh_again(jsonl_path)
+        except _Changed:
+            if attempt >= 4:  # pragma: no cover - a file rewritten in place continuously
+                raise DataError("file kept changing while being read", path=jsonl_path) from None
+            return self.refresh(jsonl_path, attempt + 1)
         finally:
             if empty:
                 conn.execute("PRAGMA foreign_keys = ON")
@@ -219,13 +239,16 @@ class Cache(CacheRows):
         value = self.meta("bd_duplicates")
         return value.split(",") if value else []
 
-    def _write_blocks(self, raw: bytes, lines: list[bytes] | None = None) -> None:
-        """Cut a plain file into runs of schema.BLOCK_LINES lines and store their hashes."""
+    def _write_blocks(self, raw: Any, lines: list[bytes] | None = None) -> None:
+        """Cut a plain file into runs of schema.BLOCK_LINES lines and store their hashes
+        (with their lengths: :func:`_run_hash`)."""
         from hashlib import sha256
         from itertools import accumulate
 
         conn = self.conn
         conn.execute("DELETE FROM bd_blocks")
+        if not isinstance(raw, bytes):
+            raw = raw[:]  # a mapping of the file
         if lines is None:
             lines = raw.split(b"\n")
         count = len(lines) - 1  # a plain file ends with a newline
@@ -237,14 +260,14 @@ class Cache(CacheRows):
                 conn.execute("DELETE FROM bd_blocks")
                 return
             end = starts[min(i + schema.BLOCK_LINES, count)]
-            rows.append((n, first, sha256(view[starts[i]:end]).digest()))
+            rows.append((n, first, _run_hash(sha256, view[starts[i]:end])))
         conn.executemany("INSERT INTO bd_blocks(n, first_id, hash) VALUES (?, ?, ?)", rows)
 
-    def _sync_blocks(self, path: str, raw: bytes) -> tuple[bool, bool] | None:
+    def _sync_blocks(self, path: str, raw: Any) -> tuple[bool, bool] | None:
         """The refresh of a plain file that was plain when last loaded: hash each stored run
         of lines where it now lies (found by its first id), and look only at the lines of
         the runs whose bytes changed.  None when the new file is not plain there (the caller
-        then compares every line).
+        then compares every line).  ``raw``: the file's bytes or a mapping of them.
 
         Runs found in order and hashing as before mean the file is the old runs' bytes with
         the changed runs' lines in between, so the cache rows of every other line are right.
@@ -253,19 +276,22 @@ class Cache(CacheRows):
 
         conn = self.conn
         blocks = conn.execute("SELECT n, first_id, hash FROM bd_blocks ORDER BY n").fetchall()
-        if (not blocks or blocks[0][1] != "" or not raw.endswith(b"\n")
-                or not raw.startswith(codec.ID_HEAD)):
+        if (not blocks or blocks[0][1] != "" or raw[-1:] != b"\n"
+                or raw[:len(codec.ID_HEAD)] != codec.ID_HEAD):
             return None
         found = codec.SortedLines(path, raw)
         try:
-            starts = _run_starts(raw, found, [first for _, first, _ in blocks])
+            starts = _run_starts(raw, found, [first for _, first, _ in blocks],
+                                 [_run_size(old) for _, _, old in blocks])
         except codec.NotPlain:
             return None
         if any(a > b for a, b in zip(starts, starts[1:], strict=False)):
             return None
         view = memoryview(raw)
-        stale = [k for k, (_, _, old) in enumerate(blocks)
-                 if sha256(view[starts[k]:starts[k + 1]]).digest() != old]
+        sums = [_run_hash(sha256, view[starts[k]:starts[k + 1]]) for k in range(len(blocks))]
+        view.release()
+        # A stored hash without its length (an older cache) is compared by its digest alone.
+        stale = [k for k, (_, _, old) in enumerate(blocks) if sums[k][:len(old)] != old]
         unhashed = [row[0] for row in conn.execute(
             "SELECT id FROM issues WHERE bd_line_hash = ''" + _AND_NOT_WISP)]
         if any(found.has(rid) for rid in unhashed):
@@ -311,7 +337,7 @@ class Cache(CacheRows):
             self._write_blocks(raw)
         else:
             conn.executemany("UPDATE bd_blocks SET hash = ? WHERE n = ?", [
-                (sha256(view[starts[k]:starts[k + 1]]).digest(), k) for k in stale])
+                (sums[k], k) for k, (_, _, old) in enumerate(blocks) if sums[k] != old])
         return bool(upserts or removed), True
 
     def rehash_blocks(self, data: bytes, ids: Iterable[str]) -> None:
@@ -335,10 +361,12 @@ class Cache(CacheRows):
             for k in {bisect.bisect_right(firsts, rid) - 1 for rid in ids}:
                 start = found.offset(firsts[k]) if k else 0
                 end = found.offset(firsts[k + 1]) if k + 1 < len(firsts) else len(data)
-                rows.append((sha256(view[start:end]).digest(), k))
+                rows.append((_run_hash(sha256, view[start:end]), k))
         except codec.NotPlain:
+            view.release()
             self._write_blocks(data)
             return
+        view.release()
         conn.executemany("UPDATE bd_blocks SET hash = ? WHERE n = ?", rows)
 
     def _sync_wisps(self, path: str) -> bool:
@@ -391,20 +419,39 @@ class Cache(CacheRows):
             self.conn.execute("DELETE FROM bd_wisps WHERE id IN (SELECT value FROM "
                               "json_each(?))", (json.dumps([r["id"] for r, _, _ in upserts]),))
 
-def _run_starts(raw: bytes, found: codec.SortedLines, firsts: list[str]) -> list[int]:
-    """Where each stored run of lines now starts (and the file's end).  Walks forward
-    BLOCK_LINES lines at a time while each run still starts with its first id (lines edited
-    in place: the common case after a pull), and binary-searches a run that moved."""
+def _run_hash(sha256: Any, run: Any) -> bytes:
+    """What bd_blocks stores for a run of lines: the SHA-256 of its bytes, then its length
+    (8 bytes, big-endian), so a refresh finds where the next run should start."""
+    return sha256(run).digest() + len(run).to_bytes(8, "big")
+
+
+def _run_size(stored: bytes) -> int | None:
+    """The length of a run from its stored hash (None: an older cache stored none)."""
+    return int.from_bytes(stored[32:], "big") if len(stored) == 40 else None
+
+
+def _run_starts(raw: Any, found: codec.SortedLines, firsts: list[str],
+                sizes: list[int | None]) -> list[int]:
+    """Where each stored run of lines now starts (and the file's end).  A run is looked for
+    where the one before it would end if its length had not changed (lines edited in
+    place, or untouched: the common case after a pull); a run that moved is found by
+    binary search for its first id."""
     starts, pos, find, size = [0], 0, raw.find, len(raw)
     step = schema.BLOCK_LINES
-    for first in firsts[1:]:
-        guess = pos
-        for _ in range(step):
-            guess = find(b"\n", guess) + 1
-            if not guess:
-                break
+    for first, before in zip(firsts[1:], sizes, strict=False):
+        if before is not None:
+            guess = pos + before
+        else:  # an older cache: walk the run's lines
+            guess = pos
+            for _ in range(step):
+                guess = find(b"\n", guess) + 1
+                if not guess:
+                    break
         key = b'{"id":"' + first.encode("utf-8", "surrogatepass") + b'"'
-        pos = guess if guess and raw[guess:guess + len(key)] == key else found.offset(first)
+        if 0 < guess < size and raw[guess - 1:guess + len(key)] == b"\n" + key:
+            pos = guess
+        else:
+            pos = found.offset(first)
         starts.append(pos)
     starts.append(size)
     return starts
