@@ -51,9 +51,10 @@ class Cache(CacheRows):
         empty = conn.execute("SELECT 1 FROM issues LIMIT 1").fetchone() is None
         # A file that was plain is mapped, not read: the run hashes touch each page once,
         # and a refresh of a large file no longer copies it into memory first (a third of
-        # the time).  bd and git replace the file rather than rewrite it, so the mapping
-        # stays the bytes of the signature taken with it; the signature is checked again
-        # before the commit (a writer that rewrote the file in place: read again).
+        # the time).  The store refreshes under the workspace lock (bd's writes wait), and
+        # git replaces the file rather than rewrite it, so the mapping stays the bytes of
+        # the signature taken with it; the signature is checked again before the commit
+        # (another writer rewrote the file in place: read it again).
         mapped = not empty and self.is_plain()
         for _ in range(5):
             before = stat_sig(jsonl_path)
