@@ -162,8 +162,11 @@ def ready(conn: Any, f: ReadyFilter, now: int | None = None) -> list[dict[str, A
     return list(iter_ready(conn, f, now))
 
 
-def iter_ready(conn: Any, f: ReadyFilter, now: int | None = None
-               ) -> Iterator[dict[str, Any]]:
+def iter_ready(conn: Any, f: ReadyFilter, now: int | None = None, *,
+               ordered: bool = False) -> Iterator[dict[str, Any]]:
+    """The ready records in ``f.sort``'s order.  ``ordered``: the order indexes exist
+    (bd.store.cache.orderidx), so an unfiltered query with a limit walks them and stops
+    there instead of sorting the whole work set."""
     now = now_ns() if now is None else now
     w = _Where()
     work_where(w, include_deferred=f.include_deferred, issue_type=f.issue_type, now=now,
@@ -181,6 +184,17 @@ def iter_ready(conn: Any, f: ReadyFilter, now: int | None = None
         w.add(_DESCENDANTS, f.parent)
     if f.mol_type:
         w.add("i.mol_type = ?", f.mol_type)
+    limit = int(f.limit) if f.limit and f.limit > 0 else 0
+    # Most ready issues pass an unfiltered query, so walking the created order finds the
+    # first rows at once; a filter may match few rows, and then sorting the matches wins,
+    # as it does for the whole set (a walk reads the rows in index order, not file order).
+    walk = ordered and 0 < limit <= _WALK_MAX and f.sort != "priority" and not (
+        f.priority is not None or f.unassigned or f.assignee or f.labels or f.labels_any
+        or f.parent or f.mol_type or f.issue_type)
+    if walk:
+        from bd.store.cache.orderidx import BY_CREATED
+
+        return _iter_ready_walk(conn, w, f.sort, now, limit, BY_CREATED)
     if f.sort == "priority":
         order = "i.priority, i.bd_created_ns, i.id"
     elif f.sort == "oldest":
@@ -189,9 +203,43 @@ def iter_ready(conn: Any, f: ReadyFilter, now: int | None = None
         recent = f"(i.bd_created_ns >= {now - 48 * HOUR_NS})"
         order = (f"CASE WHEN {recent} THEN 0 ELSE 1 END, CASE WHEN {recent} THEN i.priority "
                  "ELSE 0 END, i.bd_created_ns, i.id")
-    limit = f" LIMIT {int(f.limit)}" if f.limit and f.limit > 0 else ""
     return _iter_rows(conn, f"SELECT i.bd_line FROM issues i WHERE {w.sql()} "
-                            f"ORDER BY {order}{limit}", w.args)
+                            f"ORDER BY {order}{f' LIMIT {limit}' if limit else ''}", w.args)
+
+
+_WALK_MAX = 1000
+
+
+def _iter_ready_walk(conn: Any, w: _Where, sort: str, now: int, limit: int, index: str
+                     ) -> Iterator[dict[str, Any]]:
+    """The hybrid order in two parts: issues created in the last 48 hours by priority
+    (few: an index range, sorted), then the older ones walking the created-order index
+    (NULL creation times sort first, as in the one-query form)."""
+    cut = now - 48 * HOUR_NS
+    got = 0
+    if sort != "oldest":
+        # Few recent issues (the usual case): their index range; many (a fresh import):
+        # the work-set scan SQLite picks by itself.
+        few = conn.execute("SELECT count(*) FROM (SELECT 1 FROM issues INDEXED BY "
+                           "idx_issues_bd_created WHERE bd_created_ns >= ? LIMIT ?)",
+                           (cut, _WALK_MAX)).fetchone()[0] < _WALK_MAX
+        hint = "INDEXED BY idx_issues_bd_created " if few else ""
+        sql = (f"SELECT i.bd_line FROM issues i {hint}"
+               f"WHERE {w.sql()} AND i.bd_created_ns >= ? "
+               f"ORDER BY i.priority, i.bd_created_ns, i.id{f' LIMIT {limit}' if limit else ''}")
+        for row in conn.execute(sql, [*w.args, cut]):
+            got += 1
+            yield json.loads(row[0])
+        if limit and got >= limit:
+            return
+        older = "(i.bd_created_ns IS NULL OR i.bd_created_ns < ?)"
+        args = [*w.args, cut]
+    else:
+        older, args = "1", list(w.args)
+    rest = f" LIMIT {limit - got}" if limit else ""
+    yield from _iter_rows(conn, f"SELECT i.bd_line FROM issues i INDEXED BY {index} "
+                                f"WHERE {w.sql()} AND {older} "
+                                f"ORDER BY i.bd_created_ns, i.id{rest}", args)
 
 
 def ready_ids(conn: Any, now: int | None = None) -> set[str]:

@@ -28,7 +28,7 @@ class Reads:
         raise NotImplementedError  # Store.cache
 
     def ready(self, f: queries.ReadyFilter | None = None) -> list[dict[str, Any]]:
-        return queries.ready(self.cache().conn, f or queries.ReadyFilter())
+        return _list(self.iter_ready(f))
 
     def blocked(self, parent: str | None = None) -> list[dict[str, Any]]:
         """Blocked work with ``blocked_by`` / ``blocked_by_count`` explaining each."""
@@ -44,11 +44,22 @@ class Reads:
 
     def iter_ready(self, f: queries.ReadyFilter | None = None) -> Iterator[dict[str, Any]]:
         """:meth:`ready` one record at a time (bounded memory for ``limit=0``)."""
-        return queries.iter_ready(self.cache().conn, f or queries.ReadyFilter())
+        cache = self.cache()
+        return queries.iter_ready(cache.conn, f or queries.ReadyFilter(),
+                                  ordered=self._ordered(cache))
 
     def iter_list(self, f: queries.ListFilter | None = None) -> Iterator[dict[str, Any]]:
         """:meth:`list` one record at a time."""
-        return queries.iter_list(self.cache().conn, f or queries.ListFilter())
+        cache = self.cache()
+        self._ordered(cache)  # SQLite's planner walks bd list's order index when it exists
+        return queries.iter_list(cache.conn, f or queries.ListFilter())
+
+    @staticmethod
+    def _ordered(cache: Cache) -> bool:
+        """The order indexes exist (built now unless this process just built the cache)."""
+        from bd.store.cache import orderidx
+
+        return orderidx.ensure(cache.conn, build=not cache.cold_built)
 
     def iter_blocked(self, parent: str | None = None) -> Iterator[dict[str, Any]]:
         """:meth:`blocked` one record at a time; blockers are looked up per batch."""
@@ -74,7 +85,7 @@ class Reads:
         return rows
 
     def list(self, f: queries.ListFilter | None = None) -> _list[dict[str, Any]]:
-        return queries.list_issues(self.cache().conn, f or queries.ListFilter())
+        return _list(self.iter_list(f))
 
     def stale(self, days: int = 30, status: str | None = None, limit: int = 50
               ) -> _list[dict[str, Any]]:

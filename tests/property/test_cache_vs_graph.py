@@ -239,3 +239,73 @@ def test_stats_and_blockers_equal_graph(records: list[dict[str, Any]],
         assert {i: graph.blockers(i) for i in ids if graph.blockers(i)} == why
     finally:
         cache.close()
+
+
+CREATED = [None, "", "junk", "2025-06-01T00:00:00Z", "2025-06-01T00:00:00Z",
+           "2026-01-01T00:00:00Z", (NOW.isoformat().replace("+00:00", "Z")),
+           "2026-01-09T12:00:00Z", "2026-01-10T00:00:00Z", "2026-01-08T13:00:00Z",
+           "2025-12-30T00:00:00Z", "2026-03-01T00:00:00Z"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(graphs(), st.lists(st.sampled_from(CREATED), min_size=12, max_size=12),
+       st.sampled_from(["hybrid", "oldest", "priority"]), st.sampled_from([0, 1, 2, 3, 5, 10]),
+       st.sampled_from([None, 0, 2]))
+def test_ready_walking_the_order_index_equals_sorting(
+        records: list[dict[str, Any]], created: list[str | None], sort: str, limit: int,
+        priority: int | None) -> None:
+    """bd.store.cache.orderidx: `ready` read in index order (recent ones first, by priority,
+    then the rest by creation, NULL times first) is exactly the one sorted query's answer."""
+    from bd.store.cache import orderidx
+
+    records = _dedupe_edges(records)
+    for rec, stamp in zip(records, created, strict=False):
+        if stamp is None:
+            rec.pop("created_at", None)
+        else:
+            rec["created_at"] = stamp
+    cache = _cache_of(records)
+    try:
+        f = queries.ReadyFilter(limit=limit, sort=sort, priority=priority)
+        sorted_ids = [r["id"] for r in queries.iter_ready(cache.conn, f, now=NOW_NS)]
+        lf = queries.ListFilter(limit=limit, priority=priority)
+        listed = [r["id"] for r in queries.iter_list(cache.conn, lf)]
+        assert not orderidx.present(cache.conn)
+        assert orderidx.ensure(cache.conn, build=True)
+        walked = [r["id"] for r in queries.iter_ready(cache.conn, f, now=NOW_NS, ordered=True)]
+        assert walked == sorted_ids
+        assert [r["id"] for r in queries.iter_list(cache.conn, lf)] == listed
+    finally:
+        cache.close()
+
+
+def test_ready_walk_keeps_null_times_first_and_recent_ones_by_priority() -> None:
+    """The hand-made case of the property above: every part of the hybrid order at once."""
+    from bd.store.cache import orderidx
+
+    def task(rid: str, created: str | None, priority: int) -> dict[str, Any]:
+        rec = {"id": rid, "title": rid, "status": "open", "issue_type": "task",
+               "priority": priority}
+        if created is not None:
+            rec["created_at"] = created
+        return rec
+
+    records = [task("t-old", "2025-01-01T00:00:00Z", 0), task("t-none", None, 3),
+               task("t-junk", "junk", 1), task("t-new-p2", "2026-01-10T00:00:00Z", 2),
+               task("t-new-p0", "2026-01-09T13:00:00Z", 0),
+               task("t-older", "2024-01-01T00:00:00Z", 4)]
+    cache = _cache_of(records)
+    try:
+        assert orderidx.ensure(cache.conn, build=True)
+        for sort, want in (("hybrid", ["t-new-p0", "t-new-p2", "t-junk", "t-none", "t-older",
+                                       "t-old"]),
+                           ("oldest", ["t-junk", "t-none", "t-older", "t-old", "t-new-p0",
+                                       "t-new-p2"])):
+            for limit in range(1, 8):
+                f = queries.ReadyFilter(limit=limit, sort=sort)
+                for ordered in (False, True):
+                    got = [r["id"] for r in queries.iter_ready(cache.conn, f, now=NOW_NS,
+                                                                ordered=ordered)]
+                    assert got == want[:limit], (sort, limit, ordered)
+    finally:
+        cache.close()

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 
 from bd.core.progress import SILENT, Progress
-from bd.store.cache import schema, search
+from bd.store.cache import orderidx, schema, search
 from bd.store.cache.rows import (
     _INSERT_COMMENT,
     _INSERT_DEP,
@@ -36,6 +36,7 @@ class CacheBase:
         self.notices: list[str] = []
         self.progress: Progress = SILENT  # a cold build of a large file reports through this
         self.duplicates_seen = ""  # bd_duplicates as quick_sig last read it
+        self.cold_built = False  # this process filled the cache from scratch (_load)
         self.conn = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
@@ -130,6 +131,7 @@ class CacheBase:
         # Only bd's own rows go; the tables (and any application table) stay.
         self.conn.execute("BEGIN IMMEDIATE")
         search.drop(self.conn)  # bd's search index: rebuilt by the next search
+        orderidx.drop(self.conn)  # and the order indexes, by the next warm ready or list
         for table in schema.BD_TABLES:
             try:
                 self.conn.execute(f"DELETE FROM {table}")
@@ -152,6 +154,8 @@ class CacheBase:
         """Fill an empty cache: plain inserts, then bd's indexes and the blocked set, once."""
         conn = self.conn
         search.drop(conn)  # no row-by-row index upkeep while filling; the next search builds it
+        orderidx.drop(conn)  # the next warm `ready` or `list` builds them
+        self.cold_built = True
         for name in schema.BULK_INDEXES:
             conn.execute(f"DROP INDEX IF EXISTS {name}")
         for (present, ns), rows in _bulk_rows(upserts).items():
