@@ -253,38 +253,17 @@ def ready_ids(conn: Any, now: int | None = None) -> set[str]:
                                            w.args)}
 
 
-def blocked_depths(conn: Any) -> dict[str, int]:
-    """Every dependency-blocked issue with its distance from a directly blocked one."""
-    from bd.store.cache.schema import BLOCKED_DEPTH_SQL
-
-    return dict(conn.execute(BLOCKED_DEPTH_SQL))
-
-
-def blockers(conn: Any, ids: list[str], depth: dict[str, int] | None = None
-             ) -> dict[str, list[str]]:
+def blockers(conn: Any, ids: list[str]) -> dict[str, list[str]]:
     """Why each of ``ids`` is dependency-blocked, as graph.Graph.blockers says: the targets
     (or waits-for spawners) of its own blocking edges, else its parents one level nearer to
-    a directly blocked ancestor.  Ids that are not dependency-blocked are left out."""
-    from bd.store.cache.schema import DIRECT_BLOCKERS_SQL
-
-    # The depths of the whole blocked set: one pass down from the directly blocked issues
-    # costs less than walking up from thousands of rows (`bd blocked` prints them all);
-    # a caller asking batch by batch passes them in.
-    if depth is None:
-        depth = blocked_depths(conn)
-    out: dict[str, set[str]] = {}
-    level0 = [i for i in ids if depth.get(i) == 0]
-    if level0:
-        for rid, who in conn.execute(DIRECT_BLOCKERS_SQL, (json.dumps(level0),)):
-            out.setdefault(rid, set()).add(who)
-    deeper = [i for i in ids if depth.get(i, 0) > 0]
-    if deeper:
-        for rid, parent in conn.execute(
-                "SELECT issue_id, depends_on_id FROM dependencies WHERE type = 'parent-child' "
-                "AND issue_id IN (SELECT value FROM json_each(?))", (json.dumps(deeper),)):
-            if depth.get(parent) == depth[rid] - 1:
-                out.setdefault(rid, set()).add(parent)
-    return {rid: sorted(who) for rid, who in out.items()}
+    a directly blocked ancestor (the cache keeps them: bd_blockers).  Ids that are not
+    dependency-blocked are left out."""
+    out: dict[str, list[str]] = {}
+    for rid, who in conn.execute(
+            "SELECT issue_id, who FROM bd_blockers WHERE issue_id IN "
+            "(SELECT value FROM json_each(?)) ORDER BY issue_id, who", (json.dumps(ids),)):
+        out.setdefault(rid, []).append(who)
+    return out
 
 
 def stats(conn: Any, now: int | None = None) -> dict[str, Any]:
@@ -336,7 +315,9 @@ def _lead_time(conn: Any) -> float:
 
 def blocked(conn: Any, parent: str | None = None, now: int | None = None
             ) -> list[dict[str, Any]]:
-    """Work-set issues that are blocked (status blocked or dependency-blocked)."""
+    """Work-set issues that are blocked (status blocked or dependency-blocked), each with
+    ``blocked_by_count`` and ``blocked_by`` (:func:`blockers`; empty for an issue that is
+    only status blocked)."""
     return list(iter_blocked(conn, parent, now))
 
 
@@ -350,8 +331,16 @@ def iter_blocked(conn: Any, parent: str | None = None, now: int | None = None
           "(SELECT 1 FROM blocked_issues_cache b WHERE b.issue_id = i.id))")
     if parent:
         w.add(_DESCENDANTS, parent)
-    return _iter_rows(conn, f"SELECT i.bd_line FROM issues i WHERE {w.sql()} "
-                            "ORDER BY i.priority, i.bd_created_ns, i.id", w.args)
+    loads = json.loads
+    for line, why in conn.execute(
+            "SELECT i.bd_line, (SELECT json_group_array(b.who) FROM bd_blockers b "
+            f"WHERE b.issue_id = i.id) FROM issues i WHERE {w.sql()} "
+            "ORDER BY i.priority, i.bd_created_ns, i.id", w.args):
+        rec = loads(line)
+        by = sorted(loads(why)) if why != "[]" else []
+        rec["blocked_by_count"] = len(by)
+        rec["blocked_by"] = by
+        yield rec
 
 
 def list_issues(conn: Any, f: ListFilter, now: int | None = None) -> list[dict[str, Any]]:

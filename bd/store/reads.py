@@ -32,15 +32,7 @@ class Reads:
 
     def blocked(self, parent: str | None = None) -> list[dict[str, Any]]:
         """Blocked work with ``blocked_by`` / ``blocked_by_count`` explaining each."""
-        conn = self.cache().conn
-        rows = queries.blocked(conn, parent)
-        if rows:
-            why = queries.blockers(conn, [rec["id"] for rec in rows])
-            for rec in rows:
-                by = why.get(rec["id"], [])
-                rec["blocked_by_count"] = len(by)
-                rec["blocked_by"] = by
-        return rows
+        return queries.blocked(self.cache().conn, parent)
 
     def iter_ready(self, f: queries.ReadyFilter | None = None) -> Iterator[dict[str, Any]]:
         """:meth:`ready` one record at a time (bounded memory for ``limit=0``)."""
@@ -62,27 +54,8 @@ class Reads:
         return orderidx.ensure(cache.conn, build=not cache.cold_built)
 
     def iter_blocked(self, parent: str | None = None) -> Iterator[dict[str, Any]]:
-        """:meth:`blocked` one record at a time; blockers are looked up per batch."""
-        conn = self.cache().conn
-        depth = queries.blocked_depths(conn)
-        batch: _list[dict[str, Any]] = []
-        for rec in queries.iter_blocked(conn, parent):
-            batch.append(rec)
-            if len(batch) == 500:
-                yield from self._with_blockers(conn, batch, depth)
-                batch = []
-        yield from self._with_blockers(conn, batch, depth)
-
-    @staticmethod
-    def _with_blockers(conn: Any, rows: _list[dict[str, Any]], depth: dict[str, int]
-                       ) -> _list[dict[str, Any]]:
-        if rows:
-            why = queries.blockers(conn, [rec["id"] for rec in rows], depth)
-            for rec in rows:
-                by = why.get(rec["id"], [])
-                rec["blocked_by_count"] = len(by)
-                rec["blocked_by"] = by
-        return rows
+        """:meth:`blocked` one record at a time."""
+        return queries.iter_blocked(self.cache().conn, parent)
 
     def list(self, f: queries.ListFilter | None = None) -> _list[dict[str, Any]]:
         return _list(self.iter_list(f))

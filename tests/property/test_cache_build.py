@@ -30,7 +30,8 @@ TABLES = ("SELECT * FROM issues ORDER BY id",
           "SELECT * FROM dependencies ORDER BY issue_id, depends_on_id, type",
           "SELECT issue_id, label FROM labels ORDER BY 1, 2",
           "SELECT issue_id, author, text, created_at, bd_comment_id FROM comments ORDER BY 1, 2, 3",
-          "SELECT issue_id FROM blocked_issues_cache ORDER BY 1")
+          "SELECT issue_id FROM blocked_issues_cache ORDER BY 1",
+          "SELECT issue_id, who FROM bd_blockers ORDER BY 1, 2")
 
 
 def _ups(records: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bytes, bytes]]:

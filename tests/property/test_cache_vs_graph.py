@@ -80,7 +80,8 @@ def test_incremental_refresh_equals_fresh_build(first: list[dict[str, Any]],
         cache.apply(ups, gone)
         for sql in ("SELECT id, status, bd_line FROM issues ORDER BY id",
                     "SELECT issue_id, depends_on_id, type FROM dependencies ORDER BY 1, 2, 3",
-                    "SELECT issue_id FROM blocked_issues_cache ORDER BY 1"):
+                    "SELECT issue_id FROM blocked_issues_cache ORDER BY 1",
+                    "SELECT issue_id, who FROM bd_blockers ORDER BY 1, 2"):
             assert list(cache.conn.execute(sql)) == list(fresh.conn.execute(sql))
     finally:
         cache.close()
@@ -147,12 +148,18 @@ def test_incremental_blocked_set_equals_rebuild_after_writes(
             cache.apply(ups, gone)
             kept = {r[0] for r in cache.conn.execute("SELECT issue_id FROM blocked_issues_cache")}
             assert kept == {r[0] for r in cache.conn.execute(schema.BLOCKED_SQL)}
-            assert kept == Graph.build(list(state.values()), now=NOW).dependency_blocked()
+            graph = Graph.build(list(state.values()), now=NOW)
+            assert kept == graph.dependency_blocked()
+            # why each is blocked (bd_blockers, kept in step by the same writes)
+            why = set(cache.conn.execute("SELECT issue_id, who FROM bd_blockers"))
+            assert why == set(cache.conn.execute(schema.BLOCKERS_SQL))
+            assert why == {(i, b) for i in graph._recs for b in graph.blockers(i)}
         fresh = _cache_of(list(state.values()))
         try:
             for sql in ("SELECT id, status, bd_line FROM issues ORDER BY id",
                         "SELECT issue_id, depends_on_id, type FROM dependencies ORDER BY 1, 2, 3",
-                        "SELECT issue_id FROM blocked_issues_cache ORDER BY 1"):
+                        "SELECT issue_id FROM blocked_issues_cache ORDER BY 1",
+                        "SELECT issue_id, who FROM bd_blockers ORDER BY 1, 2"):
                 assert list(cache.conn.execute(sql)) == list(fresh.conn.execute(sql))
         finally:
             fresh.close()

@@ -21,7 +21,8 @@ from bd.store.store import Store
 TABLES = ("SELECT id, status, title, bd_line, bd_lead_us FROM issues ORDER BY id",
           "SELECT issue_id, depends_on_id, type FROM dependencies ORDER BY 1, 2, 3",
           "SELECT issue_id, label FROM labels ORDER BY 1, 2",
-          "SELECT issue_id FROM blocked_issues_cache ORDER BY 1")
+          "SELECT issue_id FROM blocked_issues_cache ORDER BY 1",
+          "SELECT issue_id, who FROM bd_blockers ORDER BY 1, 2")
 IDS = [f"t-{i:02}" for i in range(12)]
 
 

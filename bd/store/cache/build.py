@@ -171,7 +171,16 @@ class CacheBase:
         conn.executemany(_INSERT_COMMENT, comments)
         for sql in schema.INDEXES:
             conn.execute(sql)
-        conn.execute("DELETE FROM blocked_issues_cache")
-        conn.execute(f"INSERT INTO blocked_issues_cache(issue_id) {schema.BLOCKED_SQL}")
+        fill_blocked(conn)
         conn.execute("DELETE FROM bd_done_parents")
         conn.execute(f"INSERT INTO bd_done_parents(issue_id) {schema.DONE_PARENTS_SQL}")
+
+
+def fill_blocked(conn: Any) -> None:
+    """The blocked set and why each issue is in it, from scratch (every dependency-blocked
+    issue has at least one row in bd_blockers, so its ids are the blocked set)."""
+    conn.execute("DELETE FROM bd_blockers")
+    conn.execute(f"INSERT INTO bd_blockers(issue_id, who) {schema.BLOCKERS_SQL}")
+    conn.execute("DELETE FROM blocked_issues_cache")
+    conn.execute("INSERT INTO blocked_issues_cache(issue_id) SELECT DISTINCT issue_id "
+                 "FROM bd_blockers")

@@ -7,8 +7,9 @@ bd's additions are columns prefixed ``bd_`` and the ``metadata`` keys prefixed `
 
 from __future__ import annotations
 
-# 2: binary line hashes, covering indexes, WAL; 3: bd_done_parents; 4: bd_wisps
-CACHE_VERSION = "4"
+# 2: binary line hashes, covering indexes, WAL; 3: bd_done_parents; 4: bd_wisps;
+# 5: bd_blockers
+CACHE_VERSION = "5"
 
 # (column, record key) for the columns filled from a record; text unless noted in the DDL.
 ISSUE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -145,6 +146,14 @@ CREATE TABLE IF NOT EXISTS bd_blocks (
 -- with each write for the parents it touches: `bd stats` counts the epics among them
 -- without visiting every child (epics_eligible_for_closure).
 CREATE TABLE IF NOT EXISTS bd_done_parents (issue_id TEXT PRIMARY KEY);
+-- Why each dependency-blocked issue is blocked (BLOCKERS_SQL: the `blocked_by` of `bd
+-- blocked`), kept in step with blocked_issues_cache by the same writes: `bd blocked` reads
+-- its rows' explanations from here instead of walking the graph.
+CREATE TABLE IF NOT EXISTS bd_blockers (
+    issue_id TEXT NOT NULL,
+    who TEXT NOT NULL,
+    PRIMARY KEY (issue_id, who)
+) WITHOUT ROWID;
 -- The ids whose rows come from the git-ignored .beads/wisps.jsonl (ephemeral molecules), not
 -- from issues.jsonl: a refresh of issues.jsonl leaves them alone, a refresh of wisps.jsonl
 -- (signature in metadata bd_wisps_sig) keeps them in step.
@@ -191,8 +200,8 @@ ADDED_COLUMNS = (("issues", "bd_lead_us", "INTEGER"),)
 OLD_INDEXES = ("idx_issues_status",)
 
 # Issues bd tables own rows of; used when a corrupt or foreign-version cache is rebuilt.
-BD_TABLES = ("bd_wisps", "bd_done_parents", "bd_blocks", "blocked_issues_cache", "events",
-             "comments", "labels", "dependencies", "issues")
+BD_TABLES = ("bd_wisps", "bd_done_parents", "bd_blockers", "bd_blocks", "blocked_issues_cache",
+             "events", "comments", "labels", "dependencies", "issues")
 BLOCK_LINES = 64
 
 # The parents (all of them, or those in the JSON array bound to the ? of DONE_AMONG) whose
@@ -254,11 +263,22 @@ blocked(id, depth) AS (
     WHERE b.depth < 50
 )"""
 BLOCKED_SQL = _BLOCKED_DEPTHS + "\nSELECT DISTINCT id FROM blocked"
-BLOCKED_DEPTH_SQL = _BLOCKED_DEPTHS + "\nSELECT id, min(depth) FROM blocked GROUP BY id"
 
-# The direct blockers (id, who) of the ids in the JSON array parameter.
-DIRECT_BLOCKERS_SQL = ("WITH ids(id) AS (SELECT value FROM json_each(?))"
-                       + _direct("d.issue_id IN (SELECT id FROM ids)"))
+# Why each issue is blocked (graph.Graph.blockers), as (id, who) rows: an issue blocked by
+# its own edges (depth 0) by the targets or waits-for spawners of those edges, any other
+# by its parents one level nearer to a directly blocked ancestor.  Every dependency-blocked
+# issue has a row, so the ids of these rows are the blocked set.
+_WHY = """,
+depth(id, d) AS MATERIALIZED (SELECT id, min(depth) FROM blocked GROUP BY id)
+SELECT x.id, x.who FROM direct x JOIN depth c ON c.id = x.id AND c.d = 0{among}
+UNION
+SELECT c.id, e.depends_on_id FROM depth c
+JOIN dependencies e ON e.issue_id = c.id AND e.type = 'parent-child'
+JOIN depth p ON p.id = e.depends_on_id AND p.d = c.d - 1
+WHERE c.d > 0{among_c}"""
+BLOCKERS_SQL = (_BLOCKED_DEPTHS.replace("direct(id, who) AS (",
+                                        "direct(id, who) AS MATERIALIZED (")
+                + _WHY.format(among="", among_c=""))
 
 _GATING = "('blocks','conditional-blocks','waits-for')"
 
@@ -291,20 +311,29 @@ down(id) AS (
 SELECT id FROM down
 """
 
-# Which of the ids in the JSON array parameter are dependency-blocked: a live issue is when
-# it or a live ancestor within 50 parent-child levels is directly blocked (the same rule as
-# BLOCKED_SQL, evaluated upwards from the given ids only).
-BLOCKED_AMONG_SQL = f"""
+# BLOCKERS_SQL for the ids in the JSON array parameter (and only them), evaluated upwards:
+# a live issue is blocked when it or a live ancestor within 50 parent-child levels is
+# directly blocked, at the distance of the nearest such ancestor (the same rule as the walk
+# down of BLOCKED_SQL).  The walk also starts from the ids' parents, whose distances decide
+# which parents explain a child.
+BLOCKERS_AMONG_SQL = f"""
 WITH RECURSIVE
+ids(id) AS (SELECT value FROM json_each(?)),
+scope(id) AS (
+    SELECT id FROM ids
+    UNION SELECT d.depends_on_id FROM dependencies d
+    WHERE d.type = 'parent-child' AND d.issue_id IN (SELECT id FROM ids)
+),
 up(id, anc, dist) AS (
     SELECT x.id, x.id, 0 FROM issues x
-    WHERE x.id IN (SELECT value FROM json_each(?)) AND x.status != 'tombstone'
+    WHERE x.id IN (SELECT id FROM scope) AND x.status != 'tombstone'
     UNION
     SELECT up.id, d.depends_on_id, up.dist + 1 FROM up
     JOIN dependencies d ON d.issue_id = up.anc AND d.type = 'parent-child'
     JOIN issues p ON p.id = d.depends_on_id AND p.status != 'tombstone'
     WHERE up.dist < 50
 ),
-direct(id, who) AS ({_direct("d.issue_id IN (SELECT anc FROM up)")})
-SELECT DISTINCT up.id FROM up WHERE up.anc IN (SELECT id FROM direct)
-"""
+direct(id, who) AS MATERIALIZED ({_direct("d.issue_id IN (SELECT anc FROM up)")}),
+blocked(id, depth) AS (SELECT up.id, up.dist FROM up WHERE up.anc IN (SELECT id FROM direct))
+""" + _WHY.format(among=" WHERE x.id IN (SELECT id FROM ids)",
+                  among_c=" AND c.id IN (SELECT id FROM ids)")

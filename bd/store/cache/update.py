@@ -93,6 +93,7 @@ class CacheRows(CacheBase):
                 conn.execute("UPDATE issues SET status = 'tombstone', bd_line_hash = '', "
                              "bd_lead_us = NULL WHERE id = ?", (rid,))
                 conn.execute("DELETE FROM blocked_issues_cache WHERE issue_id = ?", (rid,))
+                conn.execute("DELETE FROM bd_blockers WHERE issue_id = ?", (rid,))
                 self.notices.append(
                     f"bd: {rid} left the JSONL, but an application table references it without "
                     "ON DELETE; its cache row is kept hidden")
@@ -136,9 +137,13 @@ class CacheRows(CacheBase):
                          [(cid,) for key, cid in have_comments.items() if key not in keep])
 
     def recompute_blocked(self) -> None:
-        """Re-derive the whole dependency-blocked set and apply it as a diff."""
+        """Re-derive the whole dependency-blocked set (and why each issue is in it) and
+        apply it as a diff."""
         conn = self.conn
-        new = {row[0] for row in conn.execute(schema.BLOCKED_SQL)}
+        why = set(conn.execute(schema.BLOCKERS_SQL))
+        had = set(conn.execute("SELECT issue_id, who FROM bd_blockers"))
+        self._store_blockers(had - why, why - had)
+        new = {rid for rid, _ in why}
         old = {row[0] for row in conn.execute("SELECT issue_id FROM blocked_issues_cache")}
         self._store_blocked(old - new, new - old)
         conn.execute("DELETE FROM bd_done_parents")
@@ -163,11 +168,24 @@ class CacheRows(CacheBase):
         conn.execute(f"INSERT INTO bd_done_parents(issue_id) {schema.DONE_AMONG_SQL}",
                      (parents,))
         ids = json.dumps(affected)
-        new = {row[0] for row in conn.execute(schema.BLOCKED_AMONG_SQL, (ids,))}
+        why = set(conn.execute(schema.BLOCKERS_AMONG_SQL, (ids,)))
+        had = set(conn.execute("SELECT issue_id, who FROM bd_blockers "
+                               "WHERE issue_id IN (SELECT value FROM json_each(?))", (ids,)))
+        self._store_blockers(had - why, why - had)
+        new = {rid for rid, _ in why}  # every blocked issue has a reason
         old = {row[0] for row in conn.execute(
             "SELECT issue_id FROM blocked_issues_cache "
             "WHERE issue_id IN (SELECT value FROM json_each(?))", (ids,))}
         self._store_blocked(old - new, new - old)
+
+    def _store_blockers(self, gone: set[tuple[str, str]], added: set[tuple[str, str]]
+                        ) -> None:
+        if gone:
+            self.conn.executemany("DELETE FROM bd_blockers WHERE issue_id = ? AND who = ?",
+                                  gone)
+        if added:
+            self.conn.executemany("INSERT INTO bd_blockers(issue_id, who) VALUES (?, ?)",
+                                  added)
 
     def _store_blocked(self, gone: set[str], added: set[str]) -> None:
         if gone:
