@@ -140,6 +140,8 @@ class Store(Reads):
                     self._cache.duplicates_seen = self._cache.meta("bd_duplicates") or ""
             self.notices.extend(self._cache.notices)
             self._cache.notices.clear()
+        if check and self._cache.lazy_indexes and not self._cache.cold_built:
+            self._cache.build_lazy_indexes()  # left by the cold build of an earlier command
         if check and self._cache.duplicates_seen and not self._warned_duplicates:
             self._warned_duplicates = True
             self.notices.append(jsonl.duplicates_notice(self.jsonl_path,

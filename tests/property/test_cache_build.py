@@ -20,7 +20,8 @@ ODD = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_na
                 st.text(max_size=3), st.lists(st.integers(), max_size=2),
                 st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
                 st.sampled_from(["2026-01-01T00:00:00Z", "2026-01-01T00:00:00.123456789Z",
-                                 "2026-01-01 00:00:00", "2026-01-01T00:00:00+02:00"]))
+                                 "2026-01-01 00:00:00", "2026-01-01T00:00:00+02:00",
+                                 "9999-12-31T23:59:59.999999999Z", "0001-01-01T00:00:00Z"]))
 KEYS = ["title", "description", "status", "priority", "issue_type", "assignee",
         "estimated_minutes", "created_at", "updated_at", "closed_at", "due_at", "defer_until",
         "created_by", "pinned", "ephemeral", "is_template", "notes", "close_reason", "waiters",
@@ -69,3 +70,30 @@ def test_bulk_fill_equals_upserts(records: list[dict[str, Any]],
     finally:
         bulk.close()
         upserted.close()
+
+
+def test_a_cold_build_leaves_some_indexes_to_the_next_command(tmp_path: Path) -> None:
+    """The cold build creates only the indexes it and `ready` need; the next command that
+    opens the cache creates the rest (schema.LAZY_INDEXES), once."""
+    from bd.store.cache import schema
+    from bd.store.store import Store
+
+    beads = tmp_path / ".beads"
+    beads.mkdir()
+    (beads / "config.yaml").write_text("issue-prefix: t\n")
+    (beads / "issues.jsonl").write_text("".join(
+        json.dumps({"id": f"t-{i}", "title": "x", "labels": ["a"]}) + "\n" for i in range(5)))
+
+    def indexes(store: Store) -> set[str]:
+        return {r[0] for r in store.cache(check=False).conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%'")}
+
+    every = {sql.split()[5] for sql in schema.INDEXES}
+    with Store(str(beads), actor="t") as first:
+        assert [r["id"] for r in first.ready()] == [f"t-{i}" for i in range(5)]
+        assert indexes(first) == every - set(schema.LAZY_INDEXES)
+        assert first.cache().meta("bd_lazy_indexes") == "1"
+    with Store(str(beads), actor="t") as second:
+        second.cache()
+        assert indexes(second) == every
+        assert second.cache().meta("bd_lazy_indexes") is None

@@ -37,6 +37,7 @@ class CacheBase:
         self.progress: Progress = SILENT  # a cold build of a large file reports through this
         self.duplicates_seen = ""  # bd_duplicates as quick_sig last read it
         self.cold_built = False  # this process filled the cache from scratch (_load)
+        self.lazy_indexes = False  # bd_lazy_indexes as quick_sig last read it
         self.conn = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
@@ -63,10 +64,11 @@ class CacheBase:
             rows = dict(self.conn.execute(
                 "SELECT key, value FROM metadata "
                 "WHERE key IN ('bd_cache_version', 'bd_jsonl_sig', 'bd_wisps_sig', "
-                "'bd_duplicates')"))
+                "'bd_duplicates', 'bd_lazy_indexes')"))
         except sqlite3.DatabaseError:
             return None, None
         self.wisps_sig = rows.get("bd_wisps_sig")
+        self.lazy_indexes = rows.get("bd_lazy_indexes") == "1"
         self.duplicates_seen = rows.get("bd_duplicates") or ""  # read with it, for free
         return rows.get("bd_cache_version"), rows.get("bd_jsonl_sig")
 
@@ -127,6 +129,28 @@ class CacheBase:
                 conn.execute("ROLLBACK")
             raise
 
+    def build_lazy_indexes(self) -> None:
+        """Create the indexes a cold build left out (schema.LAZY_INDEXES), unless another
+        process holds the cache: then a later command does it."""
+        conn = self.conn
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return
+        finally:
+            conn.execute("PRAGMA busy_timeout = 30000")
+        try:
+            if self.meta("bd_lazy_indexes") == "1":
+                for sql in schema.INDEXES:
+                    conn.execute(sql)
+                conn.execute("DELETE FROM metadata WHERE key = 'bd_lazy_indexes'")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self.lazy_indexes = False
+
     def _clear_bd_rows(self) -> None:
         # Only bd's own rows go; the tables (and any application table) stay.
         self.conn.execute("BEGIN IMMEDIATE")
@@ -170,7 +194,9 @@ class CacheBase:
                 row[3] is not None and row[5] is None and row[6] is None)])
         conn.executemany(_INSERT_COMMENT, comments)
         for sql in schema.INDEXES:
-            conn.execute(sql)
+            if sql.split()[5] not in schema.LAZY_INDEXES:
+                conn.execute(sql)
+        self.set_meta("bd_lazy_indexes", "1")
         fill_blocked(conn)
         conn.execute("DELETE FROM bd_done_parents")
         conn.execute(f"INSERT INTO bd_done_parents(issue_id) {schema.DONE_PARENTS_SQL}")

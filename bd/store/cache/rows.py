@@ -106,7 +106,7 @@ def _lead_us(created: Any, closed: Any) -> int | None:
 
 
 def _ts_go(value: str) -> int | None:
-    """_ts of a timestamp in Go's UTC shape, else None."""
+    """Epoch nanoseconds of a timestamp in Go's UTC shape (not held to 64 bits), else None."""
     global _EPOCH
     n = len(value)
     if (20 <= n <= 30 and value[4:17:3] == "--T::" and value[-1] == "Z"
@@ -295,7 +295,9 @@ def _bulk_rows(upserts: Iterable[tuple[Mapping[str, Any], bytes, bytes]]
                 stamps.append(False)
             else:
                 stamps.append(True)
-                values.append(ns)
+                # Held to SQLite's 64-bit integers as _ts holds them (a due date in 9999).
+                values.append(ns if -_NS_MAX <= ns <= _NS_MAX
+                              else max(-_NS_MAX, min(_NS_MAX, ns)))
         lead = None
         if get("closed_at") and get("status") != "tombstone":
             start, end = go.get("created_at"), go.get("closed_at")
