@@ -383,8 +383,9 @@ class Cache(CacheRows):
             return False
         raw = jsonl.read_bytes(path)
         conn = self.conn
-        held = dict(conn.execute("SELECT i.id, i.bd_line_hash FROM issues i "
-                                 "JOIN bd_wisps w ON w.id = i.id"))
+        # The few wisps first (SQLite would otherwise probe bd_wisps for every issue).
+        held = dict(conn.execute("SELECT i.id, i.bd_line_hash FROM bd_wisps w "
+                                 "CROSS JOIN issues i ON i.id = w.id"))
         upserts = []
         present: set[str] = set()
         for n, line in enumerate(raw.split(b"\n"), 1):
