@@ -26,6 +26,8 @@ The rules are written out with examples in docs/merge.md; the short form:
 
 from __future__ import annotations
 
+from itertools import chain
+
 from bd.core import codec, mergefast, model
 from bd.core.mergeinput import Input as _Input
 from bd.core.mergeinput import merge_others as _merge_others
@@ -122,6 +124,9 @@ class _Side:
         return got
 
 
+_MARKER = b'"' + RENUMBERED.encode() + b'"'  # what follow() looks for
+
+
 def _sort_key(rid: str) -> bytes:
     # The key a canonical line starts with, so byte order of keys is id order.
     return b'{"id":"' + rid.encode("utf-8", "surrogatepass") + b'"'
@@ -147,12 +152,22 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
         import time
 
         now_ns = time.time_ns()
-    base, left, right = follow([base, left, right], names, res)
-    if fast:
-        data = _merge_plain(base, left, right, names, now_ns, ttl, strict, res)
+    ins = [base, left, right]
+    if fast and _MARKER not in base:
+        # (instead of following renumberings through all three files, the lines the sides
+        # changed are looked at: a side line that names one is not a base line)
+        data = _merge_plain(base, left, right, names, now_ns, ttl, strict, res, True)
         if data is not None:
             res.data = data
             return res
+        fast = False
+    followed = follow(ins, names, res)
+    if fast and followed is ins:  # a renumbering named in the base, none to follow
+        data = _merge_plain(base, left, right, names, now_ns, ttl, strict, res, False)
+        if data is not None:
+            res.data = data
+            return res
+    base, left, right = followed
     checked: set[bytes] = set()  # a line the three inputs share is checked once
     bi = _Input(base, names[0], now_ns, ttl, checked)
     li = _Input(left, names[1], now_ns, ttl, checked)
@@ -195,16 +210,21 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
 
 
 def _merge_plain(base: bytes, left: bytes, right: bytes, names: tuple[str, str, str],
-                 now_ns: int, ttl: float, strict: bool, res: MergeResult) -> bytes | None:
+                 now_ns: int, ttl: float, strict: bool, res: MergeResult,
+                 unfollowed: bool) -> bytes | None:
     """The merge when all three inputs are plain (bd.core.mergefast), else None (before
     anything is decided).  The records a side changed go through the same ``_Merger`` as
-    in the general way; the rest of the base is copied."""
+    in the general way; the rest of the base is copied.  ``unfollowed``: the renumberings
+    were not followed, so a changed line that names one also answers None."""
     pb = mergefast.read_base(base)
     if pb is None:
         return None
     cl = mergefast.changes(pb, left)
     cr = mergefast.changes(pb, right) if cl is not None else None
     if cl is None or cr is None:
+        return None
+    if unfollowed and any(line is not None and _MARKER in line
+                          for line, _ in chain(cl.values(), cr.values())):
         return None
     touched = cl.keys() | cr.keys()
     index: tuple[dict[str, bytes], ...] = ({}, {}, {})

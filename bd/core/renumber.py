@@ -8,8 +8,6 @@ issue under its old id (``bd.core.outcomes``).  Pure: bytes and dicts in and out
 
 from __future__ import annotations
 
-import hashlib
-
 from bd.core import codec, model
 from bd.core.mergerules import _enc
 
@@ -137,6 +135,8 @@ def fresh_id(rid: str, rec: dict[str, Any], taken: set[str]) -> str:
         while idmod.child_id(parent, n) in taken:
             n += 1
         return idmod.child_id(parent, n)
+    import hashlib  # only a collision needs it (its OpenSSL load costs the driver ~5 ms)
+
     prefix, suffix = rid.rsplit("-", 1) if "-" in rid else ("", rid)
     seed = _enc(rec).encode("utf-8")
     length = max(len(suffix), 3)

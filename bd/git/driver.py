@@ -10,7 +10,6 @@ import os
 
 from bd.core import merge
 from bd.errors import BdError
-from bd.git import runner as git
 from bd.store import config as cfgmod
 from bd.store import inputs, jsonl
 from bd.store.workspace import find_beads_dir
@@ -42,6 +41,8 @@ NOTES_FILE = "bd-merge-notes"
 
 def record_renames(res: MergeResult, cwd: str | None = None) -> None:
     """Append the id moves of a driver run to ``<git-dir>/bd-merge-notes`` (best effort)."""
+    from bd.git import runner as git  # subprocess: only a run that renamed something
+
     try:
         path = os.path.join(git.git_dir(cwd or os.getcwd()), NOTES_FILE)
         with open(path, "a", encoding="utf-8") as fh:
@@ -54,6 +55,8 @@ def record_renames(res: MergeResult, cwd: str | None = None) -> None:
 
 def take_recorded_notes(repo: str) -> list[str]:
     """The notes driver runs left for ``repo`` since the last call (the file is removed)."""
+    from bd.git import runner as git
+
     path = os.path.join(git.git_dir(repo), NOTES_FILE)
     try:
         with open(path, encoding="utf-8") as fh:

@@ -96,13 +96,16 @@ def perturb(data: bytes, how: str, n: int) -> bytes:
         lines[k] = lines[k].replace(b'"id":"t-', b'"id":"\\u0074-', 1)
     elif how == "second id key" and lines:
         lines[k] = lines[k][:-2] + b',"id":"t-zz"}\n'
+    elif how == "renumbered" and lines:  # moved off a colliding id by an earlier merge
+        lines[k] = lines[k][:-2] + b',"renumbered_from":["t-b","t-c"]}\n'
     elif how == "conflict markers":
         return b"".join([*lines[:k], b"<<<<<<< ours\n", *lines[k:]])
     return b"".join(lines)
 
 
 HOWS = ["reversed", "blank line", "repeated id", "memory line", "typed issue line", "space",
-        "no final newline", "crlf", "escaped id", "second id key", "conflict markers"]
+        "no final newline", "crlf", "escaped id", "second id key", "conflict markers",
+        "renumbered"]
 
 
 @SETTINGS
