@@ -237,8 +237,12 @@ def _plan(keys: tuple[str, ...]) -> Any:
     cols = [k for k in keys if k in _SLOTS]
     plan = None
     if len(cols) > 1 and all(_SLOTS[k][1] != 1 for k in cols):
+        # (getter, positions, the status/type values that need a default when empty, the
+        # priority's place, and the stamps the record has: (index in _NS_KEYS, in got)).
         plan = (itemgetter(*cols), tuple(_SLOTS[k][0] for k in cols),
-                tuple(i for i, k in enumerate(cols) if _SLOTS[k][0] in (7, 8, 9)))
+                tuple(i for i, k in enumerate(cols) if _SLOTS[k][0] in (7, 9)),
+                next((i for i, k in enumerate(cols) if _SLOTS[k][0] == 8), None),
+                tuple((n, cols.index(k)) for n, k in enumerate(_NS_KEYS) if k in cols))
     if len(_PLANS) < 1000:
         _PLANS[keys] = plan
     return plan
@@ -252,32 +256,39 @@ def _bulk_rows(upserts: Iterable[tuple[Mapping[str, Any], bytes, bytes]]
     column values are taken in one call and bound as they are when all are plain strings
     and numbers, with a status, priority and type that need no default."""
     groups: dict[tuple[tuple[int, ...], tuple[bool, ...]], list[tuple[Any, ...]]] = {}
-    plans, plain_types = _PLANS, _PLAIN_TYPES
+    plans, plain_types, absent = _PLANS, _PLAIN_TYPES, (None,) * len(_NS_KEYS)
     for rec, line, lhash in upserts:
         keys = tuple(rec)
         plan = plans[keys] if keys in plans else _plan(keys)
         got = None
         if plan is not None:
             got = plan[0](rec)
-            if None in got or not plain_types.issuperset(map(type, got)) or not all(
-                    got[i] if plan[1][i] != 8 else type(got[i]) is int for i in plan[2]):
+            if None in got or not plain_types.issuperset(map(type, got)) or (
+                    plan[3] is not None and type(got[plan[3]]) is not int):
                 got = None
+            else:
+                for i in plan[2]:
+                    if not got[i]:
+                        got = None
+                        break
         if got is not None:
             positions = plan[1]
             values = [rec["id"], *got]
+            texts = list(absent)
+            for n, i in plan[4]:
+                texts[n] = got[i]
         else:
             general, values = _general_row(rec)
             positions = tuple(general)
             values.insert(0, rec["id"])
+            texts = [rec.get(key) for key in _NS_KEYS]
         values.append(line.decode("utf-8", "replace"))
         values.append(lhash)
-        get = rec.get
         stamps = []
         last = last_ns = None
         last_go = False
-        go = {}  # the stamps in Go's shape, for the lead time
-        for key in _NS_KEYS:
-            text = get(key)
+        go: list[Any] = [None, None, None]  # Go-shaped created_at, updated_at, closed_at
+        for n, text in enumerate(texts):
             if not text or type(text) is not str:
                 stamps.append(False)
                 continue
@@ -288,8 +299,8 @@ def _bulk_rows(upserts: Iterable[tuple[Mapping[str, Any], bytes, bytes]]
                 is_go = ns is not None
                 if not is_go:
                     ns = _ts(text)
-            if is_go:
-                go[key] = ns
+            if is_go and n < 3:
+                go[n] = ns
             last, last_ns, last_go = text, ns, is_go
             if ns is None:
                 stamps.append(False)
@@ -299,12 +310,12 @@ def _bulk_rows(upserts: Iterable[tuple[Mapping[str, Any], bytes, bytes]]
                 values.append(ns if -_NS_MAX <= ns <= _NS_MAX
                               else max(-_NS_MAX, min(_NS_MAX, ns)))
         lead = None
-        if get("closed_at") and get("status") != "tombstone":
-            start, end = go.get("created_at"), go.get("closed_at")
+        if texts[2] and rec.get("status") != "tombstone":
+            start, end = go[0], go[2]
             if start is not None and end is not None:
                 lead = end // 1000 - start // 1000
             else:
-                lead = _lead_us(get("created_at"), get("closed_at"))
+                lead = _lead_us(texts[0], texts[2])
         stamps.append(lead is not None)
         if lead is not None:
             values.append(lead)
