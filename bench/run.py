@@ -294,6 +294,7 @@ class Bench:
             Case("ready --json", fixed("ready", "--json"), repo),
             Case("ready --json --limit 0", fixed("ready", "--json", "--limit", "0"), repo),
             Case("list --json", fixed("list", "--json"), repo),
+            Case("list --json --limit 0", fixed("list", "--json", "--limit", "0"), repo),
             Case("show ID --json", fixed("show", show_id, "--json"), repo),
             Case("blocked --json", fixed("blocked", "--json"), repo),
             Case("stats --json", fixed("stats", "--json"), repo),
