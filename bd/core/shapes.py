@@ -128,10 +128,15 @@ def issue_text(rec: Mapping[str, Any], pad: str = "\n") -> str:
     head = None if out is None else flat_dict_text(out, pad)
     if head is None:
         return go_escape(dumps_indented(issue_json(rec), pad))
-    inner = "," + pad + "  "
-    parts = [head, inner, '"labels": ', list_text(list(rec.get("labels") or []), pad + "  ")]
+    member = "," + pad + "  "
+    labels = rec.get("labels")
+    parts = [head, member, '"labels": ',
+             "[]" if not labels else list_text(labels if type(labels) is list else list(labels),
+                                               pad + "  ")]
     for k in _COMPUTED:
         if k in rec:
-            parts += (inner, '"', k, '": ', dumps_indented(rec[k], pad + "  "))
+            value = rec[k]
+            parts += (member, '"', k, '": ', list_text(value, pad + "  ")
+                      if type(value) is list else dumps_indented(value, pad + "  "))
     parts.append(pad + "}")
     return go_escape("".join(parts))
