@@ -330,3 +330,56 @@ def test_ready_walk_keeps_null_times_first_and_recent_ones_by_priority() -> None
                     assert got == want[:limit], (sort, limit, ordered)
     finally:
         cache.close()
+
+
+def _stamped(rec: dict[str, Any], k: int) -> dict[str, Any]:
+    """Creation and closing times from STAMPS (lead times for the counts to sum)."""
+    out = dict(rec)
+    created, closed = STAMPS[k % len(STAMPS)], STAMPS[(k * 7 + 3) % len(STAMPS)]
+    if created is not None:
+        out["created_at"] = created
+    if closed is not None:
+        out["closed_at"] = closed
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(write_sequences(), st.lists(st.booleans(), min_size=8, max_size=8))
+def test_kept_stats_counts_equal_a_fresh_count_after_writes(
+        seq: tuple[list[dict[str, Any]], list[list[tuple[str, dict[str, Any] | None]]]],
+        whole: list[bool]) -> None:
+    """bd.store.cache.counts: the trigger-kept counts give exactly the stats a fresh count
+    gives (and the oracle's), after every small write, whole blocked-set recomputations and
+    removals included."""
+    from bd.store.cache import counts
+
+    first, steps = seq
+    first = [_stamped(r, k) for k, r in enumerate(first)]
+    state = {r["id"]: r for r in first}
+    cache = _cache_of(first)
+    try:
+        assert counts.ready(cache.conn, build=True)
+        for n, step in enumerate(steps):
+            ups = []
+            gone = []
+            for k, (rid, rec) in enumerate(step):
+                if rec is None:
+                    if state.pop(rid, None) is not None:
+                        gone.append(rid)
+                else:
+                    rec = _stamped(rec, n + k)
+                    state[rid] = rec
+                    line = json.dumps(rec).encode()
+                    ups.append((rec, line, line_hash(line)))
+            cache.apply(ups, gone, recompute=not whole[n])
+            if whole[n]:
+                cache.conn.execute("BEGIN")
+                cache.recompute_blocked()
+                cache.conn.execute("COMMIT")
+            for now in (NOW_NS, NOW_NS - 30 * 86_400 * 10**9):
+                fast = queries.stats(cache.conn, now=now, counts=counts.read(cache.conn))
+                assert fast == queries.stats(cache.conn, now=now)
+            assert queries.stats(cache.conn, now=NOW_NS, counts=counts.read(cache.conn)) == \
+                Graph.build(list(state.values()), now=NOW).stats()
+    finally:
+        cache.close()

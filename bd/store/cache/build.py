@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 
 from bd.core.progress import SILENT, Progress
-from bd.store.cache import orderidx, schema, search
+from bd.store.cache import counts, orderidx, schema, search
 from bd.store.cache.rows import (
     _INSERT_COMMENT,
     _INSERT_DEP,
@@ -156,6 +156,7 @@ class CacheBase:
         self.conn.execute("BEGIN IMMEDIATE")
         search.drop(self.conn)  # bd's search index: rebuilt by the next search
         orderidx.drop(self.conn)  # and the order indexes, by the next warm ready or list
+        counts.drop(self.conn)  # and the kept counts, by the next warm stats
         for table in schema.BD_TABLES:
             try:
                 self.conn.execute(f"DELETE FROM {table}")
@@ -179,6 +180,7 @@ class CacheBase:
         conn = self.conn
         search.drop(conn)  # no row-by-row index upkeep while filling; the next search builds it
         orderidx.drop(conn)  # the next warm `ready` or `list` builds them
+        counts.drop(conn)  # no trigger per inserted row; the next warm `stats` counts once
         self.cold_built = True
         for name in schema.BULK_INDEXES:
             conn.execute(f"DROP INDEX IF EXISTS {name}")
