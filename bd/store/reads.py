@@ -65,12 +65,13 @@ class Reads:
         return queries.stale(self.cache().conn, days, status, limit)
 
     def stats(self) -> dict[str, Any]:
+        from bd.store import stats
         from bd.store.cache import counts
 
         cache = self.cache()
         kept = (counts.read(cache.conn) if counts.ready(cache.conn, build=not cache.cold_built)
                 else None)
-        return queries.stats(cache.conn, counts=kept)
+        return stats.stats(cache.conn, counts=kept)
 
     def dependents(self, rid: str) -> _list[tuple[str, str]]:
         """(issue_id, type) of the edges pointing at ``rid``."""

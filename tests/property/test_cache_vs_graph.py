@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_graph_props import NOW, STATUSES, graphs  # noqa: E402
 
 from bd.core.graph import Graph  # noqa: E402
-from bd.store import queries  # noqa: E402
+from bd.store import queries, stats  # noqa: E402
 from bd.store.cache import (  # noqa: E402
     Cache,
     line_hash,
@@ -254,7 +254,7 @@ def test_stats_and_blockers_equal_graph(records: list[dict[str, Any]],
     cache = _cache_of(records)
     try:
         graph = Graph.build(records, now=NOW)
-        assert queries.stats(cache.conn, now=NOW_NS) == graph.stats()
+        assert stats.stats(cache.conn, now=NOW_NS) == graph.stats()
         ids = sorted(graph.blocked_ids() | graph.dependency_blocked() | set(graph._recs))
         why = queries.blockers(cache.conn, ids)
         assert {i: graph.blockers(i) for i in ids if graph.blockers(i)} == why
@@ -377,9 +377,9 @@ def test_kept_stats_counts_equal_a_fresh_count_after_writes(
                 cache.recompute_blocked()
                 cache.conn.execute("COMMIT")
             for now in (NOW_NS, NOW_NS - 30 * 86_400 * 10**9):
-                fast = queries.stats(cache.conn, now=now, counts=counts.read(cache.conn))
-                assert fast == queries.stats(cache.conn, now=now)
-            assert queries.stats(cache.conn, now=NOW_NS, counts=counts.read(cache.conn)) == \
+                fast = stats.stats(cache.conn, now=now, counts=counts.read(cache.conn))
+                assert fast == stats.stats(cache.conn, now=now)
+            assert stats.stats(cache.conn, now=NOW_NS, counts=counts.read(cache.conn)) == \
                 Graph.build(list(state.values()), now=NOW).stats()
     finally:
         cache.close()
