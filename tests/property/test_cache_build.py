@@ -93,6 +93,8 @@ def test_a_cold_build_leaves_some_indexes_to_the_next_command(tmp_path: Path) ->
         assert [r["id"] for r in first.ready()] == [f"t-{i}" for i in range(5)]
         assert indexes(first) == every - set(schema.LAZY_INDEXES)
         assert first.cache().meta("bd_lazy_indexes") == "1"
+        assert first.stats()["total_issues"] == 5  # without them
+        assert len(first.list()) == 5
     with Store(str(beads), actor="t") as second:
         second.cache()
         assert indexes(second) == every

@@ -50,3 +50,16 @@ def test_modules_stay_small() -> None:
         if text.count("\n") > 500 and "One piece:" not in text[:3000]:
             big.append(f"{p.relative_to(ROOT)} ({text.count(chr(10))} lines)")
     assert big == []
+
+
+def test_no_query_forces_an_index_a_cold_build_leaves_out() -> None:
+    """A cold build leaves schema.LAZY_INDEXES to the next command; SQLite refuses an
+    INDEXED BY of a missing index, so no query may name one."""
+    import re
+
+    from bd.store.cache import schema
+
+    named = set()
+    for p in (ROOT / "bd").rglob("*.py"):
+        named |= set(re.findall(r"INDEXED BY\s+\"?(\w+)", p.read_text(encoding="utf-8")))
+    assert named and not named & set(schema.LAZY_INDEXES)
