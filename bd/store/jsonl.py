@@ -242,8 +242,9 @@ def _atomic(path: str, fill: Callable[[int], None], *, spare: bool = False) -> N
     os.replace(tmp, real)
     _step("renamed")
     if retiring is not None:
-        os.replace(retiring, _spare_paths(real)[1])  # the old version is the next spare
-        _fsync_dir(os.path.dirname(retiring))
+        # The old version is the next spare.  Not fsynced: lost in a crash, the name is a
+        # leftover the next write removes (``_keep_spare``), and that write takes a new file.
+        os.replace(retiring, _spare_paths(real)[1])
     _fsync_dir(directory)
 
 
