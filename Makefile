@@ -59,8 +59,9 @@ $(MCP_VENV):
 		|| { rm -rf $(MCP_VENV); echo "note: beads-mcp 0.46.0 could not be installed;" \
 		     "tests/cli/test_beads_mcp.py will be skipped"; }
 
+# make bench ARGS="--sizes 100000 --runs 3": any option of bench/run.py
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bd tests
