@@ -7,8 +7,9 @@ last line.  For such inputs the merge needs only the records a side changed; the
 identical on all three inputs are copied as bytes.  Each side is compared with the base by
 runs of equal bytes (``bytes.startswith`` over memory views: memcmp, no copies), so only the
 lines around a difference are split, read and checked.  Every base line is still checked
-(a line no loader accepts must not reach the merged file), a chunk at a time: orjson parses
-the chunk, and the ids and field types of its records are checked.
+(a line no loader accepts must not reach the merged file), a chunk at a time: against the
+grammar of ``bd.core.mergecheck`` (one regular-expression match, nothing built), and a chunk
+outside it by parsing its lines with orjson and checking the records' ids and field types.
 
 Anything else (a blank line, conflict markers, a non-issue line, a line whose id is not first,
 unsorted ids, a line the bulk check does not accept) makes these functions answer None, and
@@ -18,10 +19,10 @@ the caller takes the line-by-line path, which reads everything and names any bad
 from __future__ import annotations
 
 from bisect import bisect_left
-from itertools import accumulate
+from itertools import accumulate, repeat
 from operator import itemgetter
 
-from bd.core import model
+from bd.core import mergecheck, model
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
@@ -29,13 +30,14 @@ if TYPE_CHECKING:
 
 _HEAD = b'{"id":"'
 _KEY = b'{"id":"%b"'
-_CHUNK = 1000  # records parsed at once: memory is reused instead of growing with the file
+_CHUNK = 1000  # lines checked at once (a chunk parsed: memory reused, not grown)
 
 
 def line_ok(line: bytes, rid: str) -> bool:
-    """Whether a line whose id scan says ``rid`` passes the merge's check: JSON (orjson's
-    reading, stricter than the check's: what it refuses goes the line-by-line way), an
-    object with that id, fields of the right types."""
+    """Whether a line whose id scan says ``rid`` passes the merge's check (JSON, an object
+    with that id, fields of the right types): by the grammar, else by parsing it."""
+    if mergecheck.lines_ok(line + b"\n", 0, len(line) + 1, line.isascii()):
+        return True  # (the grammar's id is the line's first, and it has no escapes)
     import orjson  # the merge driver only; never on a read command's path
 
     try:
@@ -64,12 +66,12 @@ class Base:
 
     __slots__ = ("raw", "lines", "keys", "starts")
 
-    def __init__(self, raw: bytes, lines: list[bytes], keys: list[bytes]) -> None:
+    def __init__(self, raw: bytes, lines: list[bytes], keys: list[bytes],
+                 starts: list[int]) -> None:
         self.raw = raw
         self.lines = lines
         self.keys = keys
-        # where each line starts (and, last, the end of the file)
-        self.starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))
+        self.starts = starts  # where each line starts (and, last, the end of the file)
 
     def find(self, key: bytes) -> int:
         """The index of the line with this key, or -1."""
@@ -82,39 +84,49 @@ def read_base(raw: bytes) -> Base | None:
         return None
     lines = raw.split(b"\n")
     lines.pop()
-    keys = _checked_keys(lines)
+    starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))
+    keys = _checked_keys(raw, lines, starts)
     if keys is None or not all(map(bytes.__lt__, keys, keys[1:])):
         return None
-    return Base(raw, lines, keys)
+    return Base(raw, lines, keys, starts)
 
 
-def _checked_keys(lines: list[bytes]) -> list[bytes] | None:
+def _checked_keys(raw: bytes, lines: list[bytes], starts: list[int]) -> list[bytes] | None:
     """The sort keys of ``lines`` if every one is plain and passes the check, else None.
 
-    A chunk of lines is parsed with orjson (stricter than the check's parser: what it
-    refuses goes the line-by-line way), each record's id must be the one its line starts
-    with, and ``model.type_problem`` checks the field types.  (Checking the types once per
-    distinct layout of keys and value types, in bulk, measured no faster.)"""
+    A chunk of lines is matched against the grammar of ``bd.core.mergecheck``; a chunk
+    outside it is parsed with orjson (stricter than the check's parser: what it refuses goes
+    the line-by-line way), each record's id must be the one its line starts with, and
+    ``model.type_problem`` checks the field types."""
+    ascii = raw.isascii()
+    out: list[bytes] = []
+    for start in range(0, len(lines), _CHUNK):
+        chunk = lines[start:start + _CHUNK]
+        if not mergecheck.lines_ok(raw, starts[start], starts[start + len(chunk)], ascii) \
+                and not _parsed_ok(chunk):
+            return None
+        # a checked line starts with {"id":"ID" and ID has no quote
+        ends = map((1).__add__, map(bytes.find, chunk, repeat(b'"'), repeat(7)))
+        out.extend(map(bytes.__getitem__, chunk, map(slice, repeat(0), ends)))
+    return out
+
+
+def _parsed_ok(chunk: list[bytes]) -> bool:
+    """Every line of ``chunk`` parsed (orjson), its id the one it starts with, its fields
+    of the right types.  (Checking types once per distinct layout of keys and value types,
+    in bulk, measured no faster than ``type_problem``.)"""
     import orjson  # the merge driver only; never on a read command's path
 
-    loads = orjson.loads
-    out: list[bytes] = []
     try:
-        for start in range(0, len(lines), _CHUNK):
-            chunk = lines[start:start + _CHUNK]
-            recs = list(map(loads, chunk))
-            ids = list(map(itemgetter("id"), recs))
-            keys = list(map(_KEY.__mod__, map(str.encode, ids)))
-            # (an id with a quote, a backslash or a control character is escaped in its
-            # line, so its line does not start with its key)
-            if not all(ids) or not all(map(bytes.startswith, chunk, keys)):
-                return None
-            if any(map(model.type_problem, recs)):
-                return None
-            out.extend(keys)
+        recs = list(map(orjson.loads, chunk))
+        ids = list(map(itemgetter("id"), recs))
+        keys = list(map(_KEY.__mod__, map(str.encode, ids)))
     except (ValueError, TypeError, KeyError, RecursionError, UnicodeError):
-        return None
-    return out
+        return False
+    # (an id with a quote, a backslash or a control character is escaped in its line, so
+    # its line does not start with its key)
+    return all(ids) and all(map(bytes.startswith, chunk, keys)) and \
+        not any(map(model.type_problem, recs))
 
 
 # -- what a side changed -------------------------------------------------------------------
