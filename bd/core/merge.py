@@ -152,21 +152,12 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
         import time
 
         now_ns = time.time_ns()
-    ins = [base, left, right]
-    if fast and _MARKER not in base:
-        # (instead of following renumberings through all three files, the lines the sides
-        # changed are looked at: a side line that names one is not a base line)
-        data = _merge_plain(base, left, right, names, now_ns, ttl, strict, res, True)
+    if fast:
+        data = _merge_plain(base, left, right, names, now_ns, ttl, strict, res)
         if data is not None:
             res.data = data
             return res
-        fast = False
-    followed = follow(ins, names, res)
-    if fast and followed is ins:  # a renumbering named in the base, none to follow
-        data = _merge_plain(base, left, right, names, now_ns, ttl, strict, res, False)
-        if data is not None:
-            res.data = data
-            return res
+    followed = follow([base, left, right], names, res)
     base, left, right = followed
     checked: set[bytes] = set()  # a line the three inputs share is checked once
     bi = _Input(base, names[0], now_ns, ttl, checked)
@@ -210,12 +201,10 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
 
 
 def _merge_plain(base: bytes, left: bytes, right: bytes, names: tuple[str, str, str],
-                 now_ns: int, ttl: float, strict: bool, res: MergeResult,
-                 unfollowed: bool) -> bytes | None:
+                 now_ns: int, ttl: float, strict: bool, res: MergeResult) -> bytes | None:
     """The merge when all three inputs are plain (bd.core.mergefast), else None (before
     anything is decided).  The records a side changed go through the same ``_Merger`` as
-    in the general way; the rest of the base is copied.  ``unfollowed``: the renumberings
-    were not followed, so a changed line that names one also answers None."""
+    in the general way; the rest of the base is copied."""
     pb = mergefast.read_base(base)
     if pb is None:
         return None
@@ -223,9 +212,13 @@ def _merge_plain(base: bytes, left: bytes, right: bytes, names: tuple[str, str, 
     cr = mergefast.changes(pb, right) if cl is not None else None
     if cl is None or cr is None:
         return None
-    if unfollowed and any(line is not None and _MARKER in line
-                          for line, _ in chain(cl.values(), cr.values())):
-        return None
+    # Renumberings to follow can only come from a line with a list under "renumbered_from":
+    # a base line that was parsed (the grammar takes no list there), or a changed line.
+    if pb.renumbered or any(line is not None and _MARKER in line
+                            for line, _ in chain(cl.values(), cr.values())):
+        ins = [base, left, right]
+        if follow(ins, names, MergeResult()) is not ins:
+            return None  # the general way follows them
     touched = cl.keys() | cr.keys()
     index: tuple[dict[str, bytes], ...] = ({}, {}, {})
     at: tuple[dict[bytes, int], ...] = ({}, {}, {})

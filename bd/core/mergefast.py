@@ -23,12 +23,14 @@ from itertools import accumulate, repeat
 from operator import itemgetter
 
 from bd.core import mergecheck, model
+from bd.core.renumber import RENUMBERED
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
 
 _HEAD = b'{"id":"'
+_RENUMBERED = b'"' + RENUMBERED.encode() + b'"'
 _KEY = b'{"id":"%b"'
 _CHUNK = 1000  # lines checked at once (a chunk parsed: memory reused, not grown)
 
@@ -64,14 +66,16 @@ def key_id(key: bytes) -> str:
 class Base:
     """The base input when it is plain and every line passes the check."""
 
-    __slots__ = ("raw", "lines", "keys", "starts")
+    __slots__ = ("raw", "lines", "keys", "starts", "renumbered")
 
     def __init__(self, raw: bytes, lines: list[bytes], keys: list[bytes],
-                 starts: list[int]) -> None:
+                 starts: list[int], renumbered: bool) -> None:
         self.raw = raw
         self.lines = lines
         self.keys = keys
         self.starts = starts  # where each line starts (and, last, the end of the file)
+        # a line outside the grammar names "renumbered_from" (bd.core.renumber.follow)
+        self.renumbered = renumbered
 
     def find(self, key: bytes) -> int:
         """The index of the line with this key, or -1."""
@@ -85,26 +89,30 @@ def read_base(raw: bytes) -> Base | None:
     lines = raw.split(b"\n")
     lines.pop()
     starts = list(accumulate(map((1).__add__, map(len, lines)), initial=0))
-    keys = _checked_keys(raw, lines, starts)
+    parsed: list[bytes] = []
+    keys = _checked_keys(raw, lines, starts, parsed)
     if keys is None or not all(map(bytes.__lt__, keys, keys[1:])):
         return None
-    return Base(raw, lines, keys, starts)
+    return Base(raw, lines, keys, starts, any(map(bytes.__contains__, parsed,
+                                                   repeat(_RENUMBERED))))
 
 
-def _checked_keys(raw: bytes, lines: list[bytes], starts: list[int]) -> list[bytes] | None:
+def _checked_keys(raw: bytes, lines: list[bytes], starts: list[int],
+                  parsed: list[bytes]) -> list[bytes] | None:
     """The sort keys of ``lines`` if every one is plain and passes the check, else None.
 
     A chunk of lines is matched against the grammar of ``bd.core.mergecheck``; a chunk
     outside it is parsed with orjson (stricter than the check's parser: what it refuses goes
     the line-by-line way), each record's id must be the one its line starts with, and
-    ``model.type_problem`` checks the field types."""
+    ``model.type_problem`` checks the field types; its lines are added to ``parsed``."""
     ascii = raw.isascii()
     out: list[bytes] = []
     for start in range(0, len(lines), _CHUNK):
         chunk = lines[start:start + _CHUNK]
-        if not mergecheck.lines_ok(raw, starts[start], starts[start + len(chunk)], ascii) \
-                and not _parsed_ok(chunk):
-            return None
+        if not mergecheck.lines_ok(raw, starts[start], starts[start + len(chunk)], ascii):
+            if not _parsed_ok(chunk):
+                return None
+            parsed.extend(chunk)
         # a checked line starts with {"id":"ID" and ID has no quote
         ends = map((1).__add__, map(bytes.find, chunk, repeat(b'"'), repeat(7)))
         out.extend(map(bytes.__getitem__, chunk, map(slice, repeat(0), ends)))
