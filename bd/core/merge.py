@@ -61,10 +61,13 @@ __all__ = ["DEFAULT_TTL_DAYS", "GRACE_NS", "MergeResult", "merge_bytes", "tombst
 class MergeResult:
     """The merged file and what happened on the way."""
 
-    __slots__ = ("data", "conflicts", "notes", "merged", "renamed", "details", "renumbered")
+    __slots__ = ("_data", "parts", "conflicts", "notes", "merged", "renamed", "details",
+                 "renumbered")
 
     def __init__(self) -> None:
-        self.data = b""
+        self._data = b""
+        # the merged file in pieces (a large one is written without joining them first)
+        self.parts: list[bytes | memoryview] = []
         self.conflicts: list[str] = []   # ids written with conflict markers (strict mode)
         self.notes: list[str] = []       # one line per decision worth telling the user
         self.merged = 0                  # records that needed a field-level merge
@@ -74,6 +77,19 @@ class MergeResult:
         self.details: list[dict[str, Any]] = []
         # one per issue moved off a colliding id: {"from", "to", "title", "side"}
         self.renumbered: list[dict[str, Any]] = []
+
+    @property
+    def data(self) -> bytes:
+        """The merged file."""
+        if self.parts:
+            self._data = b"".join(self.parts)
+            self.parts = [self._data]
+        return self._data
+
+    @data.setter
+    def data(self, value: bytes) -> None:
+        self._data = value
+        self.parts = [value]
 
     @property
     def clean(self) -> bool:
@@ -153,9 +169,9 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
 
         now_ns = time.time_ns()
     if fast:
-        data = _merge_plain(base, left, right, names, now_ns, ttl, strict, res)
-        if data is not None:
-            res.data = data
+        parts = _merge_plain(base, left, right, names, now_ns, ttl, strict, res)
+        if parts is not None:
+            res.parts = parts
             return res
     followed = follow([base, left, right], names, res)
     base, left, right = followed
@@ -201,10 +217,11 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
 
 
 def _merge_plain(base: bytes, left: bytes, right: bytes, names: tuple[str, str, str],
-                 now_ns: int, ttl: float, strict: bool, res: MergeResult) -> bytes | None:
-    """The merge when all three inputs are plain (bd.core.mergefast), else None (before
-    anything is decided).  The records a side changed go through the same ``_Merger`` as
-    in the general way; the rest of the base is copied."""
+                 now_ns: int, ttl: float, strict: bool, res: MergeResult
+                 ) -> list[bytes | memoryview] | None:
+    """The merged file, in pieces, when all three inputs are plain (bd.core.mergefast), else
+    None (before anything is decided).  The records a side changed go through the same
+    ``_Merger`` as in the general way; the rest is the base's bytes."""
     pb = mergefast.read_base(base)
     if pb is None:
         return None

@@ -25,10 +25,6 @@ from operator import itemgetter
 from bd.core import mergecheck, model
 from bd.core.renumber import RENUMBERED
 
-TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
-if TYPE_CHECKING:
-    from typing import Any
-
 _HEAD = b'{"id":"'
 _RENUMBERED = b'"' + RENUMBERED.encode() + b'"'
 _KEY = b'{"id":"%b"'
@@ -246,13 +242,15 @@ class Linenos:
         return self.raw.count(b"\n", 0, off) + 1
 
 
-def splice(base: Base, rows: list[tuple[bytes, bytes]], touched: set[bytes]) -> bytes:
+def splice(base: Base, rows: list[tuple[bytes, bytes]], touched: set[bytes]
+           ) -> list[bytes | memoryview]:
     """The base with the lines of ``touched`` ids taken out and ``rows`` (sort key, line)
-    put where their keys sort: the merged file when the base is sorted."""
+    put where their keys sort, as pieces (spans of the base, new lines): the merged file
+    when the base is sorted."""
     rows.sort(key=itemgetter(0))
     drops = sorted(k for k in map(base.find, touched) if k >= 0)
     mv, starts = memoryview(base.raw), base.starts
-    parts: list[Any] = []
+    parts: list[bytes | memoryview] = []
     cur = di = 0
 
     def copy(upto: int) -> None:  # base lines cur..upto-1 but the dropped ones
@@ -270,4 +268,4 @@ def splice(base: Base, rows: list[tuple[bytes, bytes]], touched: set[bytes]) -> 
         copy(bisect_left(base.keys, key))
         parts.append(line)
     copy(len(base.keys))
-    return b"".join(parts)
+    return parts

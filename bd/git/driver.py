@@ -32,7 +32,7 @@ def merge_files(output: str, base: str, left: str, right: str, **kw: Any) -> Mer
     """Read all three inputs, merge, then replace ``output`` atomically (only on success)."""
     data = [read_input(p) for p in (base, left, right)]
     res = merge.merge_bytes(*data, names=(base, left, right), **kw)
-    jsonl.atomic_write(output, res.data)
+    jsonl.atomic_write_parts(output, res.parts)
     return res
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import mmap
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from bd.errors import DataError
 
@@ -49,6 +49,17 @@ def atomic_write(path: str, data: bytes, *, spare: bool = False) -> None:
         _write_all(fd, data)
 
     _atomic(path, fill, spare=spare)
+
+
+def atomic_write_parts(path: str, parts: Iterable[bytes | memoryview]) -> None:
+    """:func:`atomic_write` of the concatenation of ``parts``, written one after the other
+    (a large file is not joined into one more copy first)."""
+
+    def fill(fd: int) -> None:
+        for part in parts:
+            _write_all(fd, part)
+
+    _atomic(path, fill)
 
 
 def atomic_splice(path: str, edits: Sequence[tuple[int, int, bytes]]) -> None:

@@ -203,3 +203,21 @@ def test_changes_are_only_what_a_side_changed() -> None:
     assert {key: line for key, (line, _) in got.items()} == {
         b'{"id":"t-050"': model.to_line(side["t-050"])[:-1], b'{"id":"t-099"': None,
         b'{"id":"t-0000"': b'{"id":"t-0000"}', b'{"id":"t-999"': b'{"id":"t-999"}'}
+
+
+def test_the_driver_writes_the_pieces_as_the_merged_file(tmp_path: Any) -> None:
+    from bd.git import driver
+
+    rng = random.Random(7)
+    base = big_file(rng, 300)
+    files = {"base": by_line(base), "left": by_line(edited(rng, base, "l")),
+             "right": by_line(edited(rng, base, "r"))}
+    for name, data in files.items():
+        (tmp_path / f"{name}.jsonl").write_bytes(data)
+    out = tmp_path / "left.jsonl"  # git's %A: the output replaces the left input
+    res = driver.merge_files(str(out), *(str(tmp_path / f"{n}.jsonl")
+                                         for n in ("base", "left", "right")), now_ns=NOW)
+    assert len(res.parts) > 1  # the fast way's pieces, never joined
+    want = merge.merge_bytes(files["base"], files["left"], files["right"], now_ns=NOW,
+                             fast=False).data
+    assert out.read_bytes() == want == res.data
