@@ -39,6 +39,7 @@ from bd.core.mergerules import (
     _rule_for,
     _tkey,
     merge_records,
+    same_issue,
     tombstone_expired,
 )
 from bd.core.renumber import (
@@ -48,7 +49,6 @@ from bd.core.renumber import (
     renumber_note,
     with_old_id,
 )
-from bd.core.timeutil import same_instant
 from bd.errors import BdError
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
@@ -357,7 +357,7 @@ class _Merger:
         taken = set(ids)
         for rid in both_added:
             lrec, rrec = self._rec(self.l, rid), self._rec(self.r, rid)
-            if _same_issue(lrec, rrec):
+            if same_issue(lrec, rrec):
                 continue
             if model.status_of(lrec) == "tombstone" or model.status_of(rrec) == "tombstone":
                 continue  # a tombstone for an id is about that id: the tombstone rules apply
@@ -473,35 +473,3 @@ def _detail(rid: str, field: str, lrec: dict[str, Any], rrec: dict[str, Any],
         dropped, side = None, None
     return {"id": rid, "field": field, "kept": kept, "dropped": dropped,
             "dropped_side": side, "rule": _rule_for(field)}
-
-
-def _same_issue(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Two records added under one id describe the same issue when they were created together
-    (the same ``created_at`` instant, at the coarser of the two precisions, by the same
-    creator), or when they differ only in timestamps: the same title, description, type,
-    parent and creator (the same children made on two branches a minute apart)."""
-    if same_instant(a.get("created_at"), b.get("created_at")) and \
-            (a.get("created_by") or "") == (b.get("created_by") or ""):
-        return True
-    return all(_norm_field(a, f) == _norm_field(b, f) for f in _IDENTITY) \
-        and _parent(a) == _parent(b)
-
-
-_IDENTITY = ("title", "description", "issue_type", "created_by", "creator")
-
-
-def _norm_field(rec: dict[str, Any], field: str) -> Any:
-    value = rec.get(field)
-    if field == "issue_type":
-        return value or "task"
-    return None if value in (None, "", [], {}) else value
-
-
-def _parent(rec: dict[str, Any]) -> str | None:
-    deps = rec.get("dependencies")
-    for dep in deps if isinstance(deps, list) else ():
-        if isinstance(dep, dict) and dep.get("type") == "parent-child":
-            return str(dep.get("depends_on_id"))
-    return None
-
-

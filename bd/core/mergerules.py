@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from bd.core.timeutil import ts_key
+from bd.core.timeutil import same_instant, ts_key
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
@@ -379,3 +379,33 @@ def _items(rec: dict[str, Any], key: str) -> list[Any]:
 
 def _all_comments(records: list[dict[str, Any]]) -> list[Any]:
     return [c for rec in records for c in _items(rec, "comments")]
+
+
+def same_issue(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two records added under one id describe the same issue when they were created together
+    (the same ``created_at`` instant, at the coarser of the two precisions, by the same
+    creator), or when they differ only in timestamps: the same title, description, type,
+    parent and creator (the same children made on two branches a minute apart)."""
+    if same_instant(a.get("created_at"), b.get("created_at")) and \
+            (a.get("created_by") or "") == (b.get("created_by") or ""):
+        return True
+    return all(_norm_field(a, f) == _norm_field(b, f) for f in _IDENTITY) \
+        and _parent(a) == _parent(b)
+
+
+_IDENTITY = ("title", "description", "issue_type", "created_by", "creator")
+
+
+def _norm_field(rec: dict[str, Any], field: str) -> Any:
+    value = rec.get(field)
+    if field == "issue_type":
+        return value or "task"
+    return None if value in (None, "", [], {}) else value
+
+
+def _parent(rec: dict[str, Any]) -> str | None:
+    deps = rec.get("dependencies")
+    for dep in deps if isinstance(deps, list) else ():
+        if isinstance(dep, dict) and dep.get("type") == "parent-child":
+            return str(dep.get("depends_on_id"))
+    return None
