@@ -154,6 +154,7 @@ class Store(Reads):
         return self._cache
 
     def close(self) -> None:
+        self._unresolved = None  # its key names this connection
         if self._cache is not None:
             self._cache.close()
             self._cache = None
@@ -262,7 +263,7 @@ class Store(Reads):
             return query
         # `show` resolves an unknown id twice (other repositories first): the answer, with
         # its suggestion (a scan of every id), is kept while the cache is unchanged.
-        seen = (partial, id(conn), conn.total_changes,
+        seen = (partial, self.prefix, id(conn), conn.total_changes,
                 conn.execute("PRAGMA data_version").fetchone()[0])
         if self._unresolved is not None and self._unresolved[0] == seen:
             raise NotFoundError(self._unresolved[1], issue_id=self._unresolved[2])

@@ -295,7 +295,8 @@ class Cache(CacheRows):
         sums = [_run_hash(sha256, view[starts[k]:starts[k + 1]]) for k in range(len(blocks))]
         view.release()
         # A stored hash without its length (an older cache) is compared by its digest alone.
-        stale = [k for k, (_, _, old) in enumerate(blocks) if sums[k][:len(old)] != old]
+        stale = [k for k, (_, _, old) in enumerate(blocks)
+                 if sums[k] != old and (len(old) != 32 or sums[k][:32] != old)]
         unhashed = [row[0] for row in conn.execute(
             "SELECT id FROM issues WHERE bd_line_hash = ''" + _AND_NOT_WISP)]
         if any(found.has(rid) for rid in unhashed):
