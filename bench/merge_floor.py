@@ -4,9 +4,10 @@
 
 DIR holds base.jsonl, left.jsonl and right.jsonl (bench/run.py writes them to
 bench/out/merge-SIZE/).  Each stage is timed on its own, medians in ms; "merge_bytes" is the
-whole engine (the stages before it are parts of it), "write" the atomic write of its result.
-The stages that every line pays for (reading, parsing and checking) are the floor of a merge
-that checks every line of its inputs.
+whole engine (read_base, changes and the grammar are parts of it; parsing is what a chunk
+outside the grammar costs), "write" the atomic write of its result.  The stages every line
+pays for (reading, splitting, checking, writing) are the floor of a merge that checks every
+line of its inputs.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import orjson  # noqa: E402
 
-from bd.core import merge, mergefast, model  # noqa: E402
+from bd.core import merge, mergecheck, mergefast, model  # noqa: E402
 from bd.store import jsonl  # noqa: E402
 
 
@@ -69,13 +70,17 @@ def main() -> int:
 
     add("parse every base line (orjson)", parse)
     add("parse and type-check every base line", parse_and_check)
+    ascii = base.isascii()
+    add("every base line against the grammar (mergecheck)",
+        lambda: mergecheck.lines_ok(base, 0, len(base), ascii))
     pb = add("base read and checked (mergefast.read_base)", lambda: mergefast.read_base(base))
     add("what both sides changed (mergefast.changes)",
         lambda: [mergefast.changes(pb, raw) for raw in raws[1:]])
     res = add("merge_bytes (all of the engine)", lambda: merge.merge_bytes(*raws))
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out.jsonl")
-        add("atomic write of the result (fsync)", lambda: jsonl.atomic_write(out, res.data))
+        add("atomic write of the result (fsync)",
+            lambda: jsonl.atomic_write_parts(out, res.parts))
     width = max(map(len, map(itemgetter(0), rows)))
     print(f"{len(lines):,} lines, {len(base) / 1e6:.1f} MB a file, median of {n} rounds")
     for name, ms in rows:
