@@ -173,8 +173,7 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
         if parts is not None:
             res.parts = parts
             return res
-    followed = follow([base, left, right], names, res)
-    base, left, right = followed
+    base, left, right = follow([base, left, right], names, res)
     checked: set[bytes] = set()  # a line the three inputs share is checked once
     bi = _Input(base, names[0], now_ns, ttl, checked)
     li = _Input(left, names[1], now_ns, ttl, checked)
@@ -234,8 +233,9 @@ def _merge_plain(base: bytes, left: bytes, right: bytes, names: tuple[str, str, 
     if pb.renumbered or any(line is not None and _MARKER in line
                             for line, _ in chain(cl.values(), cr.values())):
         ins = [base, left, right]
-        if follow(ins, names, MergeResult()) is not ins:
-            return None  # the general way follows them
+        if any(x is not y for x, y in zip(follow(ins, names, MergeResult()), ins,
+                                          strict=True)):
+            return None  # an input reads otherwise: the general way follows them
     touched = cl.keys() | cr.keys()
     index: tuple[dict[str, bytes], ...] = ({}, {}, {})
     at: tuple[dict[bytes, int], ...] = ({}, {}, {})

@@ -221,3 +221,16 @@ def test_the_driver_writes_the_pieces_as_the_merged_file(tmp_path: Any) -> None:
     want = merge.merge_bytes(files["base"], files["left"], files["right"], now_ns=NOW,
                              fast=False).data
     assert out.read_bytes() == want == res.data
+
+
+def test_a_renumbered_issue_keeps_the_fast_way() -> None:
+    """An issue moved off a colliding id long ago carries "renumbered_from" for good; when no
+    input holds its old id there is nothing to follow, and the fast way is still taken."""
+    recs = {f"t-{k:03d}": {"id": f"t-{k:03d}", "title": "x" * 50} for k in range(50)}
+    recs["t-007"]["renumbered_from"] = ["t-gone"]
+    base = by_line(recs)
+    left = by_line({**recs, "t-010": {**recs["t-010"], "title": "left"}})
+    right = by_line({**recs, "t-020": {**recs["t-020"], "title": "right"}})
+    res = merge.merge_bytes(base, left, right, now_ns=NOW)
+    assert len(res.parts) > 1  # the fast way's pieces
+    assert_same(base, left, right)
