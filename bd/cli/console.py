@@ -122,9 +122,14 @@ class Output:
         ``render(item, pad)`` is an item's indented, Go-escaped text, every line break
         followed by ``pad`` (by default that of :func:`bd.core.model.encode_json`)."""
         render = render or _item_text
-        write, first = sys.stdout.write, True
+        write, first, texts = sys.stdout.write, True, []
         for item in items:
-            write(("[\n  " if first else ",\n  ") + render(item, "\n  "))
+            texts.append(render(item, "\n  "))
+            if len(texts) == 256:  # a few writes, not one per item
+                write(("[\n  " if first else ",\n  ") + ",\n  ".join(texts))
+                first, texts = False, []
+        if texts:
+            write(("[\n  " if first else ",\n  ") + ",\n  ".join(texts))
             first = False
         write("[]\n" if first else "\n]\n")
 

@@ -176,20 +176,25 @@ _BATCH = 500
 _LINES = "SELECT rowid, bd_line FROM issues WHERE rowid IN (SELECT value FROM json_each(?))"
 
 
-def _iter_sorted(conn: Any, sql: str, args: list[Any]) -> Iterator[tuple[Any, ...]]:
+def _iter_sorted(conn: Any, sql: str, args: list[Any], *, extra: bool = True
+                 ) -> Iterator[Any]:
     """The rows of ``sql`` (``SELECT i.rowid, ... ORDER BY ...``) in its order, each with
     the issue's record in place of its rowid.  For long results: SQLite's sort then carries
     the rowids instead of the lines (at 100,000 issues a sort of 30,000 lines with them
     takes 3 times as long), and the lines are read after it, a batch at a time by rowid.
     A statement left open on the side keeps the read transaction, so the lines are the ones
-    of the snapshot that was sorted even when a write commits in between."""
+    of the snapshot that was sorted even when a write commits in between.  ``extra``
+    False: the query selects the rowid alone, and the records come as they are."""
     hold = conn.execute("SELECT 1 FROM issues")  # never stepped past its first row
     try:
         cur = conn.execute(sql, args)
         while batch := cur.fetchmany(_BATCH):
             lines = dict(conn.execute(_LINES, (json.dumps([row[0] for row in batch]),)))
-            for row in batch:
-                yield (_record(lines[row[0]]), *row[1:])
+            if extra:
+                for row in batch:
+                    yield (_record(lines[row[0]]), *row[1:])
+            else:
+                yield from map(_record, [lines[row[0]] for row in batch])
     finally:
         hold.close()
 
@@ -207,7 +212,7 @@ def _sorted_records(conn: Any, sql: str, args: list[Any], limit: int
     if limit and limit <= _BATCH:
         return _iter_rows(conn, sql, args)
     by_rowid = sql.replace("SELECT i.bd_line", "SELECT i.rowid", 1)
-    return (row[0] for row in _iter_sorted(conn, by_rowid, args))
+    return _iter_sorted(conn, by_rowid, args, extra=False)
 
 
 def ready(conn: Any, f: ReadyFilter, now: int | None = None) -> list[dict[str, Any]]:

@@ -170,3 +170,20 @@ def test_a_record_read_back_from_its_line_prints_the_same(rec: dict[str, Any]) -
     back = json.loads(line)
     assert shapes.issue_text(back, "\n  ") == encode_json(
         shapes.issue_json(back), indent=2).replace("\n", "\n  ")
+
+
+def test_a_streamed_array_is_what_json_prints(capsys: Any) -> None:
+    """Output.json_stream writes in chunks; whatever the count, the bytes are Output.json's."""
+    from bd.cli.console import Output
+
+    rows = [{"id": f"t-{n}", "title": "a<b>", "labels": ["x"] if n % 2 else []}
+            for n in range(600)]
+    for count in (0, 1, 255, 256, 257, 512, 600):
+        Output(json_mode=True).json(rows[:count])
+        want = capsys.readouterr().out
+        Output(json_mode=True).json_stream(iter(rows[:count]))
+        assert capsys.readouterr().out == want
+        Output(json_mode=True).json_stream(iter(rows[:count]), shapes.issue_text)
+        Output(json_mode=True).json([shapes.issue_json(r) for r in rows[:count]])
+        streamed, whole = capsys.readouterr().out.split("\n]\n" if count else "[]\n", 1)
+        assert streamed + ("\n]\n" if count else "[]\n") == whole
