@@ -56,6 +56,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from bd.core.mergefast import Side
+
 __all__ = ["DEFAULT_TTL_DAYS", "GRACE_NS", "MergeResult", "merge_bytes", "tombstone_expired"]
 
 class MergeResult:
@@ -148,7 +150,7 @@ def _sort_key(rid: str) -> bytes:
     return b'{"id":"' + rid.encode("utf-8", "surrogatepass") + b'"'
 
 
-def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = None,
+def merge_bytes(base: bytes, left: Side, right: Side, *, now_ns: int | None = None,
                 ttl: float = DEFAULT_TTL_DAYS, strict: bool = False,
                 names: tuple[str, str, str] = ("base", "left", "right"),
                 fast: bool = True) -> MergeResult:
@@ -161,7 +163,8 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
     unchanged, after the issues.
 
     Plain inputs (bd.core.mergefast) take a faster way to the same bytes; ``fast=False``
-    takes the general way whatever the inputs (the tests compare the two).
+    takes the general way whatever the inputs (the tests compare the two).  ``left`` and
+    ``right`` may be read-only mappings of the files (the fast way reads only what changed).
     """
     res = MergeResult()
     if now_ns is None:
@@ -173,7 +176,7 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
         if parts is not None:
             res.parts = parts
             return res
-    base, left, right = follow([base, left, right], names, res)
+    base, left, right = follow([base, bytes(left), bytes(right)], names, res)
     checked: set[bytes] = set()  # a line the three inputs share is checked once
     bi = _Input(base, names[0], now_ns, ttl, checked)
     li = _Input(left, names[1], now_ns, ttl, checked)
@@ -215,7 +218,7 @@ def merge_bytes(base: bytes, left: bytes, right: bytes, *, now_ns: int | None = 
     return res
 
 
-def _merge_plain(base: bytes, left: bytes, right: bytes, names: tuple[str, str, str],
+def _merge_plain(base: bytes, left: Side, right: Side, names: tuple[str, str, str],
                  now_ns: int, ttl: float, strict: bool, res: MergeResult
                  ) -> list[bytes | memoryview] | None:
     """The merged file, in pieces, when all three inputs are plain (bd.core.mergefast), else
@@ -232,7 +235,7 @@ def _merge_plain(base: bytes, left: bytes, right: bytes, names: tuple[str, str, 
     # a base line that was parsed (the grammar takes no list there), or a changed line.
     if pb.renumbered or any(line is not None and _MARKER in line
                             for line, _ in chain(cl.values(), cr.values())):
-        ins = [base, left, right]
+        ins = [base, bytes(left), bytes(right)]
         if any(x is not y for x, y in zip(follow(ins, names, MergeResult()), ins,
                                           strict=True)):
             return None  # an input reads otherwise: the general way follows them

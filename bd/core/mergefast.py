@@ -25,6 +25,13 @@ from operator import itemgetter
 from bd.core import mergecheck, model
 from bd.core.renumber import RENUMBERED
 
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
+if TYPE_CHECKING:
+    import mmap
+    from typing import TypeAlias
+
+    Side: TypeAlias = bytes | mmap.mmap  # a side's file: its bytes, or a mapping of it
+
 _HEAD = b'{"id":"'
 _RENUMBERED = b'"' + RENUMBERED.encode() + b'"'
 _KEY = b'{"id":"%b"'
@@ -45,9 +52,9 @@ def line_ok(line: bytes, rid: str) -> bool:
     return type(got) is dict and got.get("id") == rid and model.type_problem(got) is None
 
 
-def key_at(buf: bytes, pos: int, end: int) -> bytes | None:
+def key_at(buf: Side, pos: int, end: int) -> bytes | None:
     """The sort key (``{"id":"ID"``) of the line ``buf[pos:end]``, or None if it is not plain."""
-    if not buf.startswith(_HEAD, pos):
+    if buf[pos:pos + 7] != _HEAD:
         return None
     quote = buf.find(b'"', pos + 7, end)
     if quote <= pos + 7 or buf.find(b"\\", pos + 7, quote) >= 0:
@@ -135,7 +142,7 @@ def _parsed_ok(chunk: list[bytes]) -> bool:
 
 # -- what a side changed -------------------------------------------------------------------
 
-def _common(a: bytes, i: int, b: bytes, mb: memoryview, j: int) -> int:
+def _common(a: bytes, i: int, b: Side, mb: memoryview, j: int) -> int:
     """The length of the common prefix of ``a[i:]`` and ``b[j:]``."""
     n = min(len(a) - i, len(b) - j)
     k, step = 0, 4096
@@ -156,14 +163,19 @@ def _common(a: bytes, i: int, b: bytes, mb: memoryview, j: int) -> int:
     return n
 
 
-def changes(base: Base, raw: bytes) -> dict[bytes, tuple[bytes | None, int]] | None:
+def changes(base: Base, raw: Side) -> dict[bytes, tuple[bytes | None, int]] | None:
     """What one side changed against the base: sort key -> (the side's line, or None when
     the side has no line for that id; the line's offset in ``raw``).  None when the side is
     not plain, not strictly sorted, or a changed line fails the check."""
-    if raw and not raw.endswith(b"\n"):
+    if len(raw) and raw[-1:] != b"\n":
         return None
-    a, b = base.raw, raw
-    mb = memoryview(b)
+    with memoryview(raw) as mb:  # released before the caller closes a mapping
+        return _changes(base, raw, mb)
+
+
+def _changes(base: Base, b: Side, mb: memoryview
+             ) -> dict[bytes, tuple[bytes | None, int]] | None:
+    a = base.raw
     la, lb = len(a), len(b)
     out: dict[bytes, tuple[bytes | None, int]] = {}
     i = j = 0
@@ -226,20 +238,21 @@ class Linenos:
 
     __slots__ = ("raw", "at")
 
-    def __init__(self, raw: bytes, at: dict[bytes, int]) -> None:
+    def __init__(self, raw: Side, at: dict[bytes, int]) -> None:
         self.raw = raw
         self.at = at  # line -> its offset, where known
 
     def get(self, line: bytes, default: int = 0) -> int:
+        raw = self.raw
         off = self.at.get(line)
         if off is None:
-            off = self.raw.find(line)
-            while off >= 0 and not ((off == 0 or self.raw[off - 1] == 10)
-                                    and self.raw.startswith(b"\n", off + len(line))):
-                off = self.raw.find(line, off + 1)
+            off = raw.find(line)
+            while off >= 0 and not ((off == 0 or raw[off - 1] == 10)
+                                    and raw[off + len(line):off + len(line) + 1] == b"\n"):
+                off = raw.find(line, off + 1)
             if off < 0:
                 return default
-        return self.raw.count(b"\n", 0, off) + 1
+        return raw[:off].count(b"\n") + 1
 
 
 def splice(base: Base, rows: list[tuple[bytes, bytes]], touched: set[bytes]

@@ -29,9 +29,18 @@ def read_input(path: str) -> bytes:
 
 
 def merge_files(output: str, base: str, left: str, right: str, **kw: Any) -> MergeResult:
-    """Read all three inputs, merge, then replace ``output`` atomically (only on success)."""
-    data = [read_input(p) for p in (base, left, right)]
-    res = merge.merge_bytes(*data, names=(base, left, right), **kw)
+    """Read all three inputs, merge, then replace ``output`` atomically (only on success).
+
+    The sides are mapped, not read: the merge compares them with the base and copies out
+    only what they changed (git's temporary files, rewritten by nobody meanwhile)."""
+    data = read_input(base)
+    sides = [inputs.map_bytes(p) for p in (left, right)]
+    try:
+        res = merge.merge_bytes(data, *sides, names=(base, left, right), **kw)
+    finally:
+        for side in sides:
+            if not isinstance(side, bytes):
+                side.close()
     jsonl.atomic_write_parts(output, res.parts)
     return res
 

@@ -234,3 +234,38 @@ def test_a_renumbered_issue_keeps_the_fast_way() -> None:
     res = merge.merge_bytes(base, left, right, now_ns=NOW)
     assert len(res.parts) > 1  # the fast way's pieces
     assert_same(base, left, right)
+
+
+@pytest.mark.parametrize("how", ["plain", "reversed", "repeated id", "memory line", "renumbered",
+                                 "empty", "bad line"])
+def test_the_driver_reads_mapped_sides_as_bytes(tmp_path: Any, how: str) -> None:
+    """The driver maps the sides instead of reading them; whichever way the merge then takes
+    (fast, general, an error), the outcome is the one of the same bytes."""
+    from bd.git import driver
+
+    rng = random.Random(11)
+    base = big_file(rng, 120)
+    files = [by_line(base), by_line(edited(rng, base, "l")), by_line(edited(rng, base, "r"))]
+    if how == "empty":
+        files[2] = b""
+    elif how == "bad line":
+        files[1] = files[1] + b'{"id":"zz","priority":"high"}\n'
+    elif how != "plain":
+        files[1] = perturb(files[1], how, 3)
+    paths = []
+    for name, data in zip(("base", "left", "right"), files, strict=True):
+        (tmp_path / f"{name}.jsonl").write_bytes(data)
+        paths.append(str(tmp_path / f"{name}.jsonl"))
+    out = tmp_path / "out.jsonl"
+    try:
+        got: Any = driver.merge_files(str(out), *paths, now_ns=NOW).data
+        assert out.read_bytes() == got
+    except DataError as exc:
+        got = ("error", str(exc))
+        assert not out.exists()
+    try:
+        want: Any = merge.merge_bytes(*files, names=tuple(paths), now_ns=NOW, fast=False).data
+    except DataError as exc:
+        want = ("error", str(exc))
+    assert got == want
+    assert (how == "bad line") == (got[0] == "error")
