@@ -54,7 +54,7 @@ def _ready(ctx: Context, o: Values) -> int:
                     include_deferred=o.include_deferred, mol_type=o.mol_type,
                     include_ephemeral=bool(o.mol))
     if ctx.json and not o.pretty:  # streamed: ready --limit 0 of 100,000 issues
-        ctx.out.json_stream(store.iter_ready(f), out.issue_text)
+        ctx.out.json_stream(store.iter_ready(f, relations=False), out.issue_text)
         return 0
     rows = store.ready(f)
     if o.pretty:
@@ -85,7 +85,7 @@ def _blocked(ctx: Context, o: Values) -> int:
     parent = store.resolve(o.parent) if o.parent else None
     if ctx.json:  # streamed
         # the records carry blocked_by_count and blocked_by: issue_json keeps them, last
-        ctx.out.json_stream(store.iter_blocked(parent), out.issue_text)
+        ctx.out.json_stream(store.iter_blocked(parent, relations=False), out.issue_text)
     else:
         rows = store.blocked(parent)
         for line in out.blocked_list(rows):
@@ -230,8 +230,8 @@ def _list(ctx: Context, o: Values) -> int:
     shape = _picture(ctx, o)
     limit = o.limit if o.limit is not None else (20 if _agent_mode() else 50)
     if ctx.json and not shape:  # streamed: list --limit 0 of 100,000 issues
-        ctx.out.json_stream(ctx.store.iter_list(list_filter(ctx.store, o, limit=limit)),
-                            out.issue_text)
+        ctx.out.json_stream(ctx.store.iter_list(list_filter(ctx.store, o, limit=limit),
+                                                relations=False), out.issue_text)
         return 0
     f = list_filter(ctx.store, o, limit=limit + 1 if limit > 0 else 0)
     rows = ctx.store.list(f)

@@ -162,22 +162,52 @@ def _record(line: str) -> Any:
     return obj if end == len(line) else json.loads(line)
 
 
+_DEPS = ',"dependencies":['
+
+
+def _row_record(line: str) -> Any:
+    """The record of a stored line for printing an Issue row, which leaves out the embedded
+    dependencies and comments: when they are the line's last keys (as bd and the original
+    write them) they are not parsed, and the record lacks them (more than half of the
+    parsing of a typical line).  Any other line is parsed whole.
+
+    The prefix before ``,"dependencies":[`` parses as an object on its own only when the cut
+    is at the top level (nested, one more container would be left open), and every
+    top-level key after that array follows the end of an array (``],"``; such a pair is
+    never inside a string), so the rest holds nothing but the dependencies and comments
+    when its only ``],"`` is the one that starts the comments."""
+    k = line.find(_DEPS)
+    if k > 0:
+        rest = line[k:]
+        after = rest.count('],"')
+        if (after == 0 or after == 1 and '],"comments":[' in rest) and rest.endswith("]}"):
+            try:
+                obj, end = _scan(line[:k] + "}", 0)
+            except (StopIteration, ValueError):
+                pass
+            else:
+                if end == k + 1:
+                    return obj
+    return _record(line)
+
+
 def _rows(conn: Any, sql: str, args: list[Any]) -> list[dict[str, Any]]:
     return [_record(row[0]) for row in conn.execute(sql, args)]
 
 
-def _iter_rows(conn: Any, sql: str, args: list[Any]) -> Iterator[dict[str, Any]]:
+def _iter_rows(conn: Any, sql: str, args: list[Any], parse: Any = _record
+               ) -> Iterator[dict[str, Any]]:
     """The records of a query one at a time (a cursor, never the whole result)."""
     for row in conn.execute(sql, args):
-        yield _record(row[0])
+        yield parse(row[0])
 
 
 _BATCH = 500
 _LINES = "SELECT rowid, bd_line FROM issues WHERE rowid IN (SELECT value FROM json_each(?))"
 
 
-def _iter_sorted(conn: Any, sql: str, args: list[Any], *, extra: bool = True
-                 ) -> Iterator[Any]:
+def _iter_sorted(conn: Any, sql: str, args: list[Any], *, extra: bool = True,
+                 parse: Any = _record) -> Iterator[Any]:
     """The rows of ``sql`` (``SELECT i.rowid, ... ORDER BY ...``) in its order, each with
     the issue's record in place of its rowid.  For long results: SQLite's sort then carries
     the rowids instead of the lines (at 100,000 issues a sort of 30,000 lines with them
@@ -192,9 +222,9 @@ def _iter_sorted(conn: Any, sql: str, args: list[Any], *, extra: bool = True
             lines = dict(conn.execute(_LINES, (json.dumps([row[0] for row in batch]),)))
             if extra:
                 for row in batch:
-                    yield (_record(lines[row[0]]), *row[1:])
+                    yield (parse(lines[row[0]]), *row[1:])
             else:
-                yield from map(_record, [lines[row[0]] for row in batch])
+                yield from map(parse, [lines[row[0]] for row in batch])
     finally:
         hold.close()
 
@@ -206,13 +236,13 @@ def _sorted_not_walked(order: str) -> str:
     return "+" + order if order.startswith("i.") else order
 
 
-def _sorted_records(conn: Any, sql: str, args: list[Any], limit: int
+def _sorted_records(conn: Any, sql: str, args: list[Any], limit: int, parse: Any
                     ) -> Iterator[dict[str, Any]]:
     """``SELECT i.bd_line ...``'s records; a long result through :func:`_iter_sorted`."""
     if limit and limit <= _BATCH:
-        return _iter_rows(conn, sql, args)
+        return _iter_rows(conn, sql, args, parse)
     by_rowid = sql.replace("SELECT i.bd_line", "SELECT i.rowid", 1)
-    return _iter_sorted(conn, by_rowid, args, extra=False)
+    return _iter_sorted(conn, by_rowid, args, extra=False, parse=parse)
 
 
 def ready(conn: Any, f: ReadyFilter, now: int | None = None) -> list[dict[str, Any]]:
@@ -220,10 +250,11 @@ def ready(conn: Any, f: ReadyFilter, now: int | None = None) -> list[dict[str, A
 
 
 def iter_ready(conn: Any, f: ReadyFilter, now: int | None = None, *,
-               ordered: bool = False) -> Iterator[dict[str, Any]]:
+               ordered: bool = False, relations: bool = True) -> Iterator[dict[str, Any]]:
     """The ready records in ``f.sort``'s order.  ``ordered``: the order indexes exist
     (bd.store.cache.orderidx), so an unfiltered query with a limit walks them and stops
-    there instead of sorting the whole work set."""
+    there instead of sorting the whole work set.  ``relations`` False: the records are for printing Issue rows and may lack their
+    embedded dependencies and comments (see :func:`_row_record`)."""
     now = now_ns() if now is None else now
     w = _Where()
     work_where(w, include_deferred=f.include_deferred, issue_type=f.issue_type, now=now,
@@ -264,7 +295,7 @@ def iter_ready(conn: Any, f: ReadyFilter, now: int | None = None, *,
         order = _sorted_not_walked(order)
     return _sorted_records(conn, f"SELECT i.bd_line FROM issues i WHERE {w.sql()} "
                                  f"ORDER BY {order}{f' LIMIT {limit}' if limit else ''}",
-                           w.args, limit)
+                           w.args, limit, _record if relations else _row_record)
 
 
 _WALK_MAX = 1000
@@ -334,9 +365,10 @@ def blocked(conn: Any, parent: str | None = None, now: int | None = None
     return list(iter_blocked(conn, parent, now))
 
 
-def iter_blocked(conn: Any, parent: str | None = None, now: int | None = None
-                 ) -> Iterator[dict[str, Any]]:
-    """:func:`blocked`, one record at a time."""
+def iter_blocked(conn: Any, parent: str | None = None, now: int | None = None, *,
+                 relations: bool = True) -> Iterator[dict[str, Any]]:
+    """:func:`blocked`, one record at a time.  ``relations`` False: the records are for printing Issue rows and may lack their
+    embedded dependencies and comments (see :func:`_row_record`)."""
     now = now_ns() if now is None else now
     w = _Where()
     work_where(w, include_deferred=False, issue_type=None, now=now)
@@ -347,7 +379,8 @@ def iter_blocked(conn: Any, parent: str | None = None, now: int | None = None
     for rec, why in _iter_sorted(
             conn, "SELECT i.rowid, (SELECT json_group_array(b.who) FROM bd_blockers b "
             f"WHERE b.issue_id = i.id) FROM issues i WHERE {w.sql()} "
-            "ORDER BY i.priority, i.bd_created_ns, i.id", w.args):
+            "ORDER BY i.priority, i.bd_created_ns, i.id", w.args,
+            parse=_record if relations else _row_record):
         by = sorted(json.loads(why)) if why != "[]" else []
         rec["blocked_by_count"] = len(by)
         rec["blocked_by"] = by
@@ -358,8 +391,10 @@ def list_issues(conn: Any, f: ListFilter, now: int | None = None) -> list[dict[s
     return list(iter_list(conn, f, now))
 
 
-def iter_list(conn: Any, f: ListFilter, now: int | None = None) -> Iterator[dict[str, Any]]:
-    """:func:`list_issues`, one record at a time."""
+def iter_list(conn: Any, f: ListFilter, now: int | None = None, *, relations: bool = True
+              ) -> Iterator[dict[str, Any]]:
+    """:func:`list_issues`, one record at a time.  ``relations`` False: the records are for printing Issue rows and may lack their
+    embedded dependencies and comments (see :func:`_row_record`)."""
     now = now_ns() if now is None else now
     w = _Where()
     if f.status and f.status != "all":
@@ -445,7 +480,8 @@ def iter_list(conn: Any, f: ListFilter, now: int | None = None) -> Iterator[dict
               "(SELECT count(*) FROM dependencies d WHERE d.depends_on_id = i.id) "
               f"FROM issues i WHERE {w.sql()} ORDER BY {order}{limit}")
     if long:
-        rows = _iter_sorted(conn, "SELECT i.rowid, " + counts, w.args)
+        rows = _iter_sorted(conn, "SELECT i.rowid, " + counts, w.args,
+                            parse=_record if relations else _row_record)
     else:
         rows = ((_record(line), *n) for line, *n in conn.execute(
             "SELECT i.bd_line, " + counts, w.args))

@@ -34,17 +34,21 @@ class Reads:
         """Blocked work with ``blocked_by`` / ``blocked_by_count`` explaining each."""
         return queries.blocked(self.cache().conn, parent)
 
-    def iter_ready(self, f: queries.ReadyFilter | None = None) -> Iterator[dict[str, Any]]:
-        """:meth:`ready` one record at a time (bounded memory for ``limit=0``)."""
+    def iter_ready(self, f: queries.ReadyFilter | None = None, *, relations: bool = True
+                   ) -> Iterator[dict[str, Any]]:
+        """:meth:`ready` one record at a time (bounded memory for ``limit=0``).
+        ``relations`` False: for printing Issue rows, the records may lack their embedded
+        dependencies and comments (which are then not parsed); likewise below."""
         cache = self.cache()
         return queries.iter_ready(cache.conn, f or queries.ReadyFilter(),
-                                  ordered=self._ordered(cache))
+                                  ordered=self._ordered(cache), relations=relations)
 
-    def iter_list(self, f: queries.ListFilter | None = None) -> Iterator[dict[str, Any]]:
+    def iter_list(self, f: queries.ListFilter | None = None, *, relations: bool = True
+                  ) -> Iterator[dict[str, Any]]:
         """:meth:`list` one record at a time."""
         cache = self.cache()
         self._ordered(cache)  # SQLite's planner walks bd list's order index when it exists
-        return queries.iter_list(cache.conn, f or queries.ListFilter())
+        return queries.iter_list(cache.conn, f or queries.ListFilter(), relations=relations)
 
     @staticmethod
     def _ordered(cache: Cache) -> bool:
@@ -53,9 +57,10 @@ class Reads:
 
         return orderidx.ensure(cache.conn, build=not cache.cold_built)
 
-    def iter_blocked(self, parent: str | None = None) -> Iterator[dict[str, Any]]:
+    def iter_blocked(self, parent: str | None = None, *, relations: bool = True
+                     ) -> Iterator[dict[str, Any]]:
         """:meth:`blocked` one record at a time."""
-        return queries.iter_blocked(self.cache().conn, parent)
+        return queries.iter_blocked(self.cache().conn, parent, relations=relations)
 
     def list(self, f: queries.ListFilter | None = None) -> _list[dict[str, Any]]:
         return _list(self.iter_list(f))

@@ -187,3 +187,60 @@ def test_a_streamed_array_is_what_json_prints(capsys: Any) -> None:
         Output(json_mode=True).json([shapes.issue_json(r) for r in rows[:count]])
         streamed, whole = capsys.readouterr().out.split("\n]\n" if count else "[]\n", 1)
         assert streamed + ("\n]\n" if count else "[]\n") == whole
+
+
+# -- records read for printing (dependencies and comments left unparsed) -----------------
+
+_NESTED_DEP = st.fixed_dictionaries({
+    "issue_id": st.just("t-1"), "depends_on_id": TEXT,
+    "type": st.sampled_from(["blocks", "parent-child"]),
+    "metadata": st.one_of(TEXT, JSON, st.just({"comments": [1], "x": ["],\"a"]}))})
+
+
+@st.composite
+def stored_lines(draw: st.DrawFn) -> str:
+    """Lines as bd writes them, and as other writers might: relations anywhere, keys after
+    them, nested containers inside them, comments that are not a list."""
+    rec = draw(records())
+    for key in ("blocked_by_count", "blocked_by"):
+        rec.pop(key, None)
+    if draw(st.booleans()):
+        rec["dependencies"] = draw(st.lists(st.one_of(_DEP, _NESTED_DEP), min_size=1,
+                                            max_size=3))
+    if draw(st.integers(0, 3)) == 0:
+        rec["comments"] = draw(st.one_of(st.none(), st.lists(st.fixed_dictionaries(
+            {"id": st.integers(1, 9), "text": TEXT}), max_size=2)))
+    if draw(st.integers(0, 3)) == 0:  # a key after the relations
+        rec[draw(st.sampled_from(["source_formula", "pinned", "zz_unknown", "labels"]))] = \
+            draw(JSON)
+    if draw(st.booleans()):
+        try:
+            return to_line(rec).decode("utf-8").rstrip("\n")
+        except (ValueError, UnicodeError):
+            pass
+    items = list(rec.items())
+    if draw(st.booleans()):
+        items = draw(st.permutations(items))
+    return json.dumps(dict(items), ensure_ascii=draw(st.booleans()),
+                      separators=(",", ":"))
+
+
+@given(stored_lines())
+@settings(max_examples=500)
+@example('{"id":"a","title":"t","status":"open","priority":1,"issue_type":"task",'
+         '"dependencies":[{"issue_id":"a","depends_on_id":"b","type":"blocks"}],'
+         '"comments":[{"id":1,"text":"x"}]}')
+@example('{"id":"a","title":"t","dependencies":[{"x":[1],"comments":[2]}],'
+         '"source_formula":"f"}')
+@example('{"id":"a","title":"t","dependencies":[],"labels":["x"],"dependencies":[{}]}')
+@example('{"id":"a","t":{"u":1,"dependencies":[1]},"dependencies":[]}')
+@example('{"id":"a","dependencies":[{"a":"],\\"comments\\":["}],"comments":null}')
+def test_a_line_read_for_printing_prints_what_the_whole_record_prints(line: str) -> None:
+    from bd.store.queries import _row_record
+
+    full = json.loads(line)
+    got = _row_record(line)
+    if got != full:  # the relations were left out, and nothing else
+        assert set(full) - set(got) <= {"dependencies", "comments"}
+        assert list(got.items()) == [(k, v) for k, v in full.items() if k in got]
+    assert shapes.issue_text(got, "\n  ") == shapes.issue_text(full, "\n  ")
