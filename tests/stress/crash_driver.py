@@ -42,13 +42,28 @@ def hook(step: str) -> None:
 real_atomic_write = jsonl.atomic_write
 
 
-def recording_atomic_write(path: str, data: bytes, **kw: bool) -> None:
+def _record_write(path: str, data: bytes) -> None:
+    """RECORD_DIR/write-K.path and write-K.data: the bytes write K is about to put in place."""
     global writes
     _append(f"write-{writes}.path", os.path.abspath(path))
     with open(os.path.join(record, f"write-{writes}.data"), "wb") as fh:
         fh.write(data)
     writes += 1
+
+
+def recording_atomic_write(path: str, data: bytes, **kw: bool) -> None:
+    _record_write(path, data)
     real_atomic_write(path, data, **kw)
+
+
+real_atomic_write_parts = jsonl.atomic_write_parts
+
+
+def recording_atomic_write_parts(path: str, parts: list[bytes]) -> None:
+    """A write of parts (the merge driver's): the record is their concatenation."""
+    parts = [bytes(p) for p in parts]
+    _record_write(path, b"".join(parts))
+    real_atomic_write_parts(path, parts)
 
 
 real_atomic_splice = jsonl.atomic_splice
@@ -56,7 +71,6 @@ real_atomic_splice = jsonl.atomic_splice
 
 def recording_atomic_splice(path: str, edits: list[tuple[int, int, bytes]]) -> None:
     """The same record for a spliced write: the bytes the new file will hold."""
-    global writes
     with open(path, "rb") as fh:
         old = fh.read()
     new, pos = [], 0
@@ -64,10 +78,7 @@ def recording_atomic_splice(path: str, edits: list[tuple[int, int, bytes]]) -> N
         new += [old[pos:start], line]
         pos = end
     new.append(old[pos:])
-    _append(f"write-{writes}.path", os.path.abspath(path))
-    with open(os.path.join(record, f"write-{writes}.data"), "wb") as fh:
-        fh.write(b"".join(new))
-    writes += 1
+    _record_write(path, b"".join(new))
     real_atomic_splice(path, edits)
 
 
@@ -77,4 +88,5 @@ if os.environ.get("BD_TEST_SPARE"):  # the spare-file path for a file of any siz
     jsonl.SPARE_MIN_AGE_NS = 0
 jsonl.atomic_write = recording_atomic_write
 jsonl.atomic_splice = recording_atomic_splice
+jsonl.atomic_write_parts = recording_atomic_write_parts
 sys.exit(main(argv))
