@@ -40,7 +40,10 @@ def merge_files(output: str, base: str, left: str, right: str, **kw: Any) -> Mer
     finally:
         for side in sides:
             if not isinstance(side, bytes):
-                side.close()
+                try:
+                    side.close()
+                except BufferError:  # still viewed (an error on the way): freed with it
+                    pass
     jsonl.atomic_write_parts(output, res.parts)
     return res
 
