@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from bd.core.timeutil import parse_ts
 from bd.errors import BdError
-from bd.git import runner
+from bd.git import gitfiles, runner
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
@@ -38,45 +38,24 @@ def _recent(rec: dict[str, Any], key: str, since: datetime) -> bool:
 CACHE_FILE = "bd-activity.json"  # in the git dir (never committed): (HEAD, hour) -> counts
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read().strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
 def _head(cwd: str) -> tuple[str, str] | None:
     """(git dir, HEAD's commit id) read from the git files (no subprocess: ``bd stats`` is
     a hot path); None when the layout is not the plain one (the caller skips the cache)."""
-    path = os.path.abspath(cwd)
-    while True:
-        dotgit = os.path.join(path, ".git")
-        if os.path.isdir(dotgit):
-            gitdir = dotgit
-            break
-        if os.path.isfile(dotgit):
-            text = _read(dotgit) or ""
-            if not text.startswith("gitdir: "):
-                return None
-            gitdir = os.path.join(path, text[8:])
-            break
-        parent = os.path.dirname(path)
-        if parent == path:
-            return None
-        path = parent
-    head = _read(os.path.join(gitdir, "HEAD"))
+    dirs = gitfiles.git_dirs(cwd)
+    if dirs is None:
+        return None
+    gitdir, common = dirs
+    head = gitfiles.read_text(os.path.join(gitdir, "HEAD"))
     if not head:
         return None
     if not head.startswith("ref: "):
         return gitdir, head
     ref = head[5:]
-    common = _read(os.path.join(gitdir, "commondir"))
-    for base in dict.fromkeys((gitdir, os.path.join(gitdir, common) if common else gitdir)):
-        sha = _read(os.path.join(base, ref))
+    for base in dict.fromkeys((gitdir, common)):
+        sha = gitfiles.read_text(os.path.join(base, ref))
         if sha:
             return gitdir, sha
-        packed = _read(os.path.join(base, "packed-refs")) or ""
+        packed = gitfiles.read_text(os.path.join(base, "packed-refs")) or ""
         for line in packed.splitlines():
             if line.endswith(" " + ref):
                 return gitdir, line.split(" ", 1)[0]
@@ -95,7 +74,7 @@ def recent_activity(jsonl_path: str, hours: int = 24,
            f"{int(datetime.now(UTC).timestamp()) // 3600}") if found else None
     if key is not None:
         try:
-            cached = json.loads(_read(cache_path) or "{}")
+            cached = json.loads(gitfiles.read_text(cache_path) or "{}")
         except ValueError:
             cached = {}
         if cached.get("key") == key:

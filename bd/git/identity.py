@@ -14,6 +14,8 @@ import os
 import sqlite3
 import zlib
 
+from bd.git import gitfiles
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from bd.store.cache import Cache
@@ -26,47 +28,13 @@ _ENV = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM", "HOME",
         "XDG_CONFIG_HOME")
 
 
-def _git_dirs(start: str) -> tuple[str, str] | None:
-    """(git dir, common dir) of the repository holding ``start``, found as git finds them
-    (a ``.git`` folder, or a ``.git`` file naming one); None when there is none."""
-    here = os.path.abspath(start)
-    while True:
-        dot = os.path.join(here, ".git")
-        if os.path.isdir(dot):
-            gitdir = dot
-            break
-        if os.path.isfile(dot):
-            try:
-                with open(dot, encoding="utf-8") as fh:
-                    text = fh.read().strip()
-            except (OSError, UnicodeDecodeError):
-                return None
-            if not text.startswith("gitdir:"):
-                return None
-            gitdir = os.path.normpath(os.path.join(here, text[len("gitdir:"):].strip()))
-            break
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
-    common = gitdir
-    try:
-        with open(os.path.join(gitdir, "commondir"), encoding="utf-8") as fh:
-            common = os.path.normpath(os.path.join(gitdir, fh.read().strip()))
-    except FileNotFoundError:
-        pass
-    except (OSError, UnicodeDecodeError):
-        return None
-    return gitdir, common
-
-
 def config_key(cwd: str) -> str | None:
     """What ``git config user.name`` run in ``cwd`` depends on, as one string; None when bd
     cannot tell (then git is asked)."""
     env = os.environ
     if any(env.get(name) for name in _UNCACHEABLE_ENV):
         return None
-    dirs = _git_dirs(cwd)
+    dirs = gitfiles.git_dirs(cwd)
     if dirs is None:
         return None
     gitdir, common = dirs
