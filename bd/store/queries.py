@@ -250,7 +250,10 @@ def _iter_ready_walk(conn: Any, w: _Where, sort: str, now: int, limit: int, inde
             yield _record(row[0])
         if limit and got >= limit:
             return
-        older = "(i.bd_created_ns IS NULL OR i.bd_created_ns < ?)"
+        # The unary + keeps SQLite from answering the OR with two index searches and a
+        # sort of everything they find (a MULTI-INDEX OR: 250 ms at 100K); the walk in
+        # index order then stops at the limit.
+        older = "(+i.bd_created_ns IS NULL OR +i.bd_created_ns < ?)"
         args = [*w.args, cut]
     else:
         older, args = "1", list(w.args)
