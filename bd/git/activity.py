@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from bd.core.timeutil import parse_ts
 from bd.errors import BdError
-from bd.git import gitfiles, runner
+from bd.git import gitfiles
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
@@ -95,6 +95,8 @@ def _compute(jsonl_path: str, cwd: str, hours: int,
     now = now or datetime.now(UTC)
     since = now - timedelta(hours=hours)
     try:
+        from bd.git import runner  # subprocess: only when the cached answer is stale
+
         proc = runner.run(["log", f"--since={hours} hours ago", "-p", "--format=commit %H",
                            "--no-color", "--no-ext-diff", "--", os.path.basename(jsonl_path)],
                           cwd, check=False)
