@@ -107,6 +107,19 @@ def test_admin_reset_removes_bd_but_keeps_issues(repo: Path) -> None:
     assert not (repo / ".beads").exists()
 
 
+
+def test_admin_reset_removes_the_jsonl_spare(repo: Path) -> None:
+    """The spare a large JSONL keeps (bd.store.jsonl.SPARE_DIR) is local and disposable."""
+    bd("create", "Keep me", "--id", "t-k", cwd=repo)
+    spare = repo / ".beads" / ".bd-spare"
+    spare.mkdir()
+    (spare / ".gitignore").write_text("*\n")
+    (spare / "issues.jsonl").write_bytes((repo / ".beads" / "issues.jsonl").read_bytes())
+    assert str(spare) in bdj("admin", "reset", cwd=repo)["cache_files"]
+    bdj("admin", "reset", "--force", cwd=repo)
+    assert not spare.exists()
+    assert "t-k" in _records(repo)
+
 def test_prime_modes(repo: Path) -> None:
     full = bd("prime", cwd=repo).stdout
     assert bd("prime", "--full", cwd=repo).stdout == full
