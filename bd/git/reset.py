@@ -10,6 +10,7 @@ import shutil
 
 from bd.git import hooks
 from bd.git import runner as git
+from bd.store.jsonl import SPARE_DIR
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 # What bd derives and can always rebuild (kept out of git by .beads/.gitignore).
 CACHE_FILES = ("beads.db", "beads.db-wal", "beads.db-shm", "beads.db-journal", ".bd.lock",
                "history.db", "last-touched", "sync-renames.json",
-               ".bd-spare")  # bd.store.jsonl.SPARE_DIR: the JSONL's previous version
+               SPARE_DIR)  # the JSONL's previous version (bd.store.jsonl)
 
 
 def plan(beads_dir: str) -> dict[str, Any]:
