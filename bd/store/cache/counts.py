@@ -23,9 +23,8 @@ slow way.
 
 from __future__ import annotations
 
-import sqlite3
-
 from bd.core.model import NON_WORK_TYPES
+from bd.store.cache import lazy
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
@@ -124,30 +123,22 @@ _FILL = (
 def ready(conn: Any, *, build: bool) -> bool:
     """The counts exist and are in step (built first when ``build`` and the cache is not
     busy; False: count the slow way)."""
-    row = conn.execute("SELECT value FROM metadata WHERE key = ?", (_META,)).fetchone()
-    if row is not None:
-        return row[0] == "1"
+    def built() -> bool:
+        return lazy.flag(conn, _META) is not None
+
     if not build:
-        return False
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError:
-        return False
-    try:
-        if conn.execute("SELECT value FROM metadata WHERE key = ?", (_META,)).fetchone() is None:
-            conn.execute(_TABLE)
-            conn.execute("DELETE FROM bd_counts")
-            for sql in _FILL:
-                conn.execute(sql)
-            for sql in _TRIGGERS:
-                conn.execute(sql)
-            conn.execute("INSERT INTO metadata(key, value) VALUES (?, '1') ON CONFLICT(key) "
-                         "DO UPDATE SET value = excluded.value", (_META,))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return True
+        return built()
+    return lazy.build_once(conn, built, lambda: _build(conn))
+
+
+def _build(conn: Any) -> None:
+    conn.execute(_TABLE)
+    conn.execute("DELETE FROM bd_counts")
+    for sql in _FILL:
+        conn.execute(sql)
+    for sql in _TRIGGERS:
+        conn.execute(sql)
+    lazy.set_flag(conn, _META, "1")
 
 
 def read(conn: Any) -> dict[str, int]:

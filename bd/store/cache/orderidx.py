@@ -10,7 +10,7 @@ on every write from then on.
 
 from __future__ import annotations
 
-import sqlite3
+from bd.store.cache import lazy
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
@@ -35,23 +35,15 @@ def present(conn: Any) -> bool:
 
 def ensure(conn: Any, *, build: bool) -> bool:
     """True when the indexes exist; builds them first when ``build`` (a warm cache) and the
-    cache is not busy."""
-    if present(conn):
-        return True
+    cache is not busy (else this command sorts, and a later one builds)."""
     if not build:
-        return False
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError:
-        return False  # busy: this command sorts, a later one builds
-    try:
+        return present(conn)
+
+    def create() -> None:
         for sql in _INDEXES.values():
             conn.execute(sql)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return True
+
+    return lazy.build_once(conn, lambda: present(conn), create)
 
 
 def drop(conn: Any) -> None:

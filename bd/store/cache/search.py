@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from bd.store.cache import lazy
+
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up
 if TYPE_CHECKING:
     from typing import Any
@@ -41,32 +43,24 @@ MIN_CHARS = 3  # trigrams: shorter text cannot be looked up
 
 def ready(conn: Any) -> bool:
     """The index exists and is in step (builds it when missing; False: scan instead)."""
-    row = conn.execute("SELECT value FROM metadata WHERE key = ?", (_META,)).fetchone()
-    if row is not None:
-        return row[0] == "1"
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError:
+    if not lazy.build_once(conn, lambda: lazy.flag(conn, _META) is not None,
+                           lambda: _build(conn)):
         return False  # busy: this search scans, a later one builds
+    return lazy.flag(conn, _META) == "1"
+
+
+def _build(conn: Any) -> None:
     try:
-        if conn.execute("SELECT value FROM metadata WHERE key = ?", (_META,)).fetchone() is None:
-            try:
-                conn.execute(_TABLE)
-                for sql in _TRIGGERS:
-                    conn.execute(sql)
-                conn.execute("INSERT INTO bd_search(bd_search) VALUES ('rebuild')")
-                value = "1"
-            except sqlite3.OperationalError:  # no FTS5, or no trigram tokenizer
-                for sql in _DROP:
-                    conn.execute(sql)
-                value = "0"
-            conn.execute("INSERT INTO metadata(key, value) VALUES (?, ?) ON CONFLICT(key) "
-                         "DO UPDATE SET value = excluded.value", (_META, value))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return ready(conn)
+        conn.execute(_TABLE)
+        for sql in _TRIGGERS:
+            conn.execute(sql)
+        conn.execute("INSERT INTO bd_search(bd_search) VALUES ('rebuild')")
+        value = "1"
+    except sqlite3.OperationalError:  # no FTS5, or no trigram tokenizer
+        for sql in _DROP:
+            conn.execute(sql)
+        value = "0"
+    lazy.set_flag(conn, _META, value)
 
 
 def drop(conn: Any) -> None:
