@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 
 from bd.core.progress import SILENT, Progress
-from bd.store.cache import counts, orderidx, schema, search
+from bd.store.cache import counts, lazy, orderidx, schema, search
 from bd.store.cache.rows import (
     _INSERT_COMMENT,
     _INSERT_DEP,
@@ -133,23 +133,14 @@ class CacheBase:
         """Create the indexes a cold build left out (schema.LAZY_INDEXES), unless another
         process holds the cache: then a later command does it."""
         conn = self.conn
-        conn.execute("PRAGMA busy_timeout = 0")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:
-            return
-        finally:
-            conn.execute("PRAGMA busy_timeout = 30000")
-        try:
-            if self.meta("bd_lazy_indexes") == "1":
-                for sql in schema.INDEXES:
-                    conn.execute(sql)
-                conn.execute("DELETE FROM metadata WHERE key = 'bd_lazy_indexes'")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        self.lazy_indexes = False
+
+        def create() -> None:
+            for sql in schema.INDEXES:
+                conn.execute(sql)
+            conn.execute("DELETE FROM metadata WHERE key = 'bd_lazy_indexes'")
+
+        if lazy.build_once(conn, lambda: self.meta("bd_lazy_indexes") != "1", create):
+            self.lazy_indexes = False
 
     def _clear_bd_rows(self) -> None:
         # Only bd's own rows go; the tables (and any application table) stay.

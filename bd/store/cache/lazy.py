@@ -13,15 +13,21 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+BUSY_TIMEOUT_MS = 30000  # the cache connection's own (bd.store.cache.build: timeout=30.0)
+
+
 def build_once(conn: Any, done: Callable[[], bool], build: Callable[[], None]) -> bool:
     """True once ``done()`` holds, after running ``build()`` when it did not; False when
     the cache is busy."""
     if done():
         return True
+    conn.execute("PRAGMA busy_timeout = 0")  # another writer: do not wait 30 s for it
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError:
         return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     try:
         if not done():
             build()
